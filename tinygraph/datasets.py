@@ -1,0 +1,106 @@
+"""Small data sets for learning: each returns ``(X, T)`` as float arrays, seeded."""
+
+import numpy as np
+
+from .errors import GraphError
+
+
+def _check(n, noise):
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise GraphError(f"datasets: n must be a whole number >= 1, got {n!r}")
+    if noise < 0:
+        raise GraphError(f"datasets: noise must be >= 0, got {noise!r}")
+
+
+def xor(n=4, noise=0.0, seed=None):
+    """The XOR problem: the 4 corners of the unit square (repeated to ``n`` rows), t = x₁ XOR x₂."""
+    _check(n, noise)
+    rng = np.random.default_rng(seed)
+    corners = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    X = corners[np.arange(n) % 4] + noise * rng.normal(size=(n, 2))
+    T = np.array([0, 1, 1, 0], dtype=float)[np.arange(n) % 4]
+    return X, T
+
+
+def linear(n=100, noise=0.0, seed=None, margin=0.1):
+    """Two linearly separable classes in 2-D, split by a random line with a gap of ``margin``."""
+    _check(n, noise)
+    rng = np.random.default_rng(seed)
+    angle = rng.uniform(0, 2 * np.pi)
+    normal = np.array([np.cos(angle), np.sin(angle)])
+    X = rng.uniform(-1, 1, size=(4 * n, 2))
+    side = X @ normal
+    X = X[np.abs(side) > margin][:n]
+    T = (X @ normal > 0).astype(float)
+    return X + noise * rng.normal(size=X.shape), T
+
+
+def blobs(n=100, centers=3, noise=0.5, seed=None):
+    """Gaussian clusters around ``centers`` random points; T is the cluster index."""
+    _check(n, noise)
+    rng = np.random.default_rng(seed)
+    points = rng.uniform(-3, 3, size=(centers, 2))
+    T = np.arange(n) % centers
+    X = points[T] + noise * rng.normal(size=(n, 2))
+    return X, T.astype(float)
+
+
+def moons(n=200, noise=0.1, seed=None):
+    """Two interleaving half circles."""
+    _check(n, noise)
+    rng = np.random.default_rng(seed)
+    T = np.arange(n) % 2
+    angle = rng.uniform(0, np.pi, size=n)
+    X = np.where(T[:, None] == 0,
+                 np.c_[np.cos(angle), np.sin(angle)],
+                 np.c_[1 - np.cos(angle), 0.5 - np.sin(angle)])
+    return X + noise * rng.normal(size=X.shape), T.astype(float)
+
+
+def circles(n=200, noise=0.05, factor=0.5, seed=None):
+    """A small circle (T=1) inside a large one (T=0)."""
+    _check(n, noise)
+    rng = np.random.default_rng(seed)
+    T = np.arange(n) % 2
+    angle = rng.uniform(0, 2 * np.pi, size=n)
+    radius = np.where(T == 1, factor, 1.0)
+    X = radius[:, None] * np.c_[np.cos(angle), np.sin(angle)]
+    return X + noise * rng.normal(size=X.shape), T.astype(float)
+
+
+def spirals(n=200, noise=0.1, turns=1.5, seed=None):
+    """Two interleaved spirals: hard for a linear model, fine for a hidden layer or two."""
+    _check(n, noise)
+    rng = np.random.default_rng(seed)
+    T = np.arange(n) % 2
+    r = rng.uniform(0.1, 1.0, size=n)
+    angle = 2 * np.pi * turns * r + np.pi * T
+    X = r[:, None] * np.c_[np.cos(angle), np.sin(angle)]
+    return X + noise * rng.normal(size=X.shape) * r[:, None], T.astype(float)
+
+
+def one_hot(labels, n_classes=None):
+    """Rows of 0s with a 1 at each label's index: ``one_hot([0, 2]) → [[1,0,0],[0,0,1]]``."""
+    labels = np.asarray(labels)
+    idx = labels.astype(int)
+    if labels.ndim != 1 or np.any(idx != labels) or np.any(idx < 0):
+        raise GraphError(f"one_hot: expected a 1-D array of non-negative whole numbers, got {labels!r}")
+    n_classes = int(idx.max()) + 1 if n_classes is None else n_classes
+    if idx.size and idx.max() >= n_classes:
+        raise GraphError(f"one_hot: label {idx.max()} is out of range for {n_classes} classes")
+    out = np.zeros((len(idx), n_classes))
+    out[np.arange(len(idx)), idx] = 1.0
+    return out
+
+
+def train_test_split(X, T, test=0.25, seed=None):
+    """Shuffle the rows and split them: returns ``X_train, X_test, T_train, T_test``."""
+    X, T = np.asarray(X), np.asarray(T)
+    if len(X) != len(T):
+        raise GraphError(f"train_test_split: X has {len(X)} rows but T has {len(T)}")
+    if not 0 < test < 1:
+        raise GraphError(f"train_test_split: test must be a fraction between 0 and 1, got {test!r}")
+    order = np.random.default_rng(seed).permutation(len(X))
+    n_test = max(1, int(round(test * len(X))))
+    te, tr = order[:n_test], order[n_test:]
+    return X[tr], X[te], T[tr], T[te]

@@ -1,0 +1,345 @@
+"""Graph: orders the nodes once, then runs forward passes and backpropagation."""
+
+import numpy as np
+
+from .errors import GraphError
+from .node import Constant, Input, Node, Parameter, as_float_array
+
+
+def topological_order(outputs):
+    """Every node the outputs depend on, each after all of its inputs.
+
+    Iterative depth-first search (no recursion limit), deterministic: inputs are
+    visited in the order they were given, never through a set.
+    """
+    order, done, on_path = [], set(), set()
+    for root in outputs:
+        if id(root) in done:
+            continue
+        stack = [(root, 0)]
+        on_path.add(id(root))
+        while stack:
+            node, i = stack[-1]
+            if i < len(node.inputs):
+                stack[-1] = (node, i + 1)
+                child = node.inputs[i]
+                if id(child) in on_path:
+                    raise GraphError(f"{child.kind} '{child.name}' depends on itself (a cycle)")
+                if id(child) not in done:
+                    on_path.add(id(child))
+                    stack.append((child, 0))
+            else:
+                stack.pop()
+                on_path.discard(id(node))
+                done.add(id(node))
+                order.append(node)
+    return order
+
+
+class Graph:
+    """The computation that produces ``outputs`` (the first one is what ``backward`` differentiates).
+
+    >>> x = Input("x", shape=(2,)); w = Parameter([0.5, -1.0], name="w")
+    >>> E = SquaredLoss(Logistic(WeightedSum(x, w)), Input("t", shape=()))
+    >>> g = Graph(E)
+    >>> [n.name for n in g.nodes][:2]
+    ['x', 'w']
+
+    Attributes: ``nodes`` (topological order, computed once), ``inputs`` (the Input
+    nodes), ``outputs``, ``dtype`` (the parameters' float type; float64 if none).
+    """
+
+    def __init__(self, *outputs):
+        if not outputs:
+            raise GraphError("Graph needs at least one output node")
+        for i, out in enumerate(outputs):
+            if not isinstance(out, Node):
+                raise TypeError(f"Graph: output {i} must be a tinygraph Node, got {type(out).__name__}")
+        self.outputs = tuple(outputs)
+        self.nodes = topological_order(self.outputs)
+        self._by_name = {}
+        for node in self.nodes:
+            other = self._by_name.setdefault(node.name, node)
+            if other is not node:
+                raise GraphError(f"two nodes are named '{node.name}': {other.kind} and {node.kind}; "
+                                 "names must be unique in a graph")
+        self._index = {id(n): i for i, n in enumerate(self.nodes)}
+        self.inputs = [n for n in self.nodes if isinstance(n, Input)]
+        params = [n for n in self.nodes if isinstance(n, Parameter)]
+        self.dtype = np.result_type(*[p.value.dtype for p in params]) if params else np.dtype(np.float64)
+        for node in self.nodes:
+            if isinstance(node, Constant) and node.value.dtype != self.dtype:
+                node.value = node.value.astype(self.dtype)
+                node.value.flags.writeable = False
+        # Which nodes depend on fed data (they carry the batch axis when it is present).
+        data = {}
+        for node in self.nodes:
+            data[id(node)] = isinstance(node, Input) or any(data[id(i)] for i in node.inputs)
+        self._data_dependent = data
+        self._plans = {}
+        self._backward_plans = {}
+        self._shape_key = None
+        self._ready = False
+        self._infer_shapes({n: n.declared_shape for n in self.inputs}, self.nodes, partial=True)
+
+    # -- lookup -------------------------------------------------------------
+    def __getitem__(self, name):
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"no node named {name!r} in this graph; names: "
+                           f"{', '.join(self._by_name)}") from None
+
+    def __contains__(self, node):
+        return id(node) in self._index if isinstance(node, Node) else node in self._by_name
+
+    def __len__(self):
+        return len(self.nodes)
+
+    def __iter__(self):
+        return iter(self.nodes)
+
+    def parameters(self):
+        """The trainable Parameter nodes, in topological order (never Constants)."""
+        return [n for n in self.nodes if isinstance(n, Parameter)]
+
+    def consumers(self, node):
+        """The nodes of this graph that take ``node`` as an input, in order."""
+        return [n for n in self.nodes if any(i is node for i in n.inputs)]
+
+    def __repr__(self):
+        outs = ", ".join(f"{o.kind}('{o.name}')" for o in self.outputs)
+        return f"Graph({outs}; {len(self.nodes)} nodes, {len(self.parameters())} parameters)"
+
+    # -- shapes -------------------------------------------------------------
+    def _infer_shapes(self, input_shapes, nodes, partial=False):
+        """Per-sample shapes of ``nodes``; raises before any node is changed."""
+        shapes = {}
+        for node in nodes:
+            if isinstance(node, Input):
+                shape = input_shapes.get(node)
+            elif not node.inputs:
+                shape = node.value.shape
+            else:
+                in_shapes = [shapes.get(id(i), i.shape) for i in node.inputs]
+                shape = None if any(s is None for s in in_shapes) else node.infer_shape(*in_shapes)
+            shapes[id(node)] = shape
+        for node in nodes:
+            shape = shapes[id(node)]
+            if shape is not None or not partial:
+                node.shape = None if shape is None else tuple(shape)
+
+    def _feed_arrays(self, feed, inputs):
+        """Look up and convert the fed array of each Input in ``inputs``."""
+        if not isinstance(feed, dict):
+            raise TypeError(f"feed must be a dict mapping Input nodes or names to arrays, "
+                            f"got {type(feed).__name__}")
+        arrays = []
+        found = 0
+        for inp in inputs:
+            if inp in feed:
+                value = feed[inp]
+            elif inp.name in feed:
+                value = feed[inp.name]
+            else:
+                raise GraphError(f"feed is missing Input '{inp.name}' (it was given: "
+                                 f"{', '.join(_key_name(k) for k in feed) or 'nothing'})")
+            arrays.append(as_float_array(value, f"feed for Input '{inp.name}'", self.dtype))
+            found += 1
+        if len(feed) > found:
+            self._check_unknown_keys(feed, inputs)
+        return arrays
+
+    def _check_unknown_keys(self, feed, inputs):
+        wanted = {id(i) for i in inputs} | {i.name for i in inputs}
+        for key in feed:
+            if (id(key) if isinstance(key, Node) else key) in wanted:
+                continue
+            if isinstance(key, Node):
+                if id(key) not in self._index:
+                    raise GraphError(f"feed has {key.kind} '{key.name}', which is not in this graph")
+                if not isinstance(key, Input):
+                    raise GraphError(f"feed has {key.kind} '{key.name}': only Input nodes can be fed")
+                continue  # an Input of this graph that this run does not need
+            if not isinstance(key, str):
+                raise TypeError(f"feed keys must be Input nodes or their names, got {key!r}")
+            if key not in self._by_name:
+                raise GraphError(f"feed has '{key}', which names no node of this graph "
+                                 f"(its inputs: {', '.join(i.name for i in self.inputs)})")
+            node = self._by_name[key]
+            if not isinstance(node, Input):
+                raise GraphError(f"feed has '{key}', a {node.kind}: only Input nodes can be fed")
+            # A name appearing twice (as node and as name) is caught here.
+        keys = [_key_name(k) for k in feed]
+        dup = {k for k in keys if keys.count(k) > 1}
+        if dup:
+            raise GraphError(f"feed gives Input '{sorted(dup)[0]}' twice (as the node and by name)")
+
+    def _sample_shapes(self, inputs, arrays):
+        """Decide the batch axis: returns {Input: per-sample shape} for this pass."""
+        batch, batch_from = None, None
+        one_sample = []
+        shapes = {}
+        for inp, a in zip(inputs, arrays):
+            declared = inp.declared_shape
+            if declared is not None:
+                if a.shape == declared:
+                    is_batch = False
+                elif a.ndim == len(declared) + 1 and a.shape[1:] == declared:
+                    is_batch = True
+                else:
+                    expected = f"{declared} (one sample) or (n, {', '.join(map(str, declared))}) (a batch)"
+                    raise GraphError(f"Input '{inp.name}': expected shape {expected.replace(', )', ')')}, "
+                                     f"got {a.shape}")
+            else:
+                is_batch = a.ndim >= 2
+            if is_batch:
+                if batch is None:
+                    batch, batch_from = a.shape[0], inp
+                elif a.shape[0] != batch:
+                    raise GraphError(f"Input '{inp.name}' has {a.shape[0]} rows but Input "
+                                     f"'{batch_from.name}' has {batch}: batch sizes must match")
+                shapes[inp] = a.shape[1:]
+            else:
+                one_sample.append((inp, a))
+                shapes[inp] = a.shape
+        if batch is not None:
+            if batch == 0:
+                raise GraphError(f"Input '{batch_from.name}' is an empty batch (0 rows)")
+            for inp, a in one_sample:
+                if inp.declared_shape is None and a.ndim == 1 and a.shape[0] == batch:
+                    shapes[inp] = ()
+                else:
+                    raise GraphError(f"Input '{inp.name}' has shape {a.shape}, which is not a batch of "
+                                     f"{batch} rows like Input '{batch_from.name}' {arrays[inputs.index(batch_from)].shape}")
+        return shapes
+
+    # -- forward ------------------------------------------------------------
+    def _plan(self, targets):
+        key = tuple(id(t) for t in targets)
+        plan = self._plans.get(key)
+        if plan is None:
+            for t in targets:
+                if not isinstance(t, Node):
+                    raise TypeError(f"expected a tinygraph Node to run, got {type(t).__name__}")
+                if id(t) not in self._index:
+                    raise GraphError(f"{t.kind} '{t.name}' is not in this graph")
+            needed = {id(n) for n in topological_order(targets)}
+            nodes = [n for n in self.nodes if id(n) in needed]
+            inputs = [n for n in nodes if isinstance(n, Input)]
+            computed = [n for n in nodes if n.inputs]
+            plan = self._plans[key] = (nodes, inputs, computed)
+        return plan
+
+    def _evaluate(self, targets, feed, check_finite):
+        nodes, inputs, computed = self._plan(targets)
+        arrays = self._feed_arrays(feed, inputs)
+        key = (id(nodes), tuple(a.shape for a in arrays))
+        if key != self._shape_key:
+            self._infer_shapes(self._sample_shapes(inputs, arrays), nodes)
+            self._shape_key = key
+        for inp, a in zip(inputs, arrays):
+            inp.value = a
+        for node in computed:
+            node.value = node.forward(*[i.value for i in node.inputs])
+            if node.shape is None:  # a user node without infer_shape: learn it from the value
+                batched = self._data_dependent[id(node)] and any(
+                    i.value.ndim > len(i.shape) for i in inputs)
+                node.shape = node.value.shape[1:] if batched else node.value.shape
+            if check_finite and not np.all(np.isfinite(node.value)):
+                raise GraphError(f"{node.kind} '{node.name}' produced a non-finite value "
+                                 f"(nan or inf) in the forward pass: {_summary(node.value)}")
+        self._ready = any(n is self.outputs[0] for n in nodes)
+
+    def forward(self, feed, check_finite=False):
+        """Compute every node's ``.value``; return the value of the first output.
+
+        ``feed`` maps each Input (the node or its name) to an array: one sample,
+        or a batch with a leading axis.  ``check_finite=True`` names the first node
+        whose value is nan or inf.
+        """
+        self._evaluate(self.outputs, feed, check_finite)
+        return self.outputs[0].value
+
+    def run(self, nodes, feed, check_finite=False):
+        """Evaluate only what ``nodes`` (one node or a list) need; return their values.
+
+        Inputs that those nodes do not depend on need not be fed (predicting
+        needs no targets).
+        """
+        single = isinstance(nodes, Node)
+        targets = (nodes,) if single else tuple(nodes)
+        self._evaluate(targets, feed, check_finite)
+        return targets[0].value if single else [t.value for t in targets]
+
+    # -- backward -----------------------------------------------------------
+    def _backward_plan(self, inputs):
+        """Nodes whose gradient is wanted, in reverse order, with each node's needs."""
+        plan = self._backward_plans.get(inputs)
+        if plan is None:
+            ancestors = {id(n) for n in topological_order(self.outputs[:1])}
+            wants = {}
+            for node in self.nodes:
+                leaf_wanted = isinstance(node, Parameter) or (inputs and not node.inputs)
+                wants[id(node)] = id(node) in ancestors and (
+                    leaf_wanted or any(wants[id(i)] for i in node.inputs))
+            steps = [(n, tuple(wants[id(i)] for i in n.inputs))
+                     for n in reversed(self.nodes) if wants[id(n)] and n.inputs]
+            plan = self._backward_plans[inputs] = (steps, [n for n in self.nodes if wants[id(n)]])
+        return plan
+
+    def backward(self, inputs=False, check_finite=False):
+        """Backpropagate from the first output: fill ``.grad`` = ∂E/∂(node).
+
+        Seeds ∂E/∂E = 1 at the (scalar) output, then visits the nodes in reverse
+        topological order; each node's ``backward`` turns its ``grad`` into one
+        gradient per input, and an input that feeds several consumers receives the
+        sum.  Gradients are recomputed from zero on every call.  Parameters and
+        the computed nodes that depend on them get a ``.grad``; Inputs and
+        Constants (and nodes computed from them alone) only with ``inputs=True``.
+        """
+        out = self.outputs[0]
+        if not self._ready or out.value is None:
+            raise GraphError(f"backward needs a forward pass first: call graph.forward(feed) "
+                             f"before graph.backward() (output {out.kind} '{out.name}' has no value)")
+        if np.size(out.value) != 1:
+            raise GraphError(f"backward needs a scalar output, but {out.kind} '{out.name}' has "
+                             f"shape {np.shape(out.value)}; use a loss node (or Sum) as the first output")
+        steps, wanted = self._backward_plan(bool(inputs))
+        for node in self.nodes:
+            node.grad = None
+        out.grad = np.ones_like(out.value)
+        for node, needs in steps:
+            grad_out = node.grad
+            if grad_out is None:
+                continue
+            node.needs = needs
+            grads = node.backward(grad_out)
+            if len(grads) != len(node.inputs):
+                raise GraphError(f"{node.kind} '{node.name}': backward returned {len(grads)} "
+                                 f"gradients for {len(node.inputs)} inputs")
+            for inp, need, g in zip(node.inputs, needs, grads):
+                if not need or g is None:
+                    continue
+                if np.shape(g) != inp.value.shape:
+                    raise GraphError(f"{node.kind} '{node.name}': backward returned a gradient of "
+                                     f"shape {np.shape(g)} for input '{inp.name}' of shape {inp.value.shape}")
+                inp.grad = g if inp.grad is None else inp.grad + g
+            if check_finite:
+                for inp, g in zip(node.inputs, grads):
+                    if g is not None and not np.all(np.isfinite(g)):
+                        raise GraphError(f"{node.kind} '{node.name}' produced a non-finite gradient "
+                                         f"for '{inp.name}' in the backward pass: {_summary(g)}")
+        for node in wanted:
+            if node.grad is None:  # e.g. a parameter that does not reach the output
+                node.grad = np.zeros_like(node.value)
+
+
+def _key_name(key):
+    return key.name if isinstance(key, Node) else str(key)
+
+
+def _summary(a):
+    a = np.asarray(a)
+    bad = np.flatnonzero(~np.isfinite(a))
+    return f"shape {a.shape}, {bad.size} of {a.size} elements non-finite (first at flat index {bad[0]})"

@@ -1,0 +1,159 @@
+"""Loss nodes: a scalar error E from a prediction and a target.
+
+Every loss sums over the output units of a sample and, for a batch, averages
+over its rows (``reduction="mean"``; ``"sum"`` adds them).  For one sample both
+reductions give exactly the single-sample formula.
+"""
+
+import numpy as np
+
+from .node import Node
+
+_REDUCTIONS = ("mean", "sum")
+
+
+class _Loss(Node):
+    prefix = "loss"
+
+    def __init__(self, prediction, target, reduction="mean", name=None):
+        super().__init__(prediction, target, name=name)
+        if reduction not in _REDUCTIONS:
+            raise self.error(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+        self.reduction = reduction
+        self.scale = 1.0
+
+    def _set_scale(self, prediction):
+        """1/batch for a batch with reduction 'mean', else 1 (stored for backward)."""
+        batched = prediction.ndim > len(self.inputs[0].shape)
+        self.scale = 1.0 / prediction.shape[0] if batched and self.reduction == "mean" else 1.0
+
+    def _check_same(self, p_shape, t_shape):
+        if p_shape != t_shape:
+            p, t = self.inputs
+            raise self.error(f"prediction '{p.name}' has per-sample shape {p_shape} but "
+                             f"target '{t.name}' has {t_shape}")
+        return ()
+
+    def _check_values(self, prediction, target):
+        if prediction.shape != target.shape:
+            p, t = self.inputs
+            raise self.error(f"prediction '{p.name}' has shape {prediction.shape} but "
+                             f"target '{t.name}' has shape {target.shape}")
+
+
+class SquaredLoss(_Loss):
+    """E = ½ Σ_k (o_k − t_k)² — squared error, summed over the output units.
+
+    Derivatives: ∂E/∂o = o − t,  ∂E/∂t = −(o − t)   (times 1/batch for a mean).
+    """
+
+    formula = "E = ½ Σ_k (o_k − t_k)²"
+    formula_tex = r"E = \tfrac{1}{2} \sum_k (o_k - t_k)^2"
+    derivative = "∂E/∂o = o − t"
+    derivative_tex = r"\frac{\partial E}{\partial o} = o - t"
+
+    def infer_shape(self, o_shape, t_shape):
+        return self._check_same(o_shape, t_shape)
+
+    def forward(self, o, t):
+        self._check_values(o, t)
+        self._set_scale(o)
+        self.diff = o - t
+        d = self.diff.ravel()
+        return np.asarray(0.5 * self.scale * np.dot(d, d), dtype=o.dtype)
+
+    def backward(self, grad_out):
+        grad_o = (grad_out * self.scale) * self.diff
+        grad_t = -grad_o if self.needs[1] else None
+        return grad_o, grad_t
+
+
+class LogLoss(_Loss):
+    """E = −Σ_k [t_k log p_k + (1 − t_k) log(1 − p_k)] — binary cross-entropy on probabilities.
+
+    Derivatives: ∂E/∂p = (p − t) / (p(1 − p)),  ∂E/∂t = log(1 − p) − log p.
+    ``p`` is clipped to [ε, 1 − ε] (ε the dtype's machine epsilon) so saturated
+    probabilities give finite values and gradients.
+    """
+
+    formula = "E = −Σ_k [t_k log p_k + (1 − t_k) log(1 − p_k)]"
+    formula_tex = r"E = -\sum_k \left[t_k \log p_k + (1 - t_k)\log(1 - p_k)\right]"
+    derivative = "∂E/∂p = (p − t) / (p(1 − p))"
+    derivative_tex = r"\frac{\partial E}{\partial p} = \frac{p - t}{p(1 - p)}"
+
+    def infer_shape(self, p_shape, t_shape):
+        return self._check_same(p_shape, t_shape)
+
+    def forward(self, p, t):
+        self._check_values(p, t)
+        self._set_scale(p)
+        eps = np.finfo(p.dtype).eps
+        self.p = np.clip(p, eps, 1.0 - eps)
+        self.log_p, self.log_q = np.log(self.p), np.log1p(-self.p)
+        total = -(t * self.log_p + (1.0 - t) * self.log_q).sum()
+        return np.asarray(self.scale * total, dtype=p.dtype)
+
+    def backward(self, grad_out):
+        t = self.inputs[1].value
+        g = grad_out * self.scale
+        grad_p = g * (self.p - t) / (self.p * (1.0 - self.p))
+        grad_t = g * (self.log_q - self.log_p) if self.needs[1] else None
+        return grad_p, grad_t
+
+
+class SoftmaxCrossEntropy(_Loss):
+    """E = −Σ_k t_k log softmax(z)_k — cross-entropy of class scores (logits) ``z``.
+
+    ``target`` is either the class index per sample (shape of ``z`` without its
+    last axis) or one-hot/probability rows of the same shape as ``z``.
+
+    Derivatives: ∂E/∂z = softmax(z)·Σ_k t_k − t, which is softmax(z) − t for one-hot
+    rows and class indices;  ∂E/∂t = −log softmax(z)  (one-hot or probability targets;
+    class indices are not differentiable and get no gradient).
+    Stable for huge logits: log-softmax is computed as z − max − log Σ e^(z − max).
+    """
+
+    formula = "E = −Σ_k t_k log softmax(z)_k"
+    formula_tex = r"E = -\sum_k t_k \log \mathrm{softmax}(z)_k"
+    derivative = "∂E/∂z = softmax(z) − t"
+    derivative_tex = r"\frac{\partial E}{\partial z} = \mathrm{softmax}(z) - t"
+
+    def infer_shape(self, z_shape, t_shape):
+        z, t = self.inputs
+        if len(z_shape) < 1:
+            raise self.error(f"logits '{z.name}' need a vector of class scores per sample, "
+                             f"got per-sample shape {z_shape}")
+        if t_shape not in (z_shape, z_shape[:-1]):
+            raise self.error(f"target '{t.name}' must be class indices (per-sample shape "
+                             f"{z_shape[:-1]}) or one-hot rows (per-sample shape {z_shape}), "
+                             f"got {t_shape}")
+        return ()
+
+    def forward(self, z, t):
+        self._set_scale(z)
+        shifted = z - z.max(axis=-1, keepdims=True)
+        self.log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        self.indices = t.shape == z.shape[:-1]
+        if self.indices:
+            k = z.shape[-1]
+            idx = t.astype(np.intp)
+            if np.any(idx != t) or np.any(idx < 0) or np.any(idx >= k):
+                raise self.error(f"target '{self.inputs[1].name}' must hold class indices "
+                                 f"0..{k - 1}, got values {np.unique(t)[:10]}")
+            self.onehot = np.zeros_like(z)
+            np.put_along_axis(self.onehot, idx[..., None], 1.0, axis=-1)
+        elif t.shape == z.shape:
+            self.onehot = t
+        else:
+            raise self.error(f"target '{self.inputs[1].name}' has shape {t.shape}; expected "
+                             f"{z.shape[:-1]} (class indices) or {z.shape} (one-hot)")
+        return np.asarray(-self.scale * (self.onehot * self.log_p).sum(), dtype=z.dtype)
+
+    def backward(self, grad_out):
+        g = grad_out * self.scale
+        p, t = np.exp(self.log_p), self.onehot
+        grad_z = g * (p - t) if self.indices else g * (p * t.sum(axis=-1, keepdims=True) - t)
+        grad_t = None
+        if self.needs[1] and not self.indices:
+            grad_t = -g * self.log_p
+        return grad_z, grad_t

@@ -1,0 +1,181 @@
+"""The Node base class and the three kinds of leaf: Input, Parameter, Constant."""
+
+import itertools
+from collections import defaultdict
+
+import numpy as np
+
+from .errors import GraphError
+
+_counters = defaultdict(itertools.count)
+
+
+def _auto_name(prefix):
+    return f"{prefix}_{next(_counters[prefix]) + 1}"
+
+
+def as_float_array(value, what, dtype=None):
+    """Convert ``value`` to a float ndarray, or raise a TypeError/GraphError naming ``what``."""
+    if isinstance(value, np.ndarray):
+        arr = value
+    else:
+        try:
+            arr = np.asarray(value)
+        except ValueError as exc:  # ragged nested lists
+            raise GraphError(f"{what}: expected a rectangular array of numbers, "
+                             f"got a ragged sequence ({exc})") from None
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{what}: expected an array of numbers, got dtype {arr.dtype}")
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{what}: expected real numbers, got dtype {arr.dtype}")
+    if dtype is None:
+        dtype = arr.dtype if np.issubdtype(arr.dtype, np.floating) else np.float64
+    return np.asarray(arr, dtype=dtype)
+
+
+class _NodeType(type):
+    """Infers a new node's per-sample shape as soon as it is built, when its inputs' are known.
+
+    So a shape mismatch between known shapes is reported at the line that made it.
+    """
+
+    def __call__(cls, *args, **kwargs):
+        node = super().__call__(*args, **kwargs)
+        if node.inputs and node.shape is None and all(i.shape is not None for i in node.inputs):
+            shape = node.infer_shape(*[i.shape for i in node.inputs])
+            node.shape = None if shape is None else tuple(shape)
+        return node
+
+
+class Node(metaclass=_NodeType):
+    """A value in the graph, computed from the values of its ``inputs``.
+
+    A subclass writes two methods side by side, in the symbols of its docstring:
+
+    - ``forward(*values)`` returns this node's value from its inputs' values;
+    - ``backward(grad_out)`` receives ``grad_out`` = ∂E/∂(this node), of the same
+      shape as ``self.value``, and returns one gradient per input (the chain-rule
+      product ``grad_out · ∂(this node)/∂(input)``), each of that input's shape.
+      It may return ``None`` for an input whose ``self.needs[i]`` is False: the
+      graph does not want that gradient.  It writes into nothing but ``self``.
+
+    Optionally it states ``infer_shape(*shapes)`` (the per-sample shape of its
+    value from its inputs' per-sample shapes, raising ``GraphError`` when they do
+    not fit) and the text the step-by-step trace shows: ``formula`` and
+    ``derivative`` (plain text) and ``formula_tex``/``derivative_tex`` (LaTeX).
+
+    Attributes: ``name``; ``inputs`` (tuple of nodes); ``shape`` (the shape of one
+    sample's value, without the batch axis; known once the graph has inferred it);
+    ``value`` after a forward pass; ``grad`` (∂E/∂value) after a backward pass.
+    """
+
+    prefix = "node"
+    formula = None
+    formula_tex = None
+    derivative = None
+    derivative_tex = None
+
+    def __init__(self, *inputs, name=None):
+        for i, node in enumerate(inputs):
+            if not isinstance(node, Node):
+                raise TypeError(f"{type(self).__name__} {name or ''!s}: input {i} must be a "
+                                f"tinygraph Node, got {type(node).__name__}".replace("  ", " "))
+        if name is None:
+            name = _auto_name(self.prefix)
+        elif not isinstance(name, str) or not name:
+            raise TypeError(f"{type(self).__name__}: name must be a non-empty string, got {name!r}")
+        self.name = name
+        self.inputs = tuple(inputs)
+        self.needs = (True,) * len(inputs)
+        self.shape = None
+        self.value = None
+        self.grad = None
+
+    def forward(self, *values):
+        raise NotImplementedError(f"{self.kind} must define forward(*values)")
+
+    def backward(self, grad_out):
+        raise NotImplementedError(f"{self.kind} must define backward(grad_out)")
+
+    def infer_shape(self, *shapes):
+        """Per-sample output shape from the inputs' per-sample shapes; None if unknown."""
+        return None
+
+    @property
+    def kind(self):
+        return type(self).__name__
+
+    def error(self, message):
+        """A GraphError whose message starts with this node's kind and name."""
+        return GraphError(f"{self.kind} '{self.name}': {message}")
+
+    def __repr__(self):
+        shape = "" if self.shape is None else f", shape={self.shape}"
+        return f"{self.kind}('{self.name}'{shape})"
+
+
+class Input(Node):
+    """Data fed at run time: ``graph.forward({"x": array})``.
+
+    ``shape`` is the shape of one sample (``(2,)`` for two features).  A fed
+    array of that shape is one sample; one with an extra leading axis is a batch
+    of rows.  Without a declared shape a 1-D array is one sample and a 2-D array
+    a batch; 1-D arrays fed beside a batch (targets of a single output unit) are
+    batches of scalars.
+    """
+
+    prefix = "input"
+    formula = "given"
+
+    def __init__(self, name, shape=None):
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"Input: name must be a non-empty string, got {name!r}")
+        super().__init__(name=name)
+        if shape is not None:
+            shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+            if not all(isinstance(d, (int, np.integer)) and d >= 0 for d in shape):
+                raise TypeError(f"Input '{name}': shape must be a tuple of non-negative ints, got {shape!r}")
+            shape = tuple(int(d) for d in shape)
+        self.declared_shape = shape
+        self.shape = shape
+
+    def backward(self, grad_out):
+        return ()
+
+
+class Parameter(Node):
+    """A trainable array (weights, biases); the optimizer updates ``value`` in place.
+
+    The array is copied, so the caller's array is never changed.  Integer values
+    become float64; float32 stays float32.
+    """
+
+    prefix = "param"
+    formula = "trainable"
+
+    def __init__(self, value, name=None):
+        super().__init__(name=name)
+        self.value = np.array(as_float_array(value, f"Parameter '{self.name}'"), copy=True)
+        self.shape = self.value.shape
+
+    def backward(self, grad_out):
+        return ()
+
+    def __repr__(self):
+        return f"Parameter('{self.name}', shape={self.shape})"
+
+
+class Constant(Node):
+    """A fixed array that is never updated (a copy of ``value``)."""
+
+    prefix = "const"
+    formula = "fixed"
+
+    def __init__(self, value, name=None):
+        super().__init__(name=name)
+        self.value = np.array(as_float_array(value, f"Constant '{self.name}'"), copy=True)
+        self.value.flags.writeable = False
+        self.shape = self.value.shape
+
+    def backward(self, grad_out):
+        return ()

@@ -1,0 +1,244 @@
+"""Operation nodes: the weighted sum, the bias trick and the activation functions.
+
+Each class states its forward formula and its local derivative in the docstring
+and computes them in ``forward`` and ``backward`` right below, in the same symbols.
+Values may carry a leading batch axis; every formula here acts row by row.
+"""
+
+import numpy as np
+
+from .node import Node
+
+
+def _same_shape(shapes):
+    return shapes[0]
+
+
+class WeightedSum(Node):
+    """z = x·w + b — one neuron (``w`` of shape ``(n_in,)``) or a layer (``(n_in, n_out)``).
+
+    Per unit: ``z_j = Σ_i x_i w_ij + b_j``.  ``b`` is optional (leave it out when
+    the bias rides on a constant-1 input, see ``AppendOne``).
+
+    Derivatives, with ``g = ∂E/∂z``:
+        ∂E/∂x = g · wᵀ          (``grad_x``, one row per sample)
+        ∂E/∂w = xᵀ · g          (``grad_w``: ∂E/∂w_ij = x_i g_j, summed over the batch)
+        ∂E/∂b = g               (``grad_b``, summed over the batch)
+
+    Shapes: x ``(n_in,)`` or ``(batch, n_in)``; z ``()``/``(n_out,)`` per sample.
+    """
+
+    prefix = "sum"
+    formula = "z = x·w + b"
+    formula_tex = r"z = x \cdot w + b"
+    derivative = "∂z/∂x = wᵀ, ∂z/∂w = x, ∂z/∂b = 1"
+    derivative_tex = r"\frac{\partial z}{\partial x} = w^\top,\ \frac{\partial z}{\partial w} = x,\ \frac{\partial z}{\partial b} = 1"
+
+    def __init__(self, x, w, b=None, name=None):
+        inputs = (x, w) if b is None else (x, w, b)
+        super().__init__(*inputs, name=name)
+        if b is None:
+            self.formula, self.formula_tex = "z = x·w", r"z = x \cdot w"
+
+    def infer_shape(self, x_shape, w_shape, b_shape=None):
+        x, w, b = self.inputs[0], self.inputs[1], self.inputs[2] if len(self.inputs) > 2 else None
+        if len(w_shape) not in (1, 2):
+            raise self.error(f"w '{w.name}' must have shape (n_in,) or (n_in, n_out), got {w_shape}")
+        if len(x_shape) != 1:
+            raise self.error(f"x '{x.name}' must be a vector of features per sample, "
+                             f"got per-sample shape {x_shape}")
+        if x_shape[0] != w_shape[0]:
+            raise self.error(f"x '{x.name}' has {x_shape[0]} features but w '{w.name}' expects "
+                             f"{w_shape[0]} (w shape {w_shape})")
+        out = w_shape[1:]
+        if b is not None and b_shape != out:
+            raise self.error(f"b '{b.name}' must have shape {out} to match w '{w.name}' "
+                             f"{w_shape}, got {b_shape}")
+        return out
+
+    def forward(self, x, w, b=None):
+        z = np.asarray(x @ w)
+        if b is not None:
+            z += b
+        return z
+
+    def backward(self, grad_out):
+        x, w = self.inputs[0].value, self.inputs[1].value
+        g = grad_out
+        grad_x = grad_w = grad_b = None
+        if self.needs[0]:
+            grad_x = g @ w.T if w.ndim == 2 else np.multiply.outer(g, w)
+        if self.needs[1]:
+            grad_w = np.multiply.outer(x, g) if x.ndim == 1 else x.T @ g
+        if len(self.inputs) == 2:
+            return grad_x, grad_w
+        if self.needs[2]:
+            grad_b = g if x.ndim == 1 else g.sum(axis=0)
+        return grad_x, grad_w, grad_b
+
+
+class AppendOne(Node):
+    """x̃ = [x, 1] — the bias trick: a constant-1 input element whose weight is the bias.
+
+    With ``z = x̃·w̃`` and ``w̃ = [w; b]``, ``z = x·w + b``.
+
+    Derivative: ∂E/∂x = (∂E/∂x̃) without its last element (the constant has no input).
+    """
+
+    prefix = "append_one"
+    formula = "x̃ = [x, 1]"
+    formula_tex = r"\tilde{x} = [x, 1]"
+    derivative = "∂x̃/∂x = I (the appended 1 is constant)"
+    derivative_tex = r"\frac{\partial \tilde{x}}{\partial x} = I"
+
+    def __init__(self, x, name=None):
+        super().__init__(x, name=name)
+
+    def infer_shape(self, x_shape):
+        if len(x_shape) != 1:
+            raise self.error(f"x '{self.inputs[0].name}' must be a vector of features per sample, "
+                             f"got per-sample shape {x_shape}")
+        return (x_shape[0] + 1,)
+
+    def forward(self, x):
+        out = np.empty(x.shape[:-1] + (x.shape[-1] + 1,), dtype=x.dtype)
+        out[..., :-1] = x
+        out[..., -1] = 1
+        return out
+
+    def backward(self, grad_out):
+        return (grad_out[..., :-1],)
+
+
+_EXP_LIMIT = {np.dtype(np.float64): 700.0, np.dtype(np.float32): 80.0, np.dtype(np.float16): 10.0}
+
+
+class Logistic(Node):
+    """y = σ(z) = 1 / (1 + e^(−z)), elementwise.
+
+    Derivative: ∂y/∂z = σ(z)(1 − σ(z)) = y(1 − y), so ∂E/∂z = g · y(1 − y).
+    Stable for any z: e^(−z) is capped before it can overflow.
+    """
+
+    prefix = "logistic"
+    formula = "y = σ(z) = 1/(1 + e^(−z))"
+    formula_tex = r"y = \sigma(z) = \frac{1}{1 + e^{-z}}"
+    derivative = "∂y/∂z = y(1 − y)"
+    derivative_tex = r"\frac{\partial y}{\partial z} = y(1 - y)"
+
+    def __init__(self, z, name=None):
+        super().__init__(z, name=name)
+
+    infer_shape = staticmethod(lambda z_shape: z_shape)
+
+    def forward(self, z):
+        t = np.negative(z)
+        np.minimum(t, _EXP_LIMIT.get(t.dtype, 700.0), out=t)
+        np.exp(t, out=t)
+        t += 1.0
+        return np.reciprocal(t, out=t)
+
+    def backward(self, grad_out):
+        y = self.value
+        return (grad_out * y * (1.0 - y),)
+
+
+class Step(Node):
+    """y = 1 if z ≥ 0 else 0 — the unit step of the perceptron, elementwise.
+
+    Its true derivative is 0 almost everywhere, which would stop all learning.
+    Backward instead passes the gradient straight through (∂y/∂z taken as 1).
+    With squared loss E = ½(y − t)² that gives ∂E/∂w = (y − t)·x, so the SGD step
+    w ← w − η(y − t)x is exactly Rosenblatt's perceptron rule w ← w + η(t − y)x.
+    """
+
+    prefix = "step"
+    formula = "y = 1 if z ≥ 0 else 0"
+    formula_tex = r"y = \begin{cases}1 & z \ge 0\\ 0 & z < 0\end{cases}"
+    derivative = "∂y/∂z := 1 (straight-through: perceptron rule)"
+    derivative_tex = r"\frac{\partial y}{\partial z} := 1"
+
+    def __init__(self, z, name=None):
+        super().__init__(z, name=name)
+
+    infer_shape = staticmethod(lambda z_shape: z_shape)
+
+    def forward(self, z):
+        return (z >= 0).astype(z.dtype)
+
+    def backward(self, grad_out):
+        return (grad_out,)
+
+
+class Tanh(Node):
+    """y = tanh(z), elementwise.  Derivative: ∂y/∂z = 1 − y²."""
+
+    prefix = "tanh"
+    formula = "y = tanh(z)"
+    formula_tex = r"y = \tanh(z)"
+    derivative = "∂y/∂z = 1 − y²"
+    derivative_tex = r"\frac{\partial y}{\partial z} = 1 - y^2"
+
+    def __init__(self, z, name=None):
+        super().__init__(z, name=name)
+
+    infer_shape = staticmethod(lambda z_shape: z_shape)
+
+    def forward(self, z):
+        return np.tanh(z)
+
+    def backward(self, grad_out):
+        y = self.value
+        return (grad_out * (1.0 - y * y),)
+
+
+class ReLU(Node):
+    """y = max(0, z), elementwise.  Derivative: ∂y/∂z = 1 if z > 0 else 0."""
+
+    prefix = "relu"
+    formula = "y = max(0, z)"
+    formula_tex = r"y = \max(0, z)"
+    derivative = "∂y/∂z = 1 if z > 0 else 0"
+    derivative_tex = r"\frac{\partial y}{\partial z} = [z > 0]"
+
+    def __init__(self, z, name=None):
+        super().__init__(z, name=name)
+
+    infer_shape = staticmethod(lambda z_shape: z_shape)
+
+    def forward(self, z):
+        return np.maximum(z, 0)
+
+    def backward(self, grad_out):
+        return (grad_out * (self.value > 0),)
+
+
+class Softmax(Node):
+    """y_k = e^(z_k) / Σ_j e^(z_j) over the last axis (the probabilities of classes).
+
+    Derivative: ∂y_k/∂z_j = y_k(δ_kj − y_j), so ∂E/∂z = y ⊙ (g − Σ_k g_k y_k).
+    Stable: the row maximum is subtracted before exponentiating.
+    """
+
+    prefix = "softmax"
+    formula = "y_k = e^(z_k) / Σ_j e^(z_j)"
+    formula_tex = r"y_k = \frac{e^{z_k}}{\sum_j e^{z_j}}"
+    derivative = "∂E/∂z = y ⊙ (g − Σ_k g_k y_k)"
+    derivative_tex = r"\frac{\partial y_k}{\partial z_j} = y_k(\delta_{kj} - y_j)"
+
+    def __init__(self, z, name=None):
+        super().__init__(z, name=name)
+
+    def infer_shape(self, z_shape):
+        if len(z_shape) < 1:
+            raise self.error(f"needs a vector of scores per sample, got per-sample shape {z_shape}")
+        return z_shape
+
+    def forward(self, z):
+        e = np.exp(z - z.max(axis=-1, keepdims=True))
+        e /= e.sum(axis=-1, keepdims=True)
+        return e
+
+    def backward(self, grad_out):
+        y = self.value
+        return (y * (grad_out - (grad_out * y).sum(axis=-1, keepdims=True)),)

@@ -1,0 +1,55 @@
+"""Stochastic gradient descent: w ← w − η ∂E/∂w, in place."""
+
+import numpy as np
+
+from .errors import GraphError
+from .node import Parameter
+
+
+class SGD:
+    """Update every Parameter with its last gradient: ``w ← w − η ∂E/∂w``.
+
+    ``parameters`` is a list of Parameter nodes or a Graph (its parameters).
+    With ``momentum`` μ > 0 the step uses a velocity ``v ← μ v + ∂E/∂w``,
+    ``w ← w − η v`` (off by default, as in the plain derivation).
+    Values are updated in place, so arrays read from ``p.value`` follow them.
+    """
+
+    def __init__(self, parameters, lr=0.1, momentum=0.0):
+        if hasattr(parameters, "parameters") and callable(parameters.parameters):
+            parameters = parameters.parameters()
+        self.parameters = list(parameters)
+        for p in self.parameters:
+            if not isinstance(p, Parameter):
+                raise TypeError(f"SGD: expected Parameter nodes, got {p!r}")
+        if not self.parameters:
+            raise GraphError("SGD: no parameters to optimize")
+        for what, x, ok in (("lr", lr, lr > 0), ("momentum", momentum, 0 <= momentum < 1)):
+            if not isinstance(x, (int, float, np.floating, np.integer)) or not ok:
+                bound = "a number > 0" if what == "lr" else "a number in [0, 1)"
+                raise GraphError(f"SGD: {what} must be {bound}, got {x!r}")
+        self.lr = float(lr)
+        self.momentum = float(momentum)
+        self.velocity = [np.zeros_like(p.value) for p in self.parameters] if momentum else None
+
+    def step(self):
+        """Apply one update to every parameter (after ``graph.backward()``)."""
+        for p in self.parameters:  # check all before changing any
+            if p.grad is None:
+                raise GraphError(f"Parameter '{p.name}' has no gradient: call graph.backward() "
+                                 "before optimizer.step()")
+            if p.grad.shape != p.value.shape:
+                raise GraphError(f"Parameter '{p.name}': gradient shape {p.grad.shape} does not "
+                                 f"match value shape {p.value.shape}")
+        if self.velocity is None:
+            for p in self.parameters:
+                p.value -= self.lr * p.grad
+        else:
+            for p, v in zip(self.parameters, self.velocity):
+                v *= self.momentum
+                v += p.grad
+                p.value -= self.lr * v
+
+    def __repr__(self):
+        extra = f", momentum={self.momentum}" if self.momentum else ""
+        return f"SGD({len(self.parameters)} parameters, lr={self.lr}{extra})"
