@@ -6,7 +6,7 @@ orders the nodes once and applies the chain rule in reverse.  No autograd.
 >>> import tinygraph as tg
 >>> net = tg.mlp([2, 2, 1], seed=0)
 >>> net.graph
-Graph(SquaredLoss('E'), Logistic('o'); 12 nodes, 4 parameters)
+Graph(SquaredLoss('E'), Logistic('o'); 11 nodes, 4 parameters)
 """
 
 from . import datasets

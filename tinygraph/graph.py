@@ -39,11 +39,14 @@ def topological_order(outputs):
 class Graph:
     """The computation that produces ``outputs`` (the first one is what ``backward`` differentiates).
 
-    >>> x = Input("x", shape=(2,)); w = Parameter([0.5, -1.0], name="w")
-    >>> E = SquaredLoss(Logistic(WeightedSum(x, w)), Input("t", shape=()))
-    >>> g = Graph(E)
-    >>> [n.name for n in g.nodes][:2]
-    ['x', 'w']
+    >>> import tinygraph as tg
+    >>> x = tg.Input("x", shape=(2,)); w = tg.Parameter([0.5, -1.0], name="w")
+    >>> y = tg.Logistic(tg.WeightedSum(x, w, name="z"), name="y")
+    >>> g = tg.Graph(tg.SquaredLoss(y, tg.Input("t", shape=()), name="E"))
+    >>> [n.name for n in g.nodes]
+    ['x', 'w', 'z', 'y', 't', 'E']
+    >>> float(g.forward({"x": [1.0, 1.0], "t": 1.0}))  # ½(σ(−0.5) − 1)²
+    0.1937...
 
     Attributes: ``nodes`` (topological order, computed once), ``inputs`` (the Input
     nodes), ``outputs``, ``dtype`` (the parameters' float type; float64 if none).
@@ -168,7 +171,7 @@ class Graph:
                                  f"(its inputs: {', '.join(i.name for i in self.inputs)})")
             node = self._by_name[key]
             if not isinstance(node, Input):
-                raise GraphError(f"feed has '{key}', a {node.kind}: only Input nodes can be fed")
+                raise GraphError(f"feed has {node.kind} '{key}': only Input nodes can be fed")
             # A name appearing twice (as node and as name) is caught here.
         keys = [_key_name(k) for k in feed]
         dup = {k for k in keys if keys.count(k) > 1}
@@ -241,7 +244,8 @@ class Graph:
         for inp, a in zip(inputs, arrays):
             inp.value = a
         for node in computed:
-            node.value = node.forward(*[i.value for i in node.inputs])
+            value = node.forward(*[i.value for i in node.inputs])
+            node.value = value if type(value) is np.ndarray else np.asarray(value)
             if node.shape is None:  # a user node without infer_shape: learn it from the value
                 batched = self._data_dependent[id(node)] and any(
                     i.value.ndim > len(i.shape) for i in inputs)

@@ -1,0 +1,44 @@
+"""Every example runs (in its quick mode) and reaches its point."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run_example(name):
+    result = subprocess.run([sys.executable, str(EXAMPLES / name), "--quick"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_every_example_is_listed_here():
+    tested = {"single_neuron.py", "perceptron.py", "xor_network.py", "deep_network.py"}
+    assert {p.name for p in EXAMPLES.glob("*.py")} >= tested
+
+
+def test_single_neuron():
+    out = run_example("single_neuron.py")
+    accuracy = float(re.search(r"test accuracy: ([\d.]+)%", out).group(1))
+    assert accuracy >= 90
+
+
+def test_perceptron_converges():
+    out = run_example("perceptron.py")
+    assert "converged" in out and "training accuracy 100%" in out
+
+
+def test_xor_network_prints_deltas():
+    out = run_example("xor_network.py")
+    assert "δ_o" in out and out.count("\n  x = [") == 4
+
+
+@pytest.mark.parametrize("name", ["deep_network.py"])
+def test_deep_network_runs(name):
+    out = run_example(name)
+    assert re.search(r"test accuracy [\d.]+%", out)

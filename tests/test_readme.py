@@ -1,0 +1,26 @@
+"""The README's code runs and its quick start matches .ci/run."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_readme_python_blocks_run(capsys):
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    assert len(blocks) >= 2
+    namespace = {}
+    for block in blocks:
+        exec(block, namespace)
+    graph, o, x, X = namespace["graph"], namespace["o"], namespace["x"], namespace["X"]
+    predictions = graph.run(o, {x: X}).ravel()
+    assert list(predictions >= 0.5) == [False, True, True, False]
+    assert "passed" in capsys.readouterr().out
+
+
+def test_quick_start_has_two_commands_and_ci_runs_the_test_one():
+    readme = (ROOT / "README.md").read_text()
+    quick = re.search(r"## Quick start.*?```sh\n(.*?)```", readme, re.S).group(1)
+    commands = [line.split("#")[0].strip() for line in quick.strip().splitlines()]
+    assert len(commands) == 2 and "tinygraph demo" in commands[0]
+    assert commands[1] in (ROOT / ".ci" / "run").read_text()
