@@ -18,6 +18,7 @@ from .losses import LogLoss, SoftmaxCrossEntropy, SquaredLoss
 from .node import Constant, Input, Node, Parameter
 from .ops import AppendOne, Logistic, ReLU, Softmax, Step, Tanh, WeightedSum
 from .optim import SGD
+from .structure import Add, Concat, Mean, Multiply, Scale, Slice, Sum
 from .training import fit
 
 __version__ = "0.1.0"
@@ -25,6 +26,7 @@ __version__ = "0.1.0"
 __all__ = [
     "GraphError", "Node", "Input", "Parameter", "Constant",
     "WeightedSum", "AppendOne", "Logistic", "Step", "Tanh", "ReLU", "Softmax",
+    "Add", "Multiply", "Concat", "Slice", "Sum", "Mean", "Scale",
     "SquaredLoss", "LogLoss", "SoftmaxCrossEntropy",
     "Graph", "topological_order", "SGD", "fit", "dense", "mlp", "Network", "Layer",
     "gradcheck", "check_node", "GradcheckReport", "datasets", "__version__",

@@ -113,6 +113,21 @@ class Node(metaclass=_NodeType):
         shape = "" if self.shape is None else f", shape={self.shape}"
         return f"{self.kind}('{self.name}'{shape})"
 
+    # Arithmetic builds nodes: a + b is Add(a, b), a * b is Multiply(a, b), 0.3 * a is Scale(a, 0.3).
+    def __add__(self, other):
+        from .structure import Add
+        return Add(self, other) if isinstance(other, Node) else NotImplemented
+
+    def __mul__(self, other):
+        from .structure import Multiply, Scale
+        if isinstance(other, Node):
+            return Multiply(self, other)
+        if isinstance(other, (int, float, np.integer, np.floating)) and not isinstance(other, bool):
+            return Scale(self, other)
+        return NotImplemented
+
+    __rmul__ = __mul__
+
 
 class Input(Node):
     """Data fed at run time: ``graph.forward({"x": array})``.

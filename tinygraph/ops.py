@@ -28,7 +28,7 @@ class WeightedSum(Node):
     Shapes: x ``(n_in,)`` or ``(batch, n_in)``; z ``()``/``(n_out,)`` per sample.
     """
 
-    prefix = "sum"
+    prefix = "wsum"
     formula = "z = x·w + b"
     formula_tex = r"z = x \cdot w + b"
     derivative = "∂z/∂x = wᵀ, ∂z/∂w = x, ∂z/∂b = 1"
