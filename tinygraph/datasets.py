@@ -1,4 +1,4 @@
-"""Small data sets for learning: each returns ``(X, T)`` as float arrays, seeded."""
+"""Small data sets for learning: each returns ``(X, T)``, generated ones seeded, ``digits`` real."""
 
 import numpy as np
 
@@ -23,14 +23,22 @@ def xor(n=4, noise=0.0, seed=None):
 
 
 def linear(n=100, noise=0.0, seed=None, margin=0.1):
-    """Two linearly separable classes in 2-D, split by a random line with a gap of ``margin``."""
+    """Two linearly separable classes in 2-D, split by a random line with a gap of ``margin``.
+
+    The line passes through the origin; points lie in the square [-1, 1]² and at
+    least ``margin`` (0 <= margin < 1) from the line, before ``noise`` is added.
+    """
     _check(n, noise)
+    if not 0 <= margin < 1:
+        raise GraphError(f"datasets.linear: margin must be >= 0 and < 1, got {margin!r}")
     rng = np.random.default_rng(seed)
     angle = rng.uniform(0, 2 * np.pi)
     normal = np.array([np.cos(angle), np.sin(angle)])
-    X = rng.uniform(-1, 1, size=(4 * n, 2))
-    side = X @ normal
-    X = X[np.abs(side) > margin][:n]
+    X = np.empty((0, 2))
+    while len(X) < n:  # draw until n points fall outside the gap
+        more = rng.uniform(-1, 1, size=(4 * n, 2))
+        X = np.vstack([X, more[np.abs(more @ normal) > margin]])
+    X = X[:n]
     T = (X @ normal > 0).astype(float)
     return X + noise * rng.normal(size=X.shape), T
 
@@ -38,6 +46,8 @@ def linear(n=100, noise=0.0, seed=None, margin=0.1):
 def blobs(n=100, centers=3, noise=0.5, seed=None):
     """Gaussian clusters around ``centers`` random points; T is the cluster index."""
     _check(n, noise)
+    if not isinstance(centers, (int, np.integer)) or centers < 1:
+        raise GraphError(f"datasets.blobs: centers must be a whole number >= 1, got {centers!r}")
     rng = np.random.default_rng(seed)
     points = rng.uniform(-3, 3, size=(centers, 2))
     T = np.arange(n) % centers
@@ -77,6 +87,23 @@ def spirals(n=200, noise=0.1, turns=1.5, seed=None):
     angle = 2 * np.pi * turns * r + np.pi * T
     X = r[:, None] * np.c_[np.cos(angle), np.sin(angle)]
     return X + noise * rng.normal(size=X.shape) * r[:, None], T.astype(float)
+
+
+def digits():
+    """The real 8×8 handwritten digits (UCI, 1797 images), as shipped inside scikit-learn.
+
+    Returns ``X`` of shape (1797, 64), float64 pixel intensities scaled from 0..16
+    to [0, 1] (row-major 8×8 images), and ``T`` of shape (1797,), int64 class
+    labels 0..9 (feed them to ``SoftmaxCrossEntropy`` or ``one_hot`` them).
+    Needs scikit-learn (no download: the data is inside the package).
+    """
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise ImportError('datasets.digits needs scikit-learn: pip install "tinygraph[data]" '
+                          "(or pip install scikit-learn)") from None
+    data = load_digits()
+    return data.data.astype(np.float64) / 16.0, data.target.astype(np.int64)
 
 
 def one_hot(labels, n_classes=None):

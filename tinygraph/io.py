@@ -1,0 +1,202 @@
+"""Saving and loading parameters (and mlp networks) as ``.npz`` files: atomic writes, no pickle."""
+
+import contextlib
+import json
+import os
+import uuid
+
+import numpy as np
+
+from . import losses, ops
+from .errors import GraphError
+from .graph import Graph
+from .layers import Network, mlp
+from .node import Node
+
+ARCHITECTURE_KEY = "__tinygraph_architecture__"
+_NPZ_OPTIONS = ("file", "allow_pickle")  # names np.savez takes as options, not arrays
+
+
+def _graph_of(obj, what):
+    if isinstance(obj, Graph):
+        return obj
+    if isinstance(getattr(obj, "graph", None), Graph):
+        return obj.graph
+    raise TypeError(f"{what}: expected a tinygraph Graph or Network, got {type(obj).__name__}")
+
+
+def _path_of(path, what):
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{what}: path must be a str or os.PathLike, got {type(path).__name__}")
+    return os.fspath(path)
+
+
+# -- saving -----------------------------------------------------------------
+def _architecture(net):
+    """The JSON text from which ``load`` rebuilds an mlp network."""
+    from . import __version__
+
+    def class_name(cls):
+        return None if cls is None else cls.__name__
+
+    return json.dumps({
+        "format": "tinygraph.mlp", "format_version": 1,
+        "sizes": [int(s) for s in net.sizes], "bias": net.bias,
+        "activation": class_name(net.activation),
+        "output_activation": class_name(net.output_activation),
+        "loss": type(net.loss).__name__, "dtype": str(net.graph.dtype),
+        "tinygraph_version": __version__,
+    })
+
+
+def save(graph_or_network, path):
+    """Store every Parameter's value under its name in an ``.npz`` file at ``path``.
+
+    A ``Network`` (from ``mlp``) also stores its architecture, so ``load(path)``
+    rebuilds it.  The file is written exactly at ``path`` (no suffix added), and
+    atomically: into a temporary file in the same folder, flushed to disk, then
+    renamed over ``path``.  A crash mid-save leaves the previous file as it was.
+
+    >>> import tempfile, tinygraph as tg
+    >>> net = tg.mlp([2, 3, 1], seed=0)
+    >>> path = os.path.join(tempfile.mkdtemp(), "net.npz")
+    >>> save(net, path)
+    >>> bool(np.all(load(path).predict([[0.5, 1.0]]) == net.predict([[0.5, 1.0]])))
+    True
+    """
+    graph = _graph_of(graph_or_network, "save")
+    path = _path_of(path, "save")
+    arrays = {}
+    for p in graph.parameters():
+        if p.name == ARCHITECTURE_KEY or p.name in _NPZ_OPTIONS:
+            raise GraphError(f"save: Parameter '{p.name}' has a name the .npz format reserves; "
+                             "rename it")
+        arrays[p.name] = p.value
+    if isinstance(graph_or_network, Network):
+        arrays[ARCHITECTURE_KEY] = np.array(_architecture(graph_or_network))  # 0-d unicode, no pickle
+    folder = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(tmp, "xb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())  # the bytes are on disk before the rename makes them visible
+        os.replace(tmp, path)     # atomic: readers see the old file or the new one, never half
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        if isinstance(exc, OSError):
+            raise GraphError(f"save: cannot write '{path}': {exc.strerror or exc}") from exc
+        raise
+    _fsync_folder(folder)
+
+
+def _fsync_folder(folder):
+    """Make the rename itself durable (POSIX; a no-op where folders cannot be opened)."""
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+# -- loading ----------------------------------------------------------------
+def _read(path, what):
+    """Every array in the ``.npz`` file at ``path``, read eagerly, never unpickling."""
+    path = _path_of(path, what)
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(6)
+    except OSError as exc:
+        raise GraphError(f"{what}: cannot read '{path}': {exc.strerror or exc}") from exc
+    if not magic.startswith(b"PK"):
+        kind = ("a single .npy array" if magic.startswith(b"\x93NUMPY") else
+                "pickled Python objects, which tinygraph never loads" if magic[:1] == b"\x80" else
+                "an empty file" if not magic else "something else")
+        raise GraphError(f"{what}: '{path}' is not an .npz file saved by tinygraph: "
+                         f"it holds {kind}")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {key: npz[key] for key in npz.files}
+    except Exception as exc:  # zipfile, zlib, numpy-format and OS errors alike: a bad file
+        reason = ("it holds pickled (object) arrays, which tinygraph never loads"
+                  if "allow_pickle" in str(exc) else f"it is truncated or corrupt ({exc})")
+        raise GraphError(f"{what}: cannot load '{path}': {reason}") from exc
+
+
+def _assign(graph, arrays, path, what):
+    """Check every name, shape and dtype kind; only then copy the values in place."""
+    params = {p.name: p for p in graph.parameters()}
+    stored = {k: v for k, v in arrays.items() if k != ARCHITECTURE_KEY}
+    problems = [f"Parameter '{n}' {params[n].value.shape} is missing from the file"
+                for n in params if n not in stored]
+    problems += [f"the file has '{n}' {stored[n].shape}, which is not a Parameter of this graph"
+                 for n in stored if n not in params]
+    for name in params.keys() & stored.keys():
+        p, a = params[name], stored[name]
+        if a.dtype.kind != "f":
+            problems.append(f"Parameter '{name}': expected floating-point values, got dtype {a.dtype}")
+        elif a.shape != p.value.shape:
+            problems.append(f"Parameter '{name}': expected shape {p.value.shape}, got {a.shape}")
+    if problems:
+        raise GraphError(f"{what}: '{path}' does not fit this graph (nothing was changed): "
+                         + "; ".join(problems))
+    for name, p in params.items():
+        p.value[...] = stored[name]  # in place, keeping the parameter's dtype
+
+
+def load_parameters(graph_or_network, path):
+    """Copy the values saved at ``path`` into the Parameters of a graph; returns it.
+
+    Every Parameter must be in the file under its name with the same shape, and
+    the file must hold nothing else (an mlp's architecture aside); otherwise a
+    GraphError lists every mismatch and no parameter is changed.  Values are
+    copied in place (optimizers holding the parameters keep working) and keep
+    the parameters' dtype.
+    """
+    graph = _graph_of(graph_or_network, "load_parameters")
+    _assign(graph, _read(path, "load_parameters"), path, "load_parameters")
+    return graph_or_network
+
+
+def _node_class(module, name, role, path):
+    """The tinygraph class called ``name`` in ``module`` (e.g. ops.Tanh); never anything else."""
+    cls = getattr(module, name, None) if isinstance(name, str) else None
+    if not (isinstance(cls, type) and issubclass(cls, Node) and cls.__module__ == module.__name__):
+        raise GraphError(f"load: '{path}' names {role} {name!r}, which is not a tinygraph class; "
+                         "build the network with mlp(...) yourself and use load_parameters(net, path)")
+    return cls
+
+
+def load(path):
+    """Rebuild the mlp ``Network`` saved at ``path`` (architecture and parameters).
+
+    Files saved from a plain Graph hold parameters only: rebuild the graph and
+    use ``load_parameters(graph, path)``.
+    """
+    arrays = _read(path, "load")
+    if ARCHITECTURE_KEY not in arrays:
+        raise GraphError(f"load: '{path}' holds parameters only, no network architecture "
+                         "(it was saved from a Graph); build the graph and use "
+                         "tinygraph.load_parameters(graph, path)")
+    try:
+        arch = json.loads(str(arrays[ARCHITECTURE_KEY]))
+        sizes, bias, dtype = arch["sizes"], arch["bias"], np.dtype(arch["dtype"])
+        names = arch["activation"], arch["output_activation"], arch["loss"]
+        if dtype.kind != "f":
+            raise ValueError(f"dtype {dtype} is not a float type")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise GraphError(f"load: '{path}' has an unreadable architecture description ({exc})") from exc
+    activation, output = [None if name is None else _node_class(ops, name, role, path)
+                          for name, role in zip(names, ("activation", "output activation"))]
+    loss = _node_class(losses, names[2], "loss", path)
+    try:
+        net = mlp(sizes, activation=activation, output_activation=output, loss=loss,
+                  bias=bias, dtype=dtype)
+    except (GraphError, TypeError) as exc:
+        raise GraphError(f"load: '{path}' describes a network mlp cannot build ({exc})") from exc
+    _assign(net.graph, arrays, path, "load")
+    return net
