@@ -110,6 +110,11 @@ class Graph:
         """The nodes of this graph that take ``node`` as an input, in order."""
         return [n for n in self.nodes if any(i is node for i in n.inputs)]
 
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """Jupyter shows a Graph as its diagram (text where Graphviz is missing)."""
+        from .diagrams import _repr_mimebundle_
+        return _repr_mimebundle_(self, include, exclude)
+
     def __repr__(self):
         outs = ", ".join(f"{o.kind}('{o.name}')" for o in self.outputs)
         return f"Graph({outs}; {len(self.nodes)} nodes, {len(self.parameters())} parameters)"
@@ -292,7 +297,7 @@ class Graph:
             plan = self._backward_plans[inputs] = (steps, [n for n in self.nodes if wants[id(n)]])
         return plan
 
-    def backward(self, inputs=False, check_finite=False):
+    def backward(self, inputs=False, check_finite=False, hook=None):
         """Backpropagate from the first output: fill ``.grad`` = ∂E/∂(node).
 
         Seeds ∂E/∂E = 1 at the (scalar) output, then visits the nodes in reverse
@@ -301,6 +306,8 @@ class Graph:
         sum.  Gradients are recomputed from zero on every call.  Parameters and
         the computed nodes that depend on them get a ``.grad``; Inputs and
         Constants (and nodes computed from them alone) only with ``inputs=True``.
+        ``hook(node, grads)``, if given, is called after each node's backward with
+        the gradients it returned (``tg.trace`` records the steps this way).
         """
         out = self.outputs[0]
         if not self._ready or out.value is None:
@@ -329,6 +336,8 @@ class Graph:
                     raise GraphError(f"{node.kind} '{node.name}': backward returned a gradient of "
                                      f"shape {np.shape(g)} for input '{inp.name}' of shape {inp.value.shape}")
                 inp.grad = g if inp.grad is None else inp.grad + g
+            if hook is not None:
+                hook(node, grads)
             if check_finite:
                 for inp, g in zip(node.inputs, grads):
                     if g is not None and not np.all(np.isfinite(g)):
