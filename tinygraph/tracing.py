@@ -1,0 +1,435 @@
+"""trace: one forward pass, one backward pass and one update, explained step by step with the real numbers."""
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import GraphError
+from .graph import Graph
+from .losses import LogLoss, SoftmaxCrossEntropy, SquaredLoss
+from .node import Constant, Input, Node, Parameter
+from .ops import AppendOne, Logistic, ReLU, Softmax, Step as StepNode, Tanh, WeightedSum
+from .optim import SGD
+from .diagrams import format_array
+
+PHASES = ("forward", "backward", "update")
+
+
+@dataclass
+class TraceStep:
+    """One step of a trace: what happened at one node, in words, formulas and numbers.
+
+    ``lines`` are plain text, ``tex`` the same in LaTeX; ``arrays`` holds the full
+    values behind every number shown (summarised in the text when large).
+    ``highlight`` are the nodes this step is about; ``flow`` the (from, to) data-flow
+    edges a gradient travels back along in this step.
+    """
+
+    phase: str
+    node: Node | None
+    title: str
+    lines: list = field(default_factory=list)
+    tex: list = field(default_factory=list)
+    arrays: dict = field(default_factory=dict)
+    highlight: list = field(default_factory=list)
+    flow: list = field(default_factory=list)
+    state: dict = field(default_factory=dict, repr=False)   # node -> (value, grad) to draw
+
+    def text(self):
+        return "\n".join([self.title] + ["    " + line for line in self.lines])
+
+
+def _tex_name(name):
+    """'z1' → 'z_{1}', 'W2' → 'W_{2}', anything odd → \\mathrm{…}."""
+    head = name.rstrip("0123456789")
+    tail = name[len(head):]
+    if head.isalpha() and len(head) <= 2:
+        return f"{head}_{{{tail}}}" if tail else head
+    safe = name.replace("\\", "").replace("_", r"\_").replace("{", "").replace("}", "")
+    return rf"\mathrm{{{safe}}}"
+
+
+class _Numbers:
+    """Formats numbers the same way in text and LaTeX, with the trace's precision."""
+
+    def __init__(self, precision, max_elements):
+        self.precision, self.max_elements = precision, max_elements
+
+    def __call__(self, a):
+        text = format_array(np.asarray(a), precision=self.precision, max_elements=self.max_elements)
+        return " ".join(text.split())  # one line, even for matrices
+
+    def tex(self, a):
+        a = np.asarray(a)
+        if a.size > self.max_elements or a.ndim > 2:
+            return r"\text{" + self(a).replace("{", "").replace("}", "") + "}"
+        if a.ndim == 0:
+            return self(a)
+        rows = a.reshape(1, -1) if a.ndim == 1 else a
+        body = r" \\ ".join(" & ".join(self(v) for v in row) for row in rows)
+        return r"\begin{bmatrix}" + body + r"\end{bmatrix}"
+
+
+def _dE(name):
+    return f"∂E/∂{name}"
+
+
+def _dE_tex(name):
+    return rf"\frac{{\partial E}}{{\partial {_tex_name(name)}}}"
+
+
+# ------------------------------------------------------------------ forward explanations
+def _forward_lines(node, fmt):
+    """Lines that substitute the numbers into the node's formula (plain text)."""
+    ins = node.inputs
+    lines = []
+    if isinstance(node, WeightedSum):
+        x, w = ins[0].value, ins[1].value
+        b = ins[2].value if len(ins) > 2 else None
+        if x.ndim == 1 and x.size <= 4 and (w.ndim == 1 or w.shape[1] <= 4):
+            cols = [w] if w.ndim == 1 else [w[:, j] for j in range(w.shape[1])]
+            for j, wj in enumerate(cols):
+                terms = " + ".join(f"{fmt(xi)}·{fmt(wij)}" for xi, wij in zip(x, wj))
+                bias = "" if b is None else f" + {fmt(b if b.ndim == 0 else b[j])}"
+                value = node.value if node.value.ndim == 0 else node.value[j]
+                label = node.name if w.ndim == 1 else f"{node.name}[{j}]"
+                lines.append(f"{label} = {terms}{bias} = {fmt(value)}")
+            return lines
+    elif isinstance(node, (Logistic, Tanh, ReLU, StepNode)) and node.value.size <= 4:
+        z, y = np.atleast_1d(ins[0].value), np.atleast_1d(node.value)
+        fname = {Logistic: "σ", Tanh: "tanh", ReLU: "max(0, ·)", StepNode: "step"}[type(node)]
+        for j, (zj, yj) in enumerate(zip(z, y)):
+            label = node.name if node.value.ndim == 0 else f"{node.name}[{j}]"
+            if isinstance(node, Logistic):
+                lines.append(f"{label} = σ({fmt(zj)}) = 1/(1 + e^(−{fmt(zj)})) = {fmt(yj)}")
+            else:
+                lines.append(f"{label} = {fname}({fmt(zj)}) = {fmt(yj)}")
+        return lines
+    elif isinstance(node, SquaredLoss) and node.value.ndim == 0 and ins[0].value.size <= 4:
+        o, t = np.atleast_1d(ins[0].value), np.atleast_1d(ins[1].value)
+        terms = " + ".join(f"½({fmt(oi)} − {fmt(ti)})²" for oi, ti in zip(o.ravel(), t.ravel()))
+        if ins[0].value.ndim <= len(ins[0].shape):
+            return [f"{node.name} = {terms} = {fmt(node.value)}"]
+    for inp in ins:
+        lines.append(f"{inp.name} = {fmt(inp.value)}")
+    lines.append(f"{node.name} = {fmt(node.value)}")
+    return lines
+
+
+# ------------------------------------------------------------------ backward explanations
+def _local(node, fmt):
+    """(text, tex) of the node's local derivative with its numbers, when known."""
+    y = node.value
+    if isinstance(node, Logistic):
+        return f"{node.name}(1 − {node.name}) = {fmt(y * (1 - y))}", y * (1 - y)
+    if isinstance(node, Tanh):
+        return f"1 − {node.name}² = {fmt(1 - y * y)}", 1 - y * y
+    if isinstance(node, ReLU):
+        return f"[{node.inputs[0].name} > 0] = {fmt((y > 0).astype(float))}", (y > 0).astype(float)
+    if isinstance(node, SquaredLoss):
+        o, t = node.inputs
+        return f"{o.name} − {t.name} = {fmt(node.diff)}", node.diff
+    return None, None
+
+
+def _chain(node, inp, index):
+    """How the gradient for input ``index`` is formed, as text (the chain-rule product)."""
+    n, i = node.name, inp.name
+    if isinstance(node, WeightedSum):
+        x, w = node.inputs[0].name, node.inputs[1].name
+        return {0: f"{_dE(n)} · {w}ᵀ", 1: f"{x}ᵀ · {_dE(n)}   (∂E/∂{w}_ij = {x}_i · δ_j)",
+                2: f"{_dE(n)}"}[index]
+    if isinstance(node, Logistic):
+        return f"{_dE(n)} ⊙ {n}(1 − {n})"
+    if isinstance(node, Tanh):
+        return f"{_dE(n)} ⊙ (1 − {n}²)"
+    if isinstance(node, ReLU):
+        return f"{_dE(n)} ⊙ [{i} > 0]"
+    if isinstance(node, StepNode):
+        return f"{_dE(n)} · 1   (straight through)"
+    if isinstance(node, SquaredLoss):
+        return f"({node.inputs[0].name} − {node.inputs[1].name})" + (" / batch" if node.scale != 1 else "") \
+            if index == 0 else f"−({node.inputs[0].name} − {node.inputs[1].name})"
+    if isinstance(node, SoftmaxCrossEntropy) and index == 0:
+        return f"softmax({i}) − {node.inputs[1].name}"
+    if isinstance(node, LogLoss) and index == 0:
+        return f"({i} − {node.inputs[1].name}) / ({i}(1 − {i}))"
+    if isinstance(node, Softmax):
+        return f"{n} ⊙ ({_dE(n)} − Σ_k {_dE(n)}_k {n}_k)"
+    if isinstance(node, AppendOne):
+        return f"{_dE(n)} without its last element"
+    return f"{_dE(n)} · ∂{n}/∂{i}"
+
+
+class _Layers:
+    """Names the classic δ quantities: the WeightedSum nodes z of a layered network."""
+
+    def __init__(self, graph):
+        sums = [n for n in graph.nodes if isinstance(n, WeightedSum) and isinstance(n.inputs[1], Parameter)]
+        self.index = {id(z): k for k, z in enumerate(sums, start=1)}
+        self.count = len(sums)
+
+    def delta(self, node):
+        k = self.index.get(id(node))
+        if k is None:
+            return None
+        if self.count == 1:
+            return "δ"
+        return "δ (output layer)" if k == self.count else f"δ (hidden layer {k})"
+
+
+# ------------------------------------------------------------------ the trace
+class Trace:
+    """The ordered steps of one forward, backward and update pass (see ``trace``).
+
+    ``print(trace)`` walks through it in plain text; ``to_markdown()`` gives
+    Markdown with LaTeX; ``to_html(path)`` writes an interactive page;
+    ``render_frames(folder)`` one picture per step.  ``trace.steps`` holds them all,
+    each with its full arrays in ``step.arrays``.
+    """
+
+    def __init__(self, graph, steps, loss, lr, precision):
+        self.graph, self.steps, self.loss, self.lr, self.precision = graph, steps, loss, lr, precision
+
+    def __len__(self):
+        return len(self.steps)
+
+    def __iter__(self):
+        return iter(self.steps)
+
+    def __getitem__(self, i):
+        return self.steps[i]
+
+    def phase(self, name):
+        """The steps of one phase: 'forward', 'backward' or 'update'."""
+        if name not in PHASES:
+            raise GraphError(f"Trace.phase: expected one of {PHASES}, got {name!r}")
+        return [s for s in self.steps if s.phase == name]
+
+    def __str__(self):
+        out, phase = [], None
+        heads = {"forward": "FORWARD PASS: each node computes its value from its inputs",
+                 "backward": "BACKWARD PASS: the chain rule, from the loss back to every parameter",
+                 "update": f"UPDATE: gradient descent, w ← w − η ∂E/∂w with η = {self.lr:g}"}
+        for i, step in enumerate(self.steps, start=1):
+            if step.phase != phase:
+                phase = step.phase
+                out.append(("\n" if out else "") + heads[phase])
+            out.append(f"[{i}/{len(self.steps)}] " + step.text())
+        return "\n".join(out)
+
+    def __repr__(self):
+        counts = ", ".join(f"{len(self.phase(p))} {p}" for p in PHASES)
+        return f"<Trace of {len(self.steps)} steps: {counts}; loss {self.loss:.6g}>"
+
+    def to_markdown(self):
+        """The walk-through as Markdown, formulas and numbers in LaTeX ($$ … $$)."""
+        out = ["# Backpropagation, step by step", ""]
+        for i, step in enumerate(self.steps, start=1):
+            out.append(f"## {i}. {step.title}")
+            out.append("")
+            for line in step.tex:
+                out.append(f"$$ {line} $$")
+            out.append("")
+        return "\n".join(out)
+
+    def to_html(self, path=None, title="Backpropagation step by step"):
+        """Write (or, without ``path``, return) a self-contained interactive page."""
+        from .stepper import page
+        html = page(self, title)
+        if path is None:
+            return html
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(html)
+        return str(path)
+
+    def _repr_html_(self):
+        from .stepper import widget
+        return widget(self)
+
+    def render_frames(self, folder, format="png", view="graph"):
+        """One diagram per step (``step_001.png``, …) for slides; returns the paths."""
+        from .stepper import frames
+        return frames(self, folder, format, view)
+
+    @contextmanager
+    def showing(self, step):
+        """Temporarily give the graph's nodes the values and gradients of ``step``."""
+        saved = [(n, n.value, n.grad) for n in self.graph.nodes]
+        try:
+            for n in self.graph.nodes:
+                n.value, n.grad = step.state.get(id(n), (None, None))
+            yield
+        finally:
+            for n, value, grad in saved:
+                n.value, n.grad = value, grad
+
+
+def trace(graph, feed, optimizer=None, precision=4, max_elements=8):
+    """Run one forward pass, one backward pass and (with an optimizer) one update; explain each.
+
+    ``graph`` is a Graph (or a Network); ``optimizer`` an SGD, or a number used as
+    the learning rate of a new SGD, or None for no update.  The numbers are the
+    engine's own: the trace watches ``graph.forward``, ``graph.backward`` and
+    ``optimizer.step`` as they run.  Returns a Trace.
+    """
+    if not isinstance(graph, Graph):
+        inner = getattr(graph, "graph", None)
+        if not isinstance(inner, Graph):
+            raise TypeError(f"trace: expected a Graph or a network with .graph, got {type(graph).__name__}")
+        graph = inner
+    if isinstance(optimizer, (int, float)) and not isinstance(optimizer, bool):
+        optimizer = SGD(graph.parameters(), lr=optimizer)
+    if optimizer is not None and not isinstance(optimizer, SGD):
+        raise TypeError(f"trace: optimizer must be an SGD or a learning rate, got {type(optimizer).__name__}")
+    fmt = _Numbers(precision, max_elements)
+    loss_value = graph.forward(feed)
+    steps = _forward_steps(graph, fmt)
+    steps += _backward_steps(graph, fmt, _Layers(graph))
+    if optimizer is not None:
+        steps += _update_steps(graph, optimizer, fmt)
+    return Trace(graph, steps, float(loss_value), optimizer.lr if optimizer else 0.0, precision)
+
+
+def _forward_steps(graph, fmt):
+    values = {id(n): (n.value.copy(), None) for n in graph.nodes}
+    state = {}
+    leaves = [n for n in graph.nodes if not n.inputs]
+    for n in leaves:
+        state[id(n)] = values[id(n)]
+    given = TraceStep("forward", None, "Given: the inputs, targets and parameters",
+                 highlight=leaves, state=dict(state))
+    for n in leaves:
+        role = "parameter" if isinstance(n, Parameter) else "constant" if isinstance(n, Constant) else "input"
+        given.lines.append(f"{n.name} = {fmt(n.value)}   ({role})")
+        given.tex.append(f"{_tex_name(n.name)} = {fmt.tex(n.value)}")
+        given.arrays[n.name] = n.value.copy()
+    steps = [given]
+    for n in graph.nodes:
+        if not n.inputs:
+            continue
+        state[id(n)] = values[id(n)]
+        formula = n.formula or f"{n.name} = {n.kind}({', '.join(i.name for i in n.inputs)})"
+        step = TraceStep("forward", n, f"{n.name}: {formula}", highlight=[n], state=dict(state))
+        step.lines = _forward_lines(n, fmt)
+        step.tex = [n.formula_tex or rf"\mathrm{{{n.kind}}}", f"{_tex_name(n.name)} = {fmt.tex(n.value)}"]
+        step.arrays = {i.name: i.value.copy() for i in n.inputs}
+        step.arrays[n.name] = n.value.copy()
+        step.flow = []
+        steps.append(step)
+    return steps
+
+
+def _backward_steps(graph, fmt, layers):
+    received = {}          # id(node) -> [(consumer, gradient)]
+    pending = {}           # id(leaf) -> consumers still to send their gradient
+    order = []             # (node, grads) in the engine's order
+
+    def hook(node, grads):
+        order.append((node, tuple(None if g is None else np.array(g, copy=True) for g in grads)))
+
+    graph.backward(hook=hook)
+    out = graph.outputs[0]
+    values = {id(n): n.value.copy() for n in graph.nodes}
+    state = {id(n): (values[id(n)], None) for n in graph.nodes}
+    steps = []
+    for node, grads in order:
+        for k, (inp, g) in enumerate(zip(node.inputs, grads)):
+            if g is not None and node.needs[k]:
+                received.setdefault(id(inp), []).append((node, g))
+                if not inp.inputs:
+                    pending[id(inp)] = pending.get(id(inp), 0) + 1
+    sent = {}
+    for node, grads in order:
+        grad = node.grad
+        state[id(node)] = (values[id(node)], grad.copy())
+        step = TraceStep("backward", node, f"{node.name}: pass the gradient back to its inputs",
+                    highlight=[node], state=None)
+        step.arrays["grad"] = grad.copy()
+        _received_lines(step, node, received.get(id(node), []), grad, fmt, out)
+        delta = layers.delta(node)
+        if delta:
+            step.lines.append(f"{delta} = ∂E/∂{node.name} = {fmt(grad)}")
+        local_text, local = _local(node, fmt)
+        if node.derivative:
+            step.lines.append(f"local derivative: {node.derivative}")
+        if local_text:
+            step.lines.append(f"    with numbers: {local_text}")
+            step.arrays["local"] = np.asarray(local).copy()
+        if node.derivative_tex:
+            step.tex.append(node.derivative_tex)
+        for k, (inp, g) in enumerate(zip(node.inputs, grads)):
+            if g is None or not node.needs[k]:
+                continue
+            step.lines.append(f"{_dE(inp.name)} += {_chain(node, inp, k)} = {fmt(g)}")
+            step.tex.append(f"{_dE_tex(inp.name)} \\mathrel{{+}}= {fmt.tex(g)}")
+            step.arrays[f"to {inp.name}"] = g
+            step.flow.append((inp, node))
+            sent[id(inp)] = sent.get(id(inp), 0) + 1
+        step.state = dict(state)
+        steps.append(step)
+        for inp in node.inputs:  # a leaf is complete once all of its consumers have sent
+            if id(inp) in pending and sent.get(id(inp)) == pending[id(inp)]:
+                del pending[id(inp)]
+                state[id(inp)] = (values[id(inp)], inp.grad.copy())
+                steps.append(_leaf_step(inp, received[id(inp)], fmt, dict(state)))
+    return steps
+
+
+def _received_lines(step, node, contributions, grad, fmt, out):
+    if node is out:
+        same = "" if node.name == "E" else f"∂E/∂{node.name} = "
+        step.lines.append(f"the backward pass starts here: {same}∂E/∂E = 1")
+        step.tex.append(rf"{_dE_tex(node.name)} = 1")
+        return
+    if len(contributions) == 1:
+        step.lines.append(f"receives ∂E/∂{node.name} = {fmt(grad)}   (from {contributions[0][0].name})")
+    else:
+        for consumer, g in contributions:
+            step.lines.append(f"receives from {consumer.name}: {fmt(g)}")
+        step.lines.append(f"sum over its {len(contributions)} consumers: ∂E/∂{node.name} = {fmt(grad)}")
+    step.tex.append(f"{_dE_tex(node.name)} = {fmt.tex(grad)}")
+
+
+def _leaf_step(leaf, contributions, fmt, state):
+    kind = "parameter" if isinstance(leaf, Parameter) else "input"
+    step = TraceStep("backward", leaf, f"{leaf.name}: its gradient is complete ({kind})", highlight=[leaf],
+                state=state)
+    if len(contributions) > 1:
+        for consumer, g in contributions:
+            step.lines.append(f"from {consumer.name}: {fmt(g)}")
+        step.lines.append(f"summed: ∂E/∂{leaf.name} = {fmt(leaf.grad)}")
+    else:
+        step.lines.append(f"∂E/∂{leaf.name} = {fmt(leaf.grad)}   (from {contributions[0][0].name})")
+    step.tex.append(f"{_dE_tex(leaf.name)} = {fmt.tex(leaf.grad)}")
+    step.arrays["grad"] = leaf.grad.copy()
+    step.flow = [(leaf, consumer) for consumer, _ in contributions]
+    return step
+
+
+def _update_steps(graph, optimizer, fmt):
+    params = optimizer.parameters
+    old = {id(p): p.value.copy() for p in params}
+    grads = {id(p): p.grad.copy() for p in params}
+    optimizer.step()
+    state = {id(n): (n.value.copy() if n.value is not None else None,
+                     None if n.grad is None else n.grad.copy()) for n in graph.nodes}
+    for p in params:
+        state[id(p)] = (old[id(p)], grads[id(p)])
+    steps = []
+    eta = optimizer.lr
+    for p in params:
+        state[id(p)] = (p.value.copy(), grads[id(p)])
+        step = TraceStep("update", p, f"{p.name} ← {p.name} − η ∂E/∂{p.name}", highlight=[p], state=dict(state))
+        if optimizer.momentum:
+            step.lines.append(f"with momentum μ = {optimizer.momentum:g}: velocity v ← μ v + ∂E/∂{p.name}")
+        step.lines += [f"old {p.name} = {fmt(old[id(p)])}",
+                       f"∂E/∂{p.name} = {fmt(grads[id(p)])}",
+                       f"new {p.name} = old − {eta:g} · ∂E/∂{p.name} = {fmt(p.value)}"]
+        name = _tex_name(p.name)
+        step.tex = [rf"{name} \leftarrow {name} - \eta \frac{{\partial E}}{{\partial {name}}}",
+                    rf"{name} = {fmt.tex(old[id(p)])} - {eta:g} \cdot {fmt.tex(grads[id(p)])} = {fmt.tex(p.value)}"]
+        step.arrays = {"old": old[id(p)], "grad": grads[id(p)], "new": p.value.copy(), "lr": np.asarray(eta)}
+        steps.append(step)
+    return steps
