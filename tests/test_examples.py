@@ -1,6 +1,8 @@
 """Every example runs (in its quick mode) and reaches its point."""
 
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,15 +12,16 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def run_example(name):
-    result = subprocess.run([sys.executable, str(EXAMPLES / name), "--quick"],
+def run_example(name, cwd=None):
+    result = subprocess.run([sys.executable, str(EXAMPLES / name), "--quick"], cwd=cwd,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
 def test_every_example_is_listed_here():
-    tested = {"single_neuron.py", "perceptron.py", "xor_network.py", "deep_network.py"}
+    tested = {"single_neuron.py", "perceptron.py", "xor_network.py", "deep_network.py",
+              "residual_network.py", "two_branches.py", "sgd_vs_gradient_descent.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} >= tested
 
 
@@ -42,3 +45,15 @@ def test_xor_network_prints_deltas():
 def test_deep_network_runs(name):
     out = run_example(name)
     assert re.search(r"test accuracy [\d.]+%", out)
+
+
+@pytest.mark.parametrize("name,stem", [("residual_network.py", "residual_network"),
+                                       ("two_branches.py", "two_branches")])
+def test_composed_examples_train_and_draw_their_graph(name, stem, tmp_path):
+    out = run_example(name, cwd=tmp_path)
+    assert re.search(r"training accuracy [\d.]+%", out)
+    drawn = sorted(p.name for p in tmp_path.iterdir())
+    assert f"{stem}.dot" in drawn
+    if shutil.which("dot") or os.environ.get("CI"):
+        svg = (tmp_path / f"{stem}.svg").read_text()
+        assert svg.count('class="node"') >= 10
