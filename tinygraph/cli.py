@@ -1,53 +1,248 @@
-"""The ``tinygraph`` command: ``tinygraph demo`` and friends."""
+"""The ``tinygraph`` command: demo, render and trace."""
 
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 from . import __version__, datasets
+from .diagrams import GraphvizNotFound, render, to_dot
+from .errors import GraphError
+from .graph import Graph
 from .layers import mlp
+from .optim import SGD
+from .losses import LogLoss, SoftmaxCrossEntropy, SquaredLoss
+from .node import Input, Parameter
+from .ops import Logistic, Tanh, WeightedSum
+from .tracing import trace
+
+# What `tinygraph demo --dataset NAME` trains: data, network, learning rate, epochs, batch size.
+DEMOS = {
+    "xor": dict(data=lambda: datasets.xor(), sizes=[2, 2, 1], activation=Logistic, loss=SquaredLoss,
+                lr=0.5, epochs=3000, batch_size=1, split=False),
+    "moons": dict(data=lambda: datasets.moons(n=300, noise=0.15, seed=0), sizes=[2, 16, 16, 1],
+                  activation=Tanh, loss=LogLoss, lr=0.05, epochs=100, batch_size=1, split=True),
+    "spirals": dict(data=lambda: datasets.spirals(n=400, noise=0.05, seed=0), sizes=[2, 32, 32, 1],
+                    activation=Tanh, loss=LogLoss, lr=0.05, epochs=300, batch_size=4, momentum=0.9,
+                    split=True),
+    "digits": dict(data=lambda: datasets.digits(), sizes=[64, 32, 10], activation=Tanh,
+                   loss=SoftmaxCrossEntropy, lr=0.05, epochs=10, batch_size=1, split=True),
+}
+
+
+def _draw(graph, path, view, made):
+    """Render one diagram; without Graphviz keep the DOT source and remember why."""
+    try:
+        render(graph, path, format="svg", view=view)
+        made.append(f"{path}.svg")
+    except GraphvizNotFound as exc:
+        Path(f"{path}.dot").write_text(to_dot(graph, view=view), encoding="utf-8")
+        made.append(f"{path}.dot")
+        return str(exc)
+    return None
+
+
+def _show_one_sample(net, X, T):
+    """Forward and backward on the first sample, so the diagrams show values and gradients."""
+    net.graph.forward({net.input: X[0], net.target: net._targets(T[:1])[0]})
+    net.graph.backward()
 
 
 def demo(args):
-    """Train a 2-2-1 logistic network on XOR with per-sample SGD and show what it learned."""
-    X, T = datasets.xor()
-    net = mlp([2, args.hidden, 1], seed=args.seed)
-    print(f"tinygraph {__version__} demo: learning XOR with a {net.sizes[0]}-{args.hidden}-1 logistic network")
-    print(f"  squared loss E = ½ Σ (o − t)², per-sample SGD (batch size 1), η = {args.lr}, "
-          f"{args.epochs} epochs of {len(X)} samples")
-    print(f"  graph: {len(net.graph)} nodes: " + ", ".join(n.name for n in net.graph.nodes))
-    every = max(1, args.epochs // 10)
+    """Train a small network with per-sample SGD, then write its diagrams, a trace and plots."""
+    spec = DEMOS[args.dataset]
+    try:
+        X, T = spec["data"]()
+    except ImportError as exc:
+        print(f"tinygraph demo: {exc}", file=sys.stderr)
+        return 2
+    if spec["split"]:
+        X_train, X_test, T_train, T_test = datasets.train_test_split(X, T, test=0.25, seed=args.seed)
+    else:
+        X_train, X_test, T_train, T_test = X, X, T, T
+    sizes = list(spec["sizes"])
+    if args.hidden and args.dataset == "xor":
+        sizes[1] = args.hidden
+    epochs = args.epochs or spec["epochs"]
+    lr = args.lr or spec["lr"]
+    net = mlp(sizes, activation=spec["activation"], loss=spec["loss"], seed=args.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    arch = "-".join(map(str, sizes))
+    print(f"tinygraph {__version__} demo: {args.dataset} with a {arch} network "
+          f"({spec['activation'].__name__} units, {spec['loss'].__name__})")
+    momentum = spec.get("momentum", 0.0)
+    kind = "per-sample SGD" if spec["batch_size"] == 1 else f"minibatch SGD (batch size {spec['batch_size']})"
+    print(f"  {kind}, η = {lr}{f', momentum {momentum}' if momentum else ''}, {epochs} epochs of "
+          f"{len(X_train)} samples; {len(net.graph)} nodes")
+    made, missing_dot = [], None
+    _show_one_sample(net, X_train, T_train)
+    for view in ("graph", "network"):
+        missing_dot = _draw(net, out / f"{view}_before", view, made) or missing_dot
+    every = max(1, epochs // 10)
 
     def report(epoch, loss):
         if epoch % every == 0 or epoch == 1:
             print(f"  epoch {epoch:>6}  mean loss {loss:.6f}")
 
     start = time.perf_counter()
-    net.fit(X, T, epochs=args.epochs, lr=args.lr, seed=args.seed, progress=False, callback=report)
+    history = net.fit(X_train, T_train, epochs=epochs, batch_size=spec["batch_size"], seed=args.seed,
+                      optimizer=SGD(net.parameters(), lr=lr, momentum=momentum), progress=False,
+                      callback=report)
     seconds = time.perf_counter() - start
-    P = net.predict(X).ravel()
-    print(f"  trained in {seconds:.2f} s ({args.epochs * len(X) / seconds:,.0f} SGD steps/s)")
-    print("\n   x1  x2 | target  output  right?")
-    for x, t, p in zip(X, T, P):
-        print(f"  {x[0]:3.0f} {x[1]:3.0f} | {t:6.0f}  {p:6.3f}  {'yes' if (p >= 0.5) == (t == 1) else 'NO'}")
-    accuracy = net.accuracy(X, T)
-    print(f"\naccuracy {accuracy:.0%}")
-    return 0 if accuracy == 1.0 or args.allow_failure else 1
+    steps = epochs * -(-len(X_train) // spec["batch_size"])
+    print(f"  trained in {seconds:.2f} s ({steps / seconds:,.0f} SGD steps/s)")
+    if args.dataset == "xor":
+        P = net.predict(X).ravel()
+        print("\n   x1  x2 | target  output  right?")
+        for x, t, p in zip(X, T, P):
+            print(f"  {x[0]:3.0f} {x[1]:3.0f} | {t:6.0f}  {p:6.3f}  {'yes' if (p >= 0.5) == (t == 1) else 'NO'}")
+    accuracy = net.accuracy(X_test, T_test)
+    if spec["split"]:
+        print(f"\ntrain accuracy {net.accuracy(X_train, T_train):.1%}, test accuracy {accuracy:.1%}")
+    else:
+        print(f"\naccuracy {accuracy:.0%}")
+    _show_one_sample(net, X_train, T_train)
+    for view in ("graph", "network"):
+        missing_dot = _draw(net, out / f"{view}_after", view, made) or missing_dot
+    feed = {net.input: X_train[0], net.target: net._targets(T_train[:1])[0]}
+    step = trace(net, feed, optimizer=lr)
+    try:
+        made.append(step.to_html(out / "trace.html", title=f"One SGD step of the {args.dataset} network"))
+    except GraphvizNotFound as exc:
+        missing_dot = str(exc)
+        (out / "trace.md").write_text(step.to_markdown(), encoding="utf-8")
+        made.append(str(out / "trace.md"))
+    if args.plot:
+        made += _plots(net, history, X, T, out)
+    print(f"\nwrote to {out.resolve()}/:")
+    for path in made:
+        print(f"  {Path(path).name}")
+    if missing_dot:
+        print(f"\nnote: {missing_dot}\n  then render a .dot file with: dot -Tsvg {out}/graph_after.dot -o graph_after.svg")
+    threshold = {"xor": 1.0, "moons": 0.9, "spirals": 0.85, "digits": 0.9}[args.dataset]
+    return 0 if accuracy >= threshold or args.allow_failure else 1
+
+
+def _plots(net, history, X, T, out):
+    from . import plot
+    try:
+        made = [str(out / "loss.png")]
+        plot.loss(history, path=made[0], title="mean loss per epoch")
+        if X.shape[1] == 2:
+            made.append(str(out / "decision_boundary.png"))
+            plot.decision_boundary(net, X, T, path=made[1])
+        return made
+    except ImportError as exc:
+        print(f"  plots skipped: {exc}")
+        return []
+
+
+def worked_example():
+    """The classic hand-worked example: 2 inputs, 2 hidden, 2 outputs, fixed weights, η = 0.5."""
+    x, t = Input("x", shape=(2,)), Input("t", shape=(2,))
+    W1 = Parameter([[0.15, 0.25], [0.20, 0.30]], name="W1")
+    b1 = Parameter([0.35, 0.35], name="b1")
+    h = Logistic(WeightedSum(x, W1, b1, name="z1"), name="h")
+    W2 = Parameter([[0.40, 0.50], [0.45, 0.55]], name="W2")
+    b2 = Parameter([0.60, 0.60], name="b2")
+    o = Logistic(WeightedSum(h, W2, b2, name="z2"), name="o")
+    return Graph(SquaredLoss(o, t, name="E")), {"x": [0.05, 0.10], "t": [0.01, 0.99]}
+
+
+def _numbers(text, what):
+    try:
+        return np.array([float(v) for v in text.split(",")])
+    except ValueError:
+        raise GraphError(f"{what}: expected numbers separated by commas, got {text!r}") from None
+
+
+def trace_command(args):
+    """Print the walk-through of one training step and write it as an HTML page."""
+    if args.model:
+        from .io import load
+        if args.x is None or args.t is None:
+            print("tinygraph trace: --model needs a sample: --x 0.1,0.2 --t 1", file=sys.stderr)
+            return 2
+        net = load(args.model)
+        t = _numbers(args.t, "--t")
+        t = t[0] if isinstance(net.loss, SoftmaxCrossEntropy) else t
+        graph, feed = net.graph, {net.input: _numbers(args.x, "--x"), net.target: t}
+        title = f"One SGD step of {Path(args.model).name}"
+    else:
+        graph, feed = worked_example()
+        title = "Backpropagation step by step: the 2-2-2 worked example"
+    tr = trace(graph, feed, optimizer=args.lr, precision=args.precision)
+    print(tr)
+    try:
+        path = tr.to_html(args.html, title=title)
+        print(f"\ninteractive walk-through: {Path(path).resolve()}")
+    except GraphvizNotFound as exc:
+        md = Path(args.html).with_suffix(".md")
+        md.write_text(tr.to_markdown(), encoding="utf-8")
+        print(f"\nnote: {exc}\nwrote the Markdown walk-through instead: {md.resolve()}")
+    return 0
+
+
+def render_command(args):
+    """Draw a small trained demo network in both views."""
+    X, T = datasets.xor()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    net = mlp(sizes, seed=0, bias=args.bias)
+    if sizes[0] == 2 and sizes[-1] == 1:
+        net.fit(X, T, epochs=args.epochs, lr=0.5, seed=0, progress=False)
+        _show_one_sample(net, X[1:], T[1:])
+    else:
+        rng = np.random.default_rng(0)
+        net.graph.forward({"x": rng.uniform(size=sizes[0]), "t": rng.uniform(size=sizes[-1])})
+        net.graph.backward()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    views = ("graph", "network") if args.view == "both" else (args.view,)
+    try:
+        for view in views:
+            render(net, out / f"{view}", format=args.format, view=view)
+            print(f"wrote {(out / f'{view}.{args.format}').resolve()}")
+    except GraphvizNotFound as exc:
+        for view in views:
+            (out / f"{view}.dot").write_text(to_dot(net, view=view), encoding="utf-8")
+            print(f"wrote {(out / f'{view}.dot').resolve()}")
+        print(f"note: {exc}")
+    return 0
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="tinygraph", description=__doc__)
+    parser = argparse.ArgumentParser(prog="tinygraph", description="tinygraph: " + __doc__.split(":")[1].strip())
     parser.add_argument("--version", action="version", version=f"tinygraph {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    p = sub.add_parser("demo", help="train a small network on XOR and show the result")
-    p.add_argument("--epochs", type=int, default=3000, help="passes over the 4 XOR samples (default 3000)")
-    p.add_argument("--lr", type=float, default=0.5, help="learning rate η (default 0.5)")
-    p.add_argument("--hidden", type=int, default=2, help="hidden units (default 2)")
+    p = sub.add_parser("demo", help="train a small network, write its diagrams, a trace and plots")
+    p.add_argument("--dataset", choices=sorted(DEMOS), default="xor", help="what to learn (default xor)")
+    p.add_argument("--epochs", type=int, help="passes over the data (default: per data set)")
+    p.add_argument("--lr", type=float, help="learning rate η (default: per data set)")
+    p.add_argument("--hidden", type=int, help="hidden units for xor (default 2)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--allow-failure", action="store_true", help="exit 0 even if XOR is not learned")
+    p.add_argument("--out", default="tinygraph-output", help="output folder (default ./tinygraph-output)")
+    p.add_argument("--plot", action="store_true", help="also plot the learning curve and decision boundary")
+    p.add_argument("--allow-failure", action="store_true", help="exit 0 even if the accuracy is low")
     p.set_defaults(func=demo)
+    p = sub.add_parser("render", help="draw a small demo network (graph and network views)")
+    p.add_argument("--sizes", default="2,2,1", help="layer sizes (default 2,2,1: trained on XOR)")
+    p.add_argument("--bias", choices=["separate", "input"], default="separate")
+    p.add_argument("--view", choices=["graph", "network", "both"], default="both")
+    p.add_argument("--format", choices=["svg", "png", "pdf"], default="svg")
+    p.add_argument("--epochs", type=int, default=3000)
+    p.add_argument("--out", default="tinygraph-output", help="output folder (default ./tinygraph-output)")
+    p.set_defaults(func=render_command)
+    p = sub.add_parser("trace", help="backprop step by step: the worked example, or a saved network")
+    p.add_argument("--model", help="a network saved with tg.save (default: the 2-2-2 worked example)")
+    p.add_argument("--x", help="the sample's inputs, comma separated (with --model)")
+    p.add_argument("--t", help="its target, comma separated (with --model)")
+    p.add_argument("--lr", type=float, default=0.5, help="learning rate η (default 0.5)")
+    p.add_argument("--precision", type=int, default=4, help="significant digits (default 4)")
+    p.add_argument("--html", default="trace.html", help="where to write the page (default trace.html)")
+    p.set_defaults(func=trace_command)
     return parser
 
 
@@ -57,8 +252,11 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 0
-    np.set_printoptions(precision=4, suppress=True)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except GraphError as exc:
+        print(f"tinygraph {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -129,7 +129,7 @@ def render(graph, path=None, format="svg", values=True, grads=True, view="graph"
                 raise GraphError(f"render: path '{path}' ends in {suffix} but format is {format!r}; "
                                  f"give the path without an extension or with .{format}")
             path = path.with_suffix("")
-        data = _pipe(dot, format)
+        data = pipe(dot, format)
         path.parent.mkdir(parents=True, exist_ok=True)
         Path(f"{path}.{format}").write_bytes(data)
         Path(f"{path}.dot").write_text(dot.source, encoding="utf-8")
@@ -140,13 +140,14 @@ def _repr_mimebundle_(graph, include=None, exclude=None):
     """Jupyter display: the graph view as SVG when Graphviz is installed, else the repr."""
     if (include is None or "image/svg+xml" in include) and "image/svg+xml" not in (exclude or ()):
         try:
-            return {"image/svg+xml": _pipe(render(graph), "svg").decode("utf-8")}
+            return {"image/svg+xml": pipe(render(graph), "svg").decode("utf-8")}
         except GraphvizNotFound:
             pass
     return {"text/plain": repr(graph)}
 
 
-def _pipe(dot, format):
+def pipe(dot, format):
+    """The bytes of a drawn ``graphviz.Digraph`` (GraphvizNotFound when ``dot`` is missing)."""
     try:
         return dot.pipe(format=format)
     except graphviz.ExecutableNotFound as exc:

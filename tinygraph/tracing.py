@@ -266,13 +266,16 @@ class Trace:
                 n.value, n.grad = value, grad
 
 
-def trace(graph, feed, optimizer=None, precision=4, max_elements=8):
+def trace(graph, feed, optimizer=None, precision=4, max_elements=8, inputs=None):
     """Run one forward pass, one backward pass and (with an optimizer) one update; explain each.
 
     ``graph`` is a Graph (or a Network); ``optimizer`` an SGD, or a number used as
     the learning rate of a new SGD, or None for no update.  The numbers are the
     engine's own: the trace watches ``graph.forward``, ``graph.backward`` and
-    ``optimizer.step`` as they run.  Returns a Trace.
+    ``optimizer.step`` as they run.  ``inputs=True`` also backpropagates to the Inputs
+    (the default when the graph has no parameters).  ``precision`` is the number of
+    significant digits shown; arrays of more than ``max_elements`` numbers are
+    summarised (each step's ``arrays`` keeps them whole).  Returns a Trace.
     """
     if not isinstance(graph, Graph):
         inner = getattr(graph, "graph", None)
@@ -286,7 +289,9 @@ def trace(graph, feed, optimizer=None, precision=4, max_elements=8):
     fmt = _Numbers(precision, max_elements)
     loss_value = graph.forward(feed)
     steps = _forward_steps(graph, fmt)
-    steps += _backward_steps(graph, fmt, _Layers(graph))
+    if inputs is None:
+        inputs = not graph.parameters()
+    steps += _backward_steps(graph, fmt, _Layers(graph), bool(inputs))
     if optimizer is not None:
         steps += _update_steps(graph, optimizer, fmt)
     return Trace(graph, steps, float(loss_value), optimizer.lr if optimizer else 0.0, precision)
@@ -321,7 +326,7 @@ def _forward_steps(graph, fmt):
     return steps
 
 
-def _backward_steps(graph, fmt, layers):
+def _backward_steps(graph, fmt, layers, inputs):
     received = {}          # id(node) -> [(consumer, gradient)]
     pending = {}           # id(leaf) -> consumers still to send their gradient
     order = []             # (node, grads) in the engine's order
@@ -329,7 +334,7 @@ def _backward_steps(graph, fmt, layers):
     def hook(node, grads):
         order.append((node, tuple(None if g is None else np.array(g, copy=True) for g in grads)))
 
-    graph.backward(hook=hook)
+    graph.backward(inputs=inputs, hook=hook)
     out = graph.outputs[0]
     values = {id(n): n.value.copy() for n in graph.nodes}
     state = {id(n): (values[id(n)], None) for n in graph.nodes}
@@ -367,6 +372,8 @@ def _backward_steps(graph, fmt, layers):
             step.arrays[f"to {inp.name}"] = g
             step.flow.append((inp, node))
             sent[id(inp)] = sent.get(id(inp), 0) + 1
+            so_far = state[id(inp)][1]
+            state[id(inp)] = (values[id(inp)], g if so_far is None else so_far + g)
         step.state = dict(state)
         steps.append(step)
         for inp in node.inputs:  # a leaf is complete once all of its consumers have sent
