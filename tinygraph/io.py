@@ -74,6 +74,11 @@ def save(graph_or_network, path):
         arrays[p.name] = p.value
     if isinstance(graph_or_network, Network):
         arrays[ARCHITECTURE_KEY] = np.array(_architecture(graph_or_network))  # 0-d unicode, no pickle
+    write_npz(path, arrays, "save")
+
+
+def write_npz(path, arrays, what):
+    """Write ``arrays`` to ``path`` atomically: a temporary file, flushed, then renamed."""
     folder = os.path.dirname(os.path.abspath(path))
     tmp = os.path.join(folder, f".{os.path.basename(path)}.{uuid.uuid4().hex[:8]}.tmp")
     try:
@@ -86,7 +91,7 @@ def save(graph_or_network, path):
         with contextlib.suppress(OSError):
             os.remove(tmp)
         if isinstance(exc, OSError):
-            raise GraphError(f"save: cannot write '{path}': {exc.strerror or exc}") from exc
+            raise GraphError(f"{what}: cannot write '{path}': {exc.strerror or exc}") from exc
         raise
     _fsync_folder(folder)
 
@@ -104,7 +109,7 @@ def _fsync_folder(folder):
 
 
 # -- loading ----------------------------------------------------------------
-def _read(path, what):
+def read_npz(path, what):
     """Every array in the ``.npz`` file at ``path``, read eagerly, never unpickling."""
     path = _path_of(path, what)
     try:
@@ -158,7 +163,7 @@ def load_parameters(graph_or_network, path):
     the parameters' dtype.
     """
     graph = _graph_of(graph_or_network, "load_parameters")
-    _assign(graph, _read(path, "load_parameters"), path, "load_parameters")
+    _assign(graph, read_npz(path, "load_parameters"), path, "load_parameters")
     return graph_or_network
 
 
@@ -177,7 +182,7 @@ def load(path):
     Files saved from a plain Graph hold parameters only: rebuild the graph and
     use ``load_parameters(graph, path)``.
     """
-    arrays = _read(path, "load")
+    arrays = read_npz(path, "load")
     if ARCHITECTURE_KEY not in arrays:
         raise GraphError(f"load: '{path}' holds parameters only, no network architecture "
                          "(it was saved from a Graph); build the graph and use "

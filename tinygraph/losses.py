@@ -8,6 +8,7 @@ reductions give exactly the single-sample formula.
 import numpy as np
 
 from .node import Node
+from .ops import _EXP_LIMIT
 
 _REDUCTIONS = ("mean", "sum")
 
@@ -132,7 +133,9 @@ class SoftmaxCrossEntropy(_Loss):
     def forward(self, z, t):
         self._set_scale(z)
         shifted = z - z.max(axis=-1, keepdims=True)
-        self.log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        floor = -_EXP_LIMIT.get(shifted.dtype, 500.0)  # e^floor is negligible and does not underflow
+        self.log_p = shifted - np.log(np.exp(np.maximum(shifted, floor)).sum(axis=-1, keepdims=True))
+        self.p = np.exp(np.maximum(self.log_p, floor))
         self.indices = t.shape == z.shape[:-1]
         if self.indices:
             k = z.shape[-1]
@@ -151,7 +154,7 @@ class SoftmaxCrossEntropy(_Loss):
 
     def backward(self, grad_out):
         g = grad_out * self.scale
-        p, t = np.exp(self.log_p), self.onehot
+        p, t = self.p, self.onehot
         grad_z = g * (p - t) if self.indices else g * (p * t.sum(axis=-1, keepdims=True) - t)
         grad_t = None
         if self.needs[1] and not self.indices:

@@ -239,7 +239,9 @@ class Softmax(Node):
         return z_shape
 
     def forward(self, z):
-        e = np.exp(z - z.max(axis=-1, keepdims=True))
+        shifted = z - z.max(axis=-1, keepdims=True)
+        # e^(−500) is 1e-217: far below anything that matters, and no underflow warning
+        e = np.exp(np.maximum(shifted, -_EXP_LIMIT.get(shifted.dtype, 500.0), out=shifted))
         e /= e.sum(axis=-1, keepdims=True)
         return e
 

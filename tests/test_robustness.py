@@ -1,0 +1,244 @@
+"""Bad input, numerical faults, interrupted training: clear errors, nothing corrupted."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import tinygraph as tg
+
+
+def snapshot(graph):
+    return [p.value.copy() for p in graph.parameters()]
+
+
+def unchanged(graph, before):
+    return all(np.array_equal(p.value, v) for p, v in zip(graph.parameters(), before))
+
+
+# ---------------------------------------------------------------- bad input
+BAD_FEEDS = [
+    ({"x": np.ones(3), "t": [1.0]}, tg.GraphError, r"Input 'x': expected shape \(2,\).*got \(3,\)"),
+    ({"x": np.ones((4, 3)), "t": np.ones((4, 1))}, tg.GraphError, r"Input 'x'.*got \(4, 3\)"),
+    ({"x": [1.0, 2.0]}, tg.GraphError, "missing Input 't'"),
+    ({"x": [1.0, 2.0], "t": [1.0], "y": 1.0}, tg.GraphError, "'y', which names no node"),
+    ({"x": ["a", "b"], "t": [1.0]}, TypeError, "Input 'x'.*array of numbers"),
+    ({"x": [[1.0, 2.0], [3.0]], "t": [[1.0], [0.0]]}, tg.GraphError, "Input 'x'.*ragged"),
+    ({"x": np.array([1, None]), "t": [1.0]}, TypeError, "Input 'x'.*dtype object"),
+    ({"x": np.ones((0, 2)), "t": np.ones((0, 1))}, tg.GraphError, "empty batch"),
+    ({"x": np.ones((3, 2)), "t": np.ones((2, 1))}, tg.GraphError, "Input 't' has 2 rows but Input 'x' has 3"),
+    ({"x": np.ones(2) + 1j, "t": [1.0]}, TypeError, "real numbers"),
+]
+
+
+@pytest.mark.parametrize("feed,error,match", BAD_FEEDS)
+def test_bad_feeds_name_the_culprit_and_change_nothing(feed, error, match):
+    net = tg.mlp([2, 3, 1], seed=0)
+    net.graph.forward({"x": [0.1, 0.2], "t": [1.0]})
+    net.graph.backward()
+    before, grads = snapshot(net.graph), [p.grad.copy() for p in net.parameters()]
+    with pytest.raises(error, match=match):
+        net.graph.forward(feed)
+    assert unchanged(net.graph, before)
+    assert all(np.array_equal(p.grad, g) for p, g in zip(net.parameters(), grads))
+
+
+def test_fit_data_problems_are_named():
+    net = tg.mlp([2, 3, 1], seed=0)
+    before = snapshot(net.graph)
+    cases = [
+        ({"x": np.ones((4, 2)), "t": np.ones((5, 1))}, "same number of samples"),
+        ({"x": np.ones((0, 2)), "t": np.ones((0, 1))}, "empty"),
+        ({"x": np.ones((4, 3)), "t": np.ones((4, 1))}, r"Input 'x': expected shape \(2,\)"),
+        ({"x": 5.0, "t": np.ones((4, 1))}, "one row per sample"),
+    ]
+    for data, match in cases:
+        with pytest.raises(tg.GraphError, match=match):
+            tg.fit(net.graph, data, 0.1, progress=False)
+    with pytest.raises(TypeError, match="array of numbers"):
+        tg.fit(net.graph, {"x": [["a", "b"]], "t": [[1.0]]}, 0.1, progress=False)
+    assert unchanged(net.graph, before)
+
+
+def test_an_input_named_twice_or_fed_twice_is_refused():
+    x1, x2 = tg.Input("x", shape=(2,)), tg.Input("x", shape=(2,))
+    with pytest.raises(tg.GraphError, match="two nodes are named 'x'"):
+        tg.Graph(tg.Add(x1, x2))
+    net = tg.mlp([2, 1], seed=0)
+    with pytest.raises(tg.GraphError, match="Input 'x' twice"):
+        net.graph.forward({net.input: [1.0, 2.0], "x": [1.0, 2.0], "t": [1.0]})
+
+
+def test_nodes_from_another_graph_are_refused():
+    a, b = tg.mlp([2, 2, 1], seed=0), tg.mlp([2, 2, 1], seed=1)
+    with pytest.raises(tg.GraphError, match="Logistic 'o' is not in this graph"):
+        a.graph.run(b.output, {"x": [1.0, 2.0]})
+    with pytest.raises(tg.GraphError, match="Input 'x', which is not in this graph"):
+        a.graph.forward({b.input: [1.0, 2.0], "t": [1.0], a.input: [1.0, 2.0]})
+
+
+def test_backward_of_a_non_scalar_output_changes_nothing():
+    net = tg.mlp([2, 3, 1], seed=0)
+    g = tg.Graph(net.graph["h1"])
+    g.forward({"x": [0.1, 0.2]})
+    with pytest.raises(tg.GraphError, match=r"scalar output.*Logistic 'h1' has shape \(3,\)"):
+        g.backward()
+    assert net.graph["W1"].grad is None
+
+
+# ---------------------------------------------------------------- numerics
+def test_saturated_losses_give_finite_values_and_gradients_without_warnings():
+    with np.errstate(all="raise"):
+        z, t = tg.Input("z"), tg.Input("t")
+        g = tg.Graph(tg.SoftmaxCrossEntropy(z, t))
+        assert np.isclose(g.forward({"z": np.array([1e4, -1e4, 3.0]), "t": 1}), 2e4)
+        g.backward(inputs=True)
+        assert np.all(np.isfinite(z.grad)) and np.isclose(z.grad[0], 1.0)
+        p = tg.Input("p")
+        g = tg.Graph(tg.LogLoss(p, t))
+        value = g.forward({"p": np.array([1.0, 0.0, 1.0]), "t": np.array([0.0, 1.0, 1.0])})
+        g.backward(inputs=True)
+        assert np.isfinite(value) and np.all(np.isfinite(p.grad)) and np.all(np.isfinite(t.grad))
+        g = tg.Graph(tg.Sum(tg.Softmax(z)))
+        g.forward({"z": np.array([[1e4, -1e4, 0.0]])})
+        g.backward(inputs=True)
+        assert np.all(np.isfinite(z.grad))
+        y = tg.Logistic(z)
+        g = tg.Graph(tg.Sum(y))
+        g.forward({"z": np.array([-1e4, 1e4, 0.0])})
+        g.backward(inputs=True)
+        assert np.all(np.isfinite(z.grad))
+
+
+def test_nan_in_the_data_stops_fit_with_epoch_step_and_node_and_keeps_parameters():
+    X, T = tg.datasets.moons(n=20, seed=0)
+    X[13, 1] = np.nan
+    net = tg.mlp([2, 4, 1], seed=0)
+    seen = []
+    with pytest.raises(tg.GraphError, match=r"epoch 1, step \d+.*WeightedSum 'z1' produced a non-finite value"):
+        net.fit(X, T, epochs=3, lr=0.5, shuffle=False, progress=False,
+                callback=lambda e, l: seen.append(e))
+    assert seen == []
+    # with shuffle off the bad row is step 14: the parameters are those after step 13
+    ref = tg.mlp([2, 4, 1], seed=0)
+    ref.fit(X[:13], T[:13], epochs=1, lr=0.5, shuffle=False, progress=False)
+    for p, q in zip(net.parameters(), ref.parameters()):
+        assert np.array_equal(p.value, q.value)
+
+
+def test_divergence_to_infinity_leaves_finite_parameters():
+    X = np.array([[1e150, 1e150]])
+    x, t = tg.Input("x", shape=(2,)), tg.Input("t", shape=())
+    w = tg.Parameter([1.0, 1.0], name="w")
+    g = tg.Graph(tg.SquaredLoss(tg.WeightedSum(x, w, name="z"), t, name="E"))
+    with pytest.raises(tg.GraphError, match="non-finite at epoch"):
+        with np.errstate(over="ignore", invalid="ignore"):
+            tg.fit(g, {x: X, t: np.array([0.0])}, 1.0, epochs=5, progress=False)
+    assert np.all(np.isfinite(w.value))
+
+
+def test_chain_of_100000_nodes_and_a_10000_unit_layer():
+    x = tg.Input("x", shape=(4,))
+    node = x
+    for _ in range(100_000):
+        node = tg.Tanh(node)
+    g = tg.Graph(tg.Sum(node))
+    g.forward({"x": np.full(4, 0.1)})
+    g.backward(inputs=True)
+    assert len(g.nodes) == 100_002 and np.all(np.isfinite(x.grad))
+    net = tg.mlp([20, 10_000, 3], activation=tg.ReLU, seed=0)
+    rng = np.random.default_rng(0)
+    report = tg.gradcheck(net.graph, {"x": rng.normal(size=(2, 20)), "t": rng.uniform(size=(2, 3))},
+                          only=["b2"])
+    assert report.passed and net.graph["W1"].grad.shape == (20, 10_000)
+    net.fit(rng.normal(size=(8, 20)), rng.uniform(size=(8, 3)), epochs=1, batch_size=4, progress=False)
+
+
+# ---------------------------------------------------------------- checkpoints
+def test_fit_resumes_from_a_checkpoint_with_the_same_result(tmp_path):
+    X, T = tg.datasets.moons(n=40, seed=1)
+    full = tg.mlp([2, 5, 1], seed=3)
+    full_history = full.fit(X, T, epochs=6, seed=9, optimizer=tg.SGD(full.parameters(), 0.3, momentum=0.5),
+                            progress=False)
+
+    class Interrupted(Exception):
+        pass
+
+    def stop_after_4(epoch, loss):
+        if epoch == 4:
+            raise Interrupted
+
+    path = tmp_path / "ckpt.npz"
+    first = tg.mlp([2, 5, 1], seed=3)
+    with pytest.raises(Interrupted):
+        tg.fit(first.graph, {"x": X, "t": T[:, None]}, tg.SGD(first.parameters(), 0.3, momentum=0.5),
+               epochs=6, seed=9, progress=False, checkpoint=path, checkpoint_every=2, callback=stop_after_4)
+    second = tg.mlp([2, 5, 1], seed=3)              # a new process: fresh network, same code
+    history = tg.fit(second.graph, {"x": X, "t": T[:, None]}, tg.SGD(second.parameters(), 0.3, momentum=0.5),
+                     epochs=6, seed=9, progress=False, checkpoint=path, resume=True)
+    assert np.allclose(history, full_history, rtol=0, atol=0)
+    for p, q in zip(second.parameters(), full.parameters()):
+        assert np.array_equal(p.value, q.value)
+
+
+def test_resume_from_a_checkpoint_of_another_graph_changes_nothing(tmp_path):
+    X, T = tg.datasets.xor()
+    a = tg.mlp([2, 3, 1], seed=0)
+    a.fit(X, T, epochs=2, progress=False)
+    tg.fit(a.graph, {"x": X, "t": T[:, None]}, 0.5, epochs=1, checkpoint=tmp_path / "c.npz", progress=False)
+    b = tg.mlp([2, 4, 1], seed=0)
+    before = snapshot(b.graph)
+    with pytest.raises(tg.GraphError, match=r"does not fit this graph: Parameter 'W1' \(2, 4\)"):
+        tg.fit(b.graph, {"x": X, "t": T[:, None]}, 0.5, epochs=3, checkpoint=tmp_path / "c.npz",
+               resume=True, progress=False)
+    assert unchanged(b.graph, before)
+
+
+# ---------------------------------------------------------------- fuzz
+@st.composite
+def graph_and_feed(draw):
+    """A recipe for a small random graph (built inside the test) and random feeds."""
+    rng = np.random.default_rng(draw(st.integers(0, 99)))
+    n_in, width = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    spec = dict(n_in=n_in, width=width, declared=draw(st.booleans()), rng=rng,
+                kind=draw(st.sampled_from(["dense", "add", "concat", "mul"])),
+                extra=draw(st.sampled_from([width, 1, width + 1])), cut=draw(st.integers(1, 5)),
+                loss=draw(st.sampled_from([tg.SquaredLoss, tg.LogLoss, tg.SoftmaxCrossEntropy])))
+    shape = tuple(draw(st.lists(st.integers(0, 5), min_size=0, max_size=3)))
+    x_value = draw(st.sampled_from([rng.normal(size=shape), rng.normal(size=(3, n_in)), rng.normal(size=(n_in,)),
+                                    [1.0, np.nan], "text", None, [[1.0], [1.0, 2.0]], np.inf]))
+    t_value = draw(st.sampled_from([rng.uniform(size=shape), rng.uniform(size=(3, width)),
+                                    rng.integers(0, 2, size=3).astype(float), 0.0]))
+    return spec, x_value, t_value
+
+
+def build(spec):
+    rng, n_in, width = spec["rng"], spec["n_in"], spec["width"]
+    x = tg.Input("x", shape=(n_in,) if spec["declared"] else None)
+    h = tg.Tanh(tg.WeightedSum(x, tg.Parameter(rng.normal(size=(n_in, width)), name="W"), name="z"), name="h")
+    if spec["kind"] == "add":
+        h = tg.Add(h, tg.Parameter(rng.normal(size=(spec["extra"],)), name="c"))
+    elif spec["kind"] == "concat":
+        h = tg.Concat(h, tg.Slice(x, 0, spec["cut"]))
+    elif spec["kind"] == "mul":
+        h = tg.Multiply(h, x)
+    loss = spec["loss"]
+    return tg.Graph(loss(tg.Logistic(h) if loss is tg.LogLoss else h, tg.Input("t")))
+
+
+@settings(max_examples=200, deadline=None)
+@given(graph_and_feed())
+def test_fuzz_only_correct_results_or_clear_errors(case):
+    """Random graphs and feeds: a finite scalar with gradients of the right shapes, or a
+    GraphError/TypeError with a message — never another exception or a wrong shape."""
+    spec, x_value, t_value = case
+    try:
+        graph = build(spec)
+        value = graph.forward({"x": x_value, "t": t_value})
+        graph.backward(inputs=True)
+    except (tg.GraphError, TypeError) as exc:
+        assert str(exc)
+        return
+    assert np.shape(value) == ()
+    for node in graph.nodes:
+        if node.grad is not None:
+            assert node.grad.shape == node.value.shape, node
