@@ -21,7 +21,8 @@ def run_example(name, cwd=None):
 
 def test_every_example_is_listed_here():
     tested = {"single_neuron.py", "perceptron.py", "xor_network.py", "deep_network.py",
-              "residual_network.py", "two_branches.py", "sgd_vs_gradient_descent.py"}
+              "residual_network.py", "two_branches.py", "sgd_vs_gradient_descent.py",
+              "backprop_step_by_step.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} >= tested
 
 
@@ -57,3 +58,9 @@ def test_composed_examples_train_and_draw_their_graph(name, stem, tmp_path):
     if shutil.which("dot") or os.environ.get("CI"):
         svg = (tmp_path / f"{stem}.svg").read_text()
         assert svg.count('class="node"') >= 10
+
+
+def test_backprop_step_by_step_prints_the_worked_example(tmp_path):
+    out = run_example("backprop_step_by_step.py", cwd=tmp_path)
+    assert "E = ½(0.751365 − 0.01)² + ½(0.772928 − 0.99)² = 0.298371" in out
+    assert "new W2 = old − 0.5 · ∂E/∂W2 = [[0.358916," in out
