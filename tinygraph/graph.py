@@ -80,6 +80,7 @@ class Graph:
             data[id(node)] = isinstance(node, Input) or any(data[id(i)] for i in node.inputs)
         self._data_dependent = data
         self._plans = {}
+        self._reaches_output = {}
         self._backward_plans = {}
         self._shape_key = None
         self._ready = False
@@ -139,22 +140,22 @@ class Graph:
 
     def _feed_arrays(self, feed, inputs):
         """Look up and convert the fed array of each Input in ``inputs``."""
-        if not isinstance(feed, dict):
+        if type(feed) is not dict and not isinstance(feed, dict):
             raise TypeError(f"feed must be a dict mapping Input nodes or names to arrays, "
                             f"got {type(feed).__name__}")
         arrays = []
-        found = 0
+        dtype = self.dtype
         for inp in inputs:
-            if inp in feed:
-                value = feed[inp]
-            elif inp.name in feed:
-                value = feed[inp.name]
-            else:
-                raise GraphError(f"feed is missing Input '{inp.name}' (it was given: "
-                                 f"{', '.join(_key_name(k) for k in feed) or 'nothing'})")
-            arrays.append(as_float_array(value, f"feed for Input '{inp.name}'", self.dtype))
-            found += 1
-        if len(feed) > found:
+            value = feed.get(inp, _MISSING)
+            if value is _MISSING:
+                value = feed.get(inp.name, _MISSING)
+                if value is _MISSING:
+                    raise GraphError(f"feed is missing Input '{inp.name}' (it was given: "
+                                     f"{', '.join(_key_name(k) for k in feed) or 'nothing'})")
+            if type(value) is not np.ndarray or value.dtype != dtype:  # the fast path: already right
+                value = as_float_array(value, f"feed for Input '{inp.name}'", dtype)
+            arrays.append(value)
+        if len(feed) > len(inputs):
             self._check_unknown_keys(feed, inputs)
         return arrays
 
@@ -235,21 +236,27 @@ class Graph:
             needed = {id(n) for n in topological_order(targets)}
             nodes = [n for n in self.nodes if id(n) in needed]
             inputs = [n for n in nodes if isinstance(n, Input)]
-            computed = [n for n in nodes if n.inputs]
+            computed = [(n, n.forward, n.inputs, len(n.inputs)) for n in nodes if n.inputs]
             plan = self._plans[key] = (nodes, inputs, computed)
+            self._reaches_output[id(nodes)] = any(n is self.outputs[0] for n in nodes)
         return plan
 
     def _evaluate(self, targets, feed, check_finite):
         nodes, inputs, computed = self._plan(targets)
         arrays = self._feed_arrays(feed, inputs)
-        key = (id(nodes), tuple(a.shape for a in arrays))
-        if key != self._shape_key:
+        key = (id(nodes), [a.shape for a in arrays])
+        if key != self._shape_key:  # new shapes: check them all before changing anything
             self._infer_shapes(self._sample_shapes(inputs, arrays), nodes)
             self._shape_key = key
         for inp, a in zip(inputs, arrays):
             inp.value = a
-        for node in computed:
-            value = node.forward(*[i.value for i in node.inputs])
+        for node, forward, ins, arity in computed:
+            if arity == 1:  # (spelled out: unpacking a list costs more than the small nodes)
+                value = forward(ins[0].value)
+            elif arity == 2:
+                value = forward(ins[0].value, ins[1].value)
+            else:
+                value = forward(*[i.value for i in ins])
             node.value = value if type(value) is np.ndarray else np.asarray(value)
             if node.shape is None:  # a user node without infer_shape: learn it from the value
                 batched = self._data_dependent[id(node)] and any(
@@ -258,7 +265,7 @@ class Graph:
             if check_finite and not np.all(np.isfinite(node.value)):
                 raise GraphError(f"{node.kind} '{node.name}' produced a non-finite value "
                                  f"(nan or inf) in the forward pass: {_summary(node.value)}")
-        self._ready = any(n is self.outputs[0] for n in nodes)
+        self._ready = self._reaches_output[id(nodes)]
 
     def forward(self, feed, check_finite=False):
         """Compute every node's ``.value``; return the value of the first output.
@@ -292,7 +299,7 @@ class Graph:
                 leaf_wanted = isinstance(node, Parameter) or (inputs and not node.inputs)
                 wants[id(node)] = id(node) in ancestors and (
                     leaf_wanted or any(wants[id(i)] for i in node.inputs))
-            steps = [(n, tuple(wants[id(i)] for i in n.inputs))
+            steps = [(n, n.backward, n.inputs, tuple(wants[id(i)] for i in n.inputs))
                      for n in reversed(self.nodes) if wants[id(n)] and n.inputs]
             plan = self._backward_plans[inputs] = (steps, [n for n in self.nodes if wants[id(n)]])
         return plan
@@ -313,39 +320,49 @@ class Graph:
         if not self._ready or out.value is None:
             raise GraphError(f"backward needs a forward pass first: call graph.forward(feed) "
                              f"before graph.backward() (output {out.kind} '{out.name}' has no value)")
-        if np.size(out.value) != 1:
+        if out.value.size != 1:
             raise GraphError(f"backward needs a scalar output, but {out.kind} '{out.name}' has "
-                             f"shape {np.shape(out.value)}; use a loss node (or Sum) as the first output")
+                             f"shape {out.value.shape}; use a loss node (or Sum) as the first output")
         steps, wanted = self._backward_plan(bool(inputs))
         for node in self.nodes:
             node.grad = None
         out.grad = np.ones_like(out.value)
-        for node, needs in steps:
+        for node, backward, ins, needs in steps:  # reverse topological order: consumers first
             grad_out = node.grad
             if grad_out is None:
                 continue
             node.needs = needs
-            grads = node.backward(grad_out)
-            if len(grads) != len(node.inputs):
+            grads = backward(grad_out)
+            if len(grads) != len(ins):
                 raise GraphError(f"{node.kind} '{node.name}': backward returned {len(grads)} "
-                                 f"gradients for {len(node.inputs)} inputs")
-            for inp, need, g in zip(node.inputs, needs, grads):
-                if not need or g is None:
-                    continue
-                if np.shape(g) != inp.value.shape:
-                    raise GraphError(f"{node.kind} '{node.name}': backward returned a gradient of "
-                                     f"shape {np.shape(g)} for input '{inp.name}' of shape {inp.value.shape}")
-                inp.grad = g if inp.grad is None else inp.grad + g
+                                 f"gradients for {len(ins)} inputs")
+            for inp, need, g in zip(ins, needs, grads):
+                if need and g is not None:
+                    if type(g) is not np.ndarray or g.shape != inp.value.shape:
+                        g = _checked_gradient(node, inp, g)
+                    inp.grad = g if inp.grad is None else inp.grad + g  # the sum over consumers
             if hook is not None:
                 hook(node, grads)
             if check_finite:
-                for inp, g in zip(node.inputs, grads):
+                for inp, g in zip(ins, grads):
                     if g is not None and not np.all(np.isfinite(g)):
                         raise GraphError(f"{node.kind} '{node.name}' produced a non-finite gradient "
                                          f"for '{inp.name}' in the backward pass: {_summary(g)}")
         for node in wanted:
             if node.grad is None:  # e.g. a parameter that does not reach the output
                 node.grad = np.zeros_like(node.value)
+
+
+def _checked_gradient(node, inp, g):
+    """A gradient a backward returned as a numpy scalar or list, or of the wrong shape."""
+    g = np.asarray(g)
+    if g.shape != inp.value.shape:
+        raise GraphError(f"{node.kind} '{node.name}': backward returned a gradient of shape "
+                         f"{g.shape} for input '{inp.name}' of shape {inp.value.shape}")
+    return g
+
+
+_MISSING = object()
 
 
 def _key_name(key):

@@ -59,9 +59,9 @@ class SquaredLoss(_Loss):
     def forward(self, o, t):
         self._check_values(o, t)
         self._set_scale(o)
-        self.diff = o - t
-        d = self.diff.ravel()
-        return np.asarray(0.5 * self.scale * np.dot(d, d), dtype=o.dtype)
+        self.diff = d = o - t
+        d = d.reshape(-1)
+        return 0.5 * self.scale * np.dot(d, d)
 
     def backward(self, grad_out):
         grad_o = (grad_out * self.scale) * self.diff

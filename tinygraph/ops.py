@@ -57,7 +57,7 @@ class WeightedSum(Node):
         return out
 
     def forward(self, x, w, b=None):
-        z = np.asarray(x @ w)
+        z = x @ w
         if b is not None:
             z += b
         return z
@@ -135,9 +135,12 @@ class Logistic(Node):
     infer_shape = staticmethod(lambda z_shape: z_shape)
 
     def forward(self, z):
-        t = np.negative(z, out=np.empty_like(z))
+        t = np.negative(z)
+        if type(t) is not np.ndarray:  # one number (0-d): keep it an array for the in-place steps
+            t = np.asarray(t).copy()
         limit = _EXP_LIMIT.get(t.dtype, 500.0)
-        np.clip(t, -limit, limit, out=t)
+        np.minimum(t, limit, out=t)    # (two ufuncs are faster than np.clip on small arrays)
+        np.maximum(t, -limit, out=t)
         np.exp(t, out=t)
         t += 1.0
         return np.reciprocal(t, out=t)

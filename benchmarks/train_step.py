@@ -1,0 +1,376 @@
+"""Time one SGD training step: tinygraph against hand-written numpy (and PyTorch, when installed).
+
+    python benchmarks/train_step.py                 # the table of issue workloads
+    python benchmarks/train_step.py --json out.json # also write the numbers
+    python benchmarks/train_step.py --scaling       # time per step against depth and batch size
+    python benchmarks/train_step.py --quick         # only check that all implementations agree
+
+Every workload is a logistic network with squared loss E = ½ Σ (o − t)² (averaged over
+the batch), and one step is forward, backward and w ← w − η ∂E/∂w.  The implementations
+are interleaved repeat by repeat; the table shows medians of the per-step times and of
+the per-repeat paired ratios.  One BLAS thread throughout.
+"""
+
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import tinygraph as tg  # noqa: E402
+
+LR = 0.1
+WORKLOADS = [
+    dict(name="2-3-1, batch 1", sizes=[2, 3, 1], batch=None, dtype="float64", target=1.5),
+    dict(name="64-32-10, batch 1", sizes=[64, 32, 10], batch=None, dtype="float64", target=1.5),
+    dict(name="784-256-10, batch 128, float64", sizes=[784, 256, 10], batch=128, dtype="float64", target=1.1),
+    dict(name="784-256-10, batch 128, float32", sizes=[784, 256, 10], batch=128, dtype="float32", target=1.1),
+    dict(name="16×32 hidden, batch 16", sizes=[32] + [32] * 16 + [10], batch=16, dtype="float64", target=1.5),
+    dict(name="1024-1024-1024-10, batch 512, float32", sizes=[1024, 1024, 1024, 10], batch=512,
+         dtype="float32", target="gemm"),
+]
+
+
+def make_problem(sizes, batch, dtype, seed=0):
+    """Initial weights, biases, one input and one target, identical for every implementation."""
+    rng = np.random.default_rng(seed)
+    Ws = [(rng.normal(size=(a, b)) / np.sqrt(a)).astype(dtype) for a, b in zip(sizes, sizes[1:])]
+    bs = [(0.1 * rng.normal(size=b)).astype(dtype) for b in sizes[1:]]
+    rows = () if batch is None else (batch,)
+    x = rng.uniform(-1, 1, size=rows + (sizes[0],)).astype(dtype)
+    t = rng.uniform(0, 1, size=rows + (sizes[-1],)).astype(dtype)
+    return Ws, bs, x, t
+
+
+class NumpyStep:
+    """The hand-written reference: preallocated buffers, in-place updates, the δ recursion."""
+
+    name = "numpy"
+
+    def __init__(self, Ws, bs, x, t, lr=LR):
+        self.W = [W.copy() for W in Ws]
+        self.b = [b.copy() for b in bs]
+        self.x, self.t, self.lr = x, t, lr
+        rows = x.shape[:-1]
+        self.batched = bool(rows)
+        self.scale = 1.0 / rows[0] if rows else 1.0
+        self.h = [x] + [np.empty(rows + (W.shape[1],), x.dtype) for W in Ws]
+        self.delta = [np.empty_like(h) for h in self.h[1:]]
+        self.tmp = [np.empty_like(h) for h in self.h[1:]]
+        self.gW = [np.empty_like(W) for W in Ws]
+        self.gb = [np.empty_like(b) for b in bs]
+
+    def step(self):
+        h, W, b = self.h, self.W, self.b
+        for k in range(len(W)):                       # forward: h_k = σ(h_{k-1} W_k + b_k)
+            z = h[k + 1]
+            np.matmul(h[k], W[k], out=z)
+            z += b[k]
+            np.negative(z, out=z)
+            np.exp(z, out=z)
+            z += 1.0
+            np.reciprocal(z, out=z)
+        o, d, tmp = h[-1], self.delta[-1], self.tmp[-1]
+        np.subtract(o, self.t, out=d)                 # o − t
+        loss = 0.5 * self.scale * float(np.dot(d.ravel(), d.ravel()))
+        np.subtract(1.0, o, out=tmp)                  # δ_out = (o − t) o (1 − o) / batch
+        tmp *= o
+        d *= tmp
+        if self.scale != 1.0:
+            d *= self.scale
+        for k in reversed(range(len(W))):             # backward: the δ recursion
+            delta = self.delta[k]
+            if self.batched:
+                np.matmul(h[k].T, delta, out=self.gW[k])
+                np.sum(delta, axis=0, out=self.gb[k])
+            else:
+                np.multiply.outer(h[k], delta, out=self.gW[k])
+                self.gb[k][...] = delta
+            if k > 0:
+                prev, tmp = self.delta[k - 1], self.tmp[k - 1]
+                np.matmul(delta, W[k].T, out=prev)
+                np.subtract(1.0, h[k], out=tmp)
+                tmp *= h[k]
+                prev *= tmp
+        for p, g in zip(W + b, self.gW + self.gb):    # w ← w − η ∂E/∂w
+            g *= self.lr
+            p -= g
+        return loss
+
+    def weights(self):
+        return [a for pair in zip(self.W, self.b) for a in pair]
+
+
+class TinygraphStep:
+    """The same network built by tg.mlp: forward, backward, SGD.step."""
+
+    name = "tinygraph"
+
+    def __init__(self, Ws, bs, x, t, lr=LR):
+        sizes = [Ws[0].shape[0]] + [W.shape[1] for W in Ws]
+        self.net = tg.mlp(sizes, dtype=Ws[0].dtype)
+        for layer, W, b in zip(self.net.layers, Ws, bs):
+            layer.W.value[...] = W
+            layer.b.value[...] = b
+        self.graph = self.net.graph
+        self.loss_graph = tg.Graph(self.net.loss)    # the step needs the loss only, not o's Softmax
+        self.feed = {"x": x, "t": t}
+        self.optimizer = tg.SGD(self.graph.parameters(), lr=lr)
+
+    def step(self):
+        loss = self.loss_graph.forward(self.feed)
+        self.loss_graph.backward()
+        self.optimizer.step()
+        return loss
+
+    def weights(self):
+        return [p.value for p in self.graph.parameters()]
+
+
+class TorchStep:
+    """PyTorch eager mode, written as its users would: modules, autograd, torch.optim.SGD."""
+
+    name = "torch"
+
+    def __init__(self, Ws, bs, x, t, lr=LR):
+        import torch
+        torch.set_num_threads(1)
+        self.torch = torch
+        layers = []
+        for W, b in zip(Ws, bs):
+            lin = torch.nn.Linear(*W.shape, dtype=getattr(torch, str(W.dtype)))
+            with torch.no_grad():
+                lin.weight.copy_(torch.from_numpy(W.T.copy()))
+                lin.bias.copy_(torch.from_numpy(b))
+            layers += [lin, torch.nn.Sigmoid()]
+        self.model = torch.nn.Sequential(*layers)
+        self.x, self.t = torch.from_numpy(x), torch.from_numpy(t)
+        self.scale = 1.0 / x.shape[0] if x.ndim > 1 else 1.0
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=lr)
+
+    def step(self):
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = 0.5 * self.scale * ((self.model(self.x) - self.t) ** 2).sum()
+        loss.backward()
+        self.optimizer.step()
+        return loss
+
+    def weights(self):
+        out = []
+        for module in self.model:
+            if hasattr(module, "weight"):
+                out += [module.weight.detach().numpy().T, module.bias.detach().numpy()]
+        return out
+
+
+def implementations():
+    impls = [NumpyStep, TinygraphStep]
+    try:
+        import torch  # noqa: F401
+        impls.append(TorchStep)
+    except ImportError:
+        pass
+    return impls
+
+
+def check_agreement(workload, impls=None, steps=1):
+    """Run ``steps`` steps in every implementation; return the largest weight difference."""
+    impls = impls or implementations()
+    problem = make_problem(workload["sizes"], workload["batch"], workload["dtype"])
+    runs = [impl(*problem) for impl in impls]
+    for run in runs:
+        for _ in range(steps):
+            run.step()
+    ref = runs[0].weights()
+    worst = 0.0
+    for run in runs[1:]:
+        for a, b in zip(ref, run.weights()):
+            worst = max(worst, float(np.max(np.abs(a - b) / (1.0 + np.abs(a)))))
+    return worst
+
+
+def _per_step(run, n):
+    start = time.perf_counter()
+    for _ in range(n):
+        run.step()
+    return (time.perf_counter() - start) / n
+
+
+def _calibrate(run, seconds=0.02):
+    n = 1
+    while _per_step(run, n) * n < seconds:
+        n *= 2
+    return n
+
+
+def peak_memory(run):
+    """Peak bytes numpy allocates during one step (tracemalloc sees numpy's buffers)."""
+    run.step()
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    before = tracemalloc.get_traced_memory()[0]
+    run.step()
+    peak = tracemalloc.get_traced_memory()[1] - before
+    tracemalloc.stop()
+    return peak
+
+
+def gemm_seconds(workload):
+    """Time of the matrix products one step needs, as bare preallocated np.matmul calls."""
+    Ws, _, x, _ = make_problem(workload["sizes"], workload["batch"], workload["dtype"])
+    B = x.shape[0]
+    hs = [x] + [np.ones((B, W.shape[1]), x.dtype) for W in Ws]
+    products = []
+    for k, W in enumerate(Ws):
+        products.append((hs[k], W, np.empty((B, W.shape[1]), x.dtype)))             # forward
+        products.append((hs[k].T, hs[k + 1], np.empty_like(W)))                     # ∂E/∂W
+        if k > 0:
+            products.append((hs[k + 1], W.T, np.empty((B, W.shape[0]), x.dtype)))   # δ back
+    flops = sum(2 * a.shape[0] * a.shape[1] * b.shape[1] for a, b, _ in products)
+
+    class Gemm:
+        def step(self):
+            for a, b, out in products:
+                np.matmul(a, b, out=out)
+    return Gemm(), flops
+
+
+def bench(workload, repeats=15, seconds=0.02):
+    problem = make_problem(workload["sizes"], workload["batch"], workload["dtype"])
+    runs = [impl(*problem) for impl in implementations()]
+    extra = {}
+    if workload["target"] == "gemm":
+        gemm, flops = gemm_seconds(workload)
+        runs.append(gemm)
+        extra["flops"] = flops
+    counts = [_calibrate(run, seconds) for run in runs]
+    times = [[] for _ in runs]
+    for r in range(repeats):
+        order = list(range(len(runs)))
+        order = order[r % len(order):] + order[:r % len(order)]  # interleave, rotating who goes first
+        for i in order:
+            times[i].append(_per_step(runs[i], counts[i]))
+    names = [getattr(run, "name", "gemm") for run in runs]
+    result = dict(name=workload["name"], target=workload["target"], repeats=repeats)
+    for name, ts in zip(names, times):
+        result[f"{name}_s"] = statistics.median(ts)
+    np_times = times[0]
+    for name, ts in zip(names[1:], times[1:]):
+        result[f"{name}_ratio"] = statistics.median(a / b for a, b in zip(ts, np_times))
+    if "flops" in extra:
+        gemm_rate = extra["flops"] / result["gemm_s"]
+        for name in names[:-1]:
+            result[f"{name}_gemm_fraction"] = extra["flops"] / result[f"{name}_s"] / gemm_rate
+        result["gemm_gflops"] = gemm_rate / 1e9
+    result["memory_ratio"] = peak_memory(runs[1]) / max(peak_memory(runs[0]), 1)
+    return result
+
+
+def _fmt_time(s):
+    return f"{s * 1e6:,.1f} µs" if s < 1e-3 else f"{s * 1e3:,.2f} ms"
+
+
+def table(results):
+    has_torch = any("torch_s" in r for r in results)
+    head = ["workload", "numpy", "tinygraph", "tg ÷ numpy", "target"]
+    if has_torch:
+        head += ["torch", "torch ÷ numpy"]
+    head += ["peak mem tg ÷ np"]
+    rows = [head]
+    for r in results:
+        if r["target"] == "gemm":
+            ratio = f"{r['tinygraph_gemm_fraction']:.0%} of GEMM (numpy {r['numpy_gemm_fraction']:.0%})"
+            target = "≥ 80% of GEMM"
+        else:
+            ratio, target = f"{r['tinygraph_ratio']:.2f}×", f"≤ {r['target']}×"
+        row = [r["name"], _fmt_time(r["numpy_s"]), _fmt_time(r["tinygraph_s"]), ratio, target]
+        if has_torch:
+            torch_ratio = (f"{r['torch_gemm_fraction']:.0%} of GEMM" if r["target"] == "gemm"
+                           else f"{r['torch_ratio']:.2f}×")
+            row += [_fmt_time(r["torch_s"]), torch_ratio] if "torch_s" in r else ["–", "–"]
+        row.append(f"{r['memory_ratio']:.2f}")
+        rows.append(row)
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(head))]
+    lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths)) + " |" for row in rows]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def scaling(repeats=7):
+    """Time per step against depth (width 32, batch 16) and batch size (64-32-10)."""
+    rows = []
+    for depth in (1, 2, 4, 8, 16, 32, 64):
+        w = dict(name=f"depth {depth}", sizes=[32] + [32] * depth + [10], batch=16, dtype="float64", target=1.5)
+        rows.append(("depth", depth, bench(w, repeats)))
+    for batch in (1, 4, 16, 64, 256, 1024):
+        w = dict(name=f"batch {batch}", sizes=[64, 32, 10], batch=batch, dtype="float64", target=1.5)
+        rows.append(("batch", batch, bench(w, repeats)))
+    lines = ["| varied | value | numpy | tinygraph | tg ÷ numpy |", "|---|---|---|---|---|"]
+    for kind, value, r in rows:
+        lines.append(f"| {kind} | {value} | {_fmt_time(r['numpy_s'])} | {_fmt_time(r['tinygraph_s'])} | "
+                     f"{r['tinygraph_ratio']:.2f}× |")
+    return "\n".join(lines), rows
+
+
+
+
+def describe_machine():
+    text = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}"
+    try:
+        from threadpoolctl import threadpool_info
+        blas = [f"{i['internal_api']} {i.get('version')} ({i.get('architecture')}, {i['num_threads']} thread)"
+                for i in threadpool_info() if i["user_api"] == "blas"]
+        text += ", " + ", ".join(blas)
+    except ImportError:
+        pass
+    try:
+        import torch
+        text += f", torch {torch.__version__}"
+    except ImportError:
+        pass
+    return text
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="only check that the implementations agree")
+    parser.add_argument("--scaling", action="store_true", help="time against depth and batch size")
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--json", help="write the results to this file")
+    parser.add_argument("--only", help="run only workloads whose name contains this text")
+    args = parser.parse_args(argv)
+    print(describe_machine())
+    for w in WORKLOADS:
+        if args.only and args.only not in w["name"]:
+            continue
+        tol = 1e-12 if w["dtype"] == "float64" else 1e-4
+        worst = check_agreement(w)
+        status = "ok" if worst <= tol else "MISMATCH"
+        print(f"agreement after one step, {w['name']}: max relative difference {worst:.1e} ({status})")
+        if worst > tol:
+            return 1
+    if args.quick:
+        return 0
+    if args.scaling:
+        text, rows = scaling(max(3, args.repeats // 2))
+        print(text)
+        results = [dict(r, kind=k, value=v) for k, v, r in rows]
+    else:
+        results = [bench(w, args.repeats) for w in WORKLOADS if not args.only or args.only in w["name"]]
+        print(table(results))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(dict(machine=describe_machine(), results=results), f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
