@@ -80,6 +80,7 @@ class Graph:
             data[id(node)] = isinstance(node, Input) or any(data[id(i)] for i in node.inputs)
         self._data_dependent = data
         self._plans = {}
+        self._forward_plan = None
         self._reaches_output = {}
         self._backward_plans = {}
         self._shape_key = None
@@ -225,6 +226,8 @@ class Graph:
 
     # -- forward ------------------------------------------------------------
     def _plan(self, targets):
+        if targets is self.outputs and self._forward_plan is not None:
+            return self._forward_plan
         key = tuple(id(t) for t in targets)
         plan = self._plans.get(key)
         if plan is None:
@@ -239,6 +242,8 @@ class Graph:
             computed = [(n, n.forward, n.inputs, len(n.inputs)) for n in nodes if n.inputs]
             plan = self._plans[key] = (nodes, inputs, computed)
             self._reaches_output[id(nodes)] = any(n is self.outputs[0] for n in nodes)
+            if targets is self.outputs:
+                self._forward_plan = plan
         return plan
 
     def _evaluate(self, targets, feed, check_finite):
@@ -290,7 +295,8 @@ class Graph:
 
     # -- backward -----------------------------------------------------------
     def _backward_plan(self, inputs):
-        """Nodes whose gradient is wanted, in reverse order, with each node's needs."""
+        """What backward does, worked out once: for each node whose gradient is wanted (in
+        reverse order) its backward method, its needs, and the inputs that receive a gradient."""
         plan = self._backward_plans.get(inputs)
         if plan is None:
             ancestors = {id(n) for n in topological_order(self.outputs[:1])}
@@ -299,9 +305,15 @@ class Graph:
                 leaf_wanted = isinstance(node, Parameter) or (inputs and not node.inputs)
                 wants[id(node)] = id(node) in ancestors and (
                     leaf_wanted or any(wants[id(i)] for i in node.inputs))
-            steps = [(n, n.backward, n.inputs, tuple(wants[id(i)] for i in n.inputs))
-                     for n in reversed(self.nodes) if wants[id(n)] and n.inputs]
-            plan = self._backward_plans[inputs] = (steps, [n for n in self.nodes if wants[id(n)]])
+            steps = []
+            for n in reversed(self.nodes):
+                if wants[id(n)] and n.inputs:
+                    needs = tuple(wants[id(i)] for i in n.inputs)
+                    receivers = [(k, i) for k, i in enumerate(n.inputs) if needs[k]]
+                    trusted = type(n).__module__.startswith("tinygraph.")  # ours return right shapes
+                    steps.append((n, n.backward, needs, receivers, trusted))
+            unreached = [n for n in self.parameters() if not wants[id(n)]]
+            plan = self._backward_plans[inputs] = (steps, unreached)
         return plan
 
     def backward(self, inputs=False, check_finite=False, hook=None):
@@ -323,34 +335,35 @@ class Graph:
         if out.value.size != 1:
             raise GraphError(f"backward needs a scalar output, but {out.kind} '{out.name}' has "
                              f"shape {out.value.shape}; use a loss node (or Sum) as the first output")
-        steps, wanted = self._backward_plan(bool(inputs))
+        steps, unreached = self._backward_plan(bool(inputs))
         for node in self.nodes:
             node.grad = None
         out.grad = np.ones_like(out.value)
-        for node, backward, ins, needs in steps:  # reverse topological order: consumers first
+        for node, backward, needs, receivers, trusted in steps:  # reverse order: consumers first
             grad_out = node.grad
             if grad_out is None:
                 continue
             node.needs = needs
             grads = backward(grad_out)
-            if len(grads) != len(ins):
+            if not trusted and len(grads) != len(needs):
                 raise GraphError(f"{node.kind} '{node.name}': backward returned {len(grads)} "
-                                 f"gradients for {len(ins)} inputs")
-            for inp, need, g in zip(ins, needs, grads):
-                if need and g is not None:
-                    if type(g) is not np.ndarray or g.shape != inp.value.shape:
-                        g = _checked_gradient(node, inp, g)
-                    inp.grad = g if inp.grad is None else inp.grad + g  # the sum over consumers
+                                 f"gradients for {len(needs)} inputs")
+            for k, inp in receivers:
+                g = grads[k]
+                if g is None:
+                    continue
+                if not trusted and (type(g) is not np.ndarray or g.shape != inp.value.shape):
+                    g = _checked_gradient(node, inp, g)
+                inp.grad = g if inp.grad is None else inp.grad + g  # the sum over consumers
             if hook is not None:
                 hook(node, grads)
             if check_finite:
-                for inp, g in zip(ins, grads):
+                for inp, g in zip(node.inputs, grads):
                     if g is not None and not np.all(np.isfinite(g)):
                         raise GraphError(f"{node.kind} '{node.name}' produced a non-finite gradient "
                                          f"for '{inp.name}' in the backward pass: {_summary(g)}")
-        for node in wanted:
-            if node.grad is None:  # e.g. a parameter that does not reach the output
-                node.grad = np.zeros_like(node.value)
+        for node in unreached:  # parameters that do not reach the output: zero gradient
+            node.grad = np.zeros_like(node.value)
 
 
 def _checked_gradient(node, inp, g):

@@ -59,12 +59,13 @@ class SquaredLoss(_Loss):
     def forward(self, o, t):
         self._check_values(o, t)
         self._set_scale(o)
-        self.diff = d = o - t
+        self.diff = d = np.subtract(o, t, out=self.buffer("diff", o.shape, o.dtype))  # o − t
         d = d.reshape(-1)
         return 0.5 * self.scale * np.dot(d, d)
 
     def backward(self, grad_out):
-        grad_o = (grad_out * self.scale) * self.diff
+        d = self.diff
+        grad_o = np.multiply(d, grad_out * self.scale, out=self.buffer("grad_o", d.shape, d.dtype))
         grad_t = -grad_o if self.needs[1] else None
         return grad_o, grad_t
 

@@ -67,6 +67,10 @@ class Node(metaclass=_NodeType):
     Attributes: ``name``; ``inputs`` (tuple of nodes); ``shape`` (the shape of one
     sample's value, without the batch axis; known once the graph has inferred it);
     ``value`` after a forward pass; ``grad`` (∂E/∂value) after a backward pass.
+
+    Built-in nodes write their values and gradients into arrays they keep from one
+    pass to the next (``buffer``), as hand-written numpy code would: the next pass
+    overwrites them, so copy ``node.value`` or ``node.grad`` to keep it.
     """
 
     prefix = "node"
@@ -90,6 +94,14 @@ class Node(metaclass=_NodeType):
         self.shape = None
         self.value = None
         self.grad = None
+        self._buffers = {}
+
+    def buffer(self, name, shape, dtype):
+        """An array this node keeps between passes, made again only when shape or dtype change."""
+        buf = self._buffers.get(name)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = self._buffers[name] = np.empty(shape, dtype)
+        return buf
 
     def forward(self, *values):
         raise NotImplementedError(f"{self.kind} must define forward(*values)")

@@ -57,7 +57,7 @@ class WeightedSum(Node):
         return out
 
     def forward(self, x, w, b=None):
-        z = x @ w
+        z = np.matmul(x, w, out=self.buffer("z", x.shape[:-1] + w.shape[1:], x.dtype))
         if b is not None:
             z += b
         return z
@@ -67,13 +67,15 @@ class WeightedSum(Node):
         g = grad_out
         grad_x = grad_w = grad_b = None
         if self.needs[0]:
-            grad_x = g @ w.T if w.ndim == 2 else np.multiply.outer(g, w)
+            out = self.buffer("grad_x", x.shape, x.dtype)
+            grad_x = np.matmul(g, w.T, out=out) if w.ndim == 2 else np.multiply.outer(g, w, out=out)
         if self.needs[1]:
-            grad_w = np.multiply.outer(x, g) if x.ndim == 1 else x.T @ g
+            out = self.buffer("grad_w", w.shape, w.dtype)
+            grad_w = np.multiply.outer(x, g, out=out) if x.ndim == 1 else np.matmul(x.T, g, out=out)
         if len(self.inputs) == 2:
             return grad_x, grad_w
         if self.needs[2]:
-            grad_b = g if x.ndim == 1 else g.sum(axis=0)
+            grad_b = g if x.ndim == 1 else g.sum(axis=0, out=self.buffer("grad_b", g.shape[1:], g.dtype))
         return grad_x, grad_w, grad_b
 
 
@@ -135,19 +137,25 @@ class Logistic(Node):
     infer_shape = staticmethod(lambda z_shape: z_shape)
 
     def forward(self, z):
-        t = np.negative(z)
-        if type(t) is not np.ndarray:  # one number (0-d): keep it an array for the in-place steps
-            t = np.asarray(t).copy()
-        limit = _EXP_LIMIT.get(t.dtype, 500.0)
-        np.minimum(t, limit, out=t)    # (two ufuncs are faster than np.clip on small arrays)
-        np.maximum(t, -limit, out=t)
-        np.exp(t, out=t)
-        t += 1.0
-        return np.reciprocal(t, out=t)
+        # Two arrays in turn: numpy is slow when a 1-element array is both input and output.
+        t, y = self.buffer("t", z.shape, z.dtype), self.buffer("y", z.shape, z.dtype)
+        limit = _EXP_LIMIT.get(z.dtype, 500.0)
+        np.negative(z, out=t)
+        if z.size > 2048:                               # one clip pass is cheaper on large arrays,
+            np.clip(t, -limit, limit, out=t)
+        else:                                           # two plain ufuncs on small ones
+            np.minimum(t, limit, out=y)
+            np.maximum(y, -limit, out=t)
+        np.exp(t, out=y)
+        np.add(y, 1.0, out=t)
+        return np.reciprocal(t, out=y)                  # y = 1 / (1 + e^(−z))
 
     def backward(self, grad_out):
         y = self.value
-        return (grad_out * y * (1.0 - y),)
+        s, grad_z = self.buffer("s", y.shape, y.dtype), self.buffer("grad_z", y.shape, y.dtype)
+        np.subtract(1.0, y, out=s)
+        np.multiply(s, y, out=grad_z)                   # y(1 − y)
+        return (np.multiply(grad_z, grad_out, out=s),)  # g · y(1 − y)
 
 
 class Step(Node):
@@ -192,11 +200,14 @@ class Tanh(Node):
     infer_shape = staticmethod(lambda z_shape: z_shape)
 
     def forward(self, z):
-        return np.tanh(z)
+        return np.tanh(z, out=self.buffer("y", z.shape, z.dtype))
 
     def backward(self, grad_out):
         y = self.value
-        return (grad_out * (1.0 - y * y),)
+        s, grad_z = self.buffer("s", y.shape, y.dtype), self.buffer("grad_z", y.shape, y.dtype)
+        np.multiply(y, y, out=s)
+        np.subtract(1.0, s, out=grad_z)                 # 1 − y²
+        return (np.multiply(grad_z, grad_out, out=s),)  # g · (1 − y²)
 
 
 class ReLU(Node):
@@ -214,10 +225,12 @@ class ReLU(Node):
     infer_shape = staticmethod(lambda z_shape: z_shape)
 
     def forward(self, z):
-        return np.maximum(z, 0)
+        return np.maximum(z, 0, out=self.buffer("y", z.shape, z.dtype))
 
     def backward(self, grad_out):
-        return (grad_out * (self.value > 0),)
+        y = self.value
+        on = np.greater(y, 0, out=self.buffer("on", y.shape, bool))          # [z > 0]
+        return (np.multiply(grad_out, on, out=self.buffer("grad_z", y.shape, y.dtype)),)
 
 
 class Softmax(Node):

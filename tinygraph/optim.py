@@ -6,6 +6,24 @@ from .errors import GraphError
 from .node import Parameter
 
 
+_BLOCK = 32768  # elements updated at a time in large parameters: they stay in the CPU cache
+
+
+def _descend(w, g, lr, scratch):
+    """w −= lr · g in place, without touching g.
+
+    Large arrays go in blocks, so that lr · g is still in cache when it is
+    subtracted (numpy has no fused w − lr·g); small ones in one go.
+    """
+    if w.size <= _BLOCK:
+        w -= np.multiply(g, lr, out=scratch)
+        return
+    wf, gf = w.reshape(-1), g.reshape(-1)
+    for i in range(0, wf.size, _BLOCK):
+        n = min(_BLOCK, wf.size - i)
+        wf[i:i + n] -= np.multiply(gf[i:i + n], lr, out=scratch[:n])
+
+
 class SGD:
     """Update every Parameter with its last gradient: ``w ← w − η ∂E/∂w``.
 
@@ -31,6 +49,8 @@ class SGD:
         self.lr = float(lr)
         self.momentum = float(momentum)
         self.velocity = [np.zeros_like(p.value) for p in self.parameters] if momentum else None
+        self._scratch = [np.empty_like(p.value) if p.value.size <= _BLOCK else np.empty(_BLOCK, p.value.dtype)
+                         for p in self.parameters]
 
     def step(self):
         """Apply one update to every parameter (after ``graph.backward()``)."""
@@ -42,13 +62,17 @@ class SGD:
                 raise GraphError(f"Parameter '{p.name}': gradient shape {p.grad.shape} does not "
                                  f"match value shape {p.value.shape}")
         if self.velocity is None:
-            for p in self.parameters:
-                p.value -= self.lr * p.grad
+            lr = self.lr
+            for p, scratch in zip(self.parameters, self._scratch):
+                if scratch.shape == p.value.shape:                # (small: in one go)
+                    p.value -= np.multiply(p.grad, lr, out=scratch)   # w ← w − η ∂E/∂w
+                else:
+                    _descend(p.value, p.grad, lr, scratch)
         else:
-            for p, v in zip(self.parameters, self.velocity):
+            for p, v, scratch in zip(self.parameters, self.velocity, self._scratch):
                 v *= self.momentum
-                v += p.grad
-                p.value -= self.lr * v
+                v += p.grad                                       # v ← μ v + ∂E/∂w
+                _descend(p.value, v, self.lr, scratch)            # w ← w − η v
 
     def __repr__(self):
         extra = f", momentum={self.momentum}" if self.momentum else ""
