@@ -211,14 +211,14 @@ def _calibrate(run, seconds=0.02):
     return n
 
 
-def peak_memory(run):
-    """Peak bytes numpy allocates during one step (tracemalloc sees numpy's buffers)."""
-    run.step()
+def peak_memory(impl, problem):
+    """Peak bytes allocated while building ``impl`` and running two steps (tracemalloc sees
+    numpy's buffers): weights, gradients, activations and temporaries alike."""
     tracemalloc.start()
-    tracemalloc.reset_peak()
-    before = tracemalloc.get_traced_memory()[0]
+    run = impl(*problem)
     run.step()
-    peak = tracemalloc.get_traced_memory()[1] - before
+    run.step()
+    peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return peak
 
@@ -270,7 +270,7 @@ def bench(workload, repeats=15, seconds=0.02):
         for name in names[:-1]:
             result[f"{name}_gemm_fraction"] = extra["flops"] / result[f"{name}_s"] / gemm_rate
         result["gemm_gflops"] = gemm_rate / 1e9
-    result["memory_ratio"] = peak_memory(runs[1]) / max(peak_memory(runs[0]), 1)
+    result["memory_ratio"] = peak_memory(TinygraphStep, problem) / peak_memory(NumpyStep, problem)
     return result
 
 

@@ -249,3 +249,16 @@ def test_check_finite_names_the_first_bad_node():
     g = tg.Graph(tg.SquaredLoss(tg.Logistic(z, name="y"), tg.Input("t", shape=())))
     with pytest.raises(tg.GraphError, match="WeightedSum 'z' produced a non-finite value"):
         g.forward({"x": [np.nan, 1.0], "t": 1.0}, check_finite=True)
+
+
+def test_a_forward_pass_between_backward_and_step_leaves_the_gradients_alone():
+    net = tg.mlp([3, 4, 2], seed=0)
+    net.graph.forward({"x": [0.1, 0.2, 0.3], "t": [0.0, 1.0]})
+    net.graph.backward()
+    grads = {p.name: p.grad.copy() for p in net.parameters()}
+    net.predict(np.ones((5, 3)))                        # e.g. a look at validation data
+    net.graph.forward({"x": [0.9, -0.2, 0.3], "t": [1.0, 1.0]})
+    for p in net.parameters():
+        assert np.array_equal(p.grad, grads[p.name])
+    losses = [net.graph.forward({"x": [a, 0.0, 0.0], "t": [0.0, 1.0]}) for a in (0.1, 0.5)]
+    assert losses[0] != losses[1]                       # each forward returns its own loss

@@ -69,8 +69,10 @@ class Node(metaclass=_NodeType):
     ``value`` after a forward pass; ``grad`` (∂E/∂value) after a backward pass.
 
     Built-in nodes write their values and gradients into arrays they keep from one
-    pass to the next (``buffer``), as hand-written numpy code would: the next pass
-    overwrites them, so copy ``node.value`` or ``node.grad`` to keep it.
+    pass to the next (``buffer``), as hand-written numpy code would: the next forward
+    pass overwrites the values and the next backward pass the gradients, so copy
+    ``node.value`` or ``node.grad`` to keep it.  (``graph.forward`` returns a fresh
+    loss; ``Network.predict`` returns a copy.)
     """
 
     prefix = "node"

@@ -137,25 +137,23 @@ class Logistic(Node):
     infer_shape = staticmethod(lambda z_shape: z_shape)
 
     def forward(self, z):
-        # Two arrays in turn: numpy is slow when a 1-element array is both input and output.
-        t, y = self.buffer("t", z.shape, z.dtype), self.buffer("y", z.shape, z.dtype)
+        y = np.negative(z, out=self.buffer("y", z.shape, z.dtype))
         limit = _EXP_LIMIT.get(z.dtype, 500.0)
-        np.negative(z, out=t)
-        if z.size > 2048:                               # one clip pass is cheaper on large arrays,
-            np.clip(t, -limit, limit, out=t)
-        else:                                           # two plain ufuncs on small ones
-            np.minimum(t, limit, out=y)
-            np.maximum(y, -limit, out=t)
-        np.exp(t, out=y)
-        np.add(y, 1.0, out=t)
-        return np.reciprocal(t, out=y)                  # y = 1 / (1 + e^(−z))
+        if y.size > 2048:                      # one clip pass is cheaper on large arrays,
+            np.clip(y, -limit, limit, out=y)
+        else:                                  # two plain ufuncs on small ones
+            np.minimum(y, limit, out=y)
+            np.maximum(y, -limit, out=y)
+        np.exp(y, out=y)
+        y += 1.0
+        return np.reciprocal(y, out=y)         # y = 1 / (1 + e^(−z))
 
     def backward(self, grad_out):
         y = self.value
-        s, grad_z = self.buffer("s", y.shape, y.dtype), self.buffer("grad_z", y.shape, y.dtype)
-        np.subtract(1.0, y, out=s)
-        np.multiply(s, y, out=grad_z)                   # y(1 − y)
-        return (np.multiply(grad_z, grad_out, out=s),)  # g · y(1 − y)
+        grad_z = np.subtract(1.0, y, out=self.buffer("grad_z", y.shape, y.dtype))
+        grad_z *= y                                     # y(1 − y)
+        grad_z *= grad_out                              # g · y(1 − y)
+        return (grad_z,)
 
 
 class Step(Node):
@@ -204,10 +202,10 @@ class Tanh(Node):
 
     def backward(self, grad_out):
         y = self.value
-        s, grad_z = self.buffer("s", y.shape, y.dtype), self.buffer("grad_z", y.shape, y.dtype)
-        np.multiply(y, y, out=s)
-        np.subtract(1.0, s, out=grad_z)                 # 1 − y²
-        return (np.multiply(grad_z, grad_out, out=s),)  # g · (1 − y²)
+        grad_z = np.multiply(y, y, out=self.buffer("grad_z", y.shape, y.dtype))
+        np.subtract(1.0, grad_z, out=grad_z)            # 1 − y²
+        grad_z *= grad_out                              # g · (1 − y²)
+        return (grad_z,)
 
 
 class ReLU(Node):
