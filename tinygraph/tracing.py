@@ -11,6 +11,7 @@ from .losses import LogLoss, SoftmaxCrossEntropy, SquaredLoss
 from .node import Constant, Input, Node, Parameter
 from .ops import AppendOne, Logistic, ReLU, Softmax, Step as StepNode, Tanh, WeightedSum
 from .optim import SGD
+from .structure import Add, Concat, Mean, Multiply, Scale, Slice, Sum
 from .diagrams import format_array
 
 PHASES = ("forward", "backward", "update")
@@ -159,6 +160,21 @@ def _chain(node, inp, index):
         return f"{n} ⊙ ({_dE(n)} − Σ_k {_dE(n)}_k {n}_k)"
     if isinstance(node, AppendOne):
         return f"{_dE(n)} without its last element"
+    if isinstance(node, Add):
+        return f"{_dE(n)} · 1"
+    if isinstance(node, Multiply):
+        other = node.inputs[1 - index].name
+        return f"{_dE(n)} ⊙ {other}"
+    if isinstance(node, Concat):
+        return f"its own slice of {_dE(n)}"
+    if isinstance(node, Slice):
+        return f"{_dE(n)} in the slice, 0 elsewhere"
+    if isinstance(node, Sum):
+        return f"{_dE(n)} · 1 for every element"
+    if isinstance(node, Mean):
+        return f"{_dE(n)} / N"
+    if isinstance(node, Scale):
+        return f"{node.c:g} · {_dE(n)}"
     return f"{_dE(n)} · ∂{n}/∂{i}"
 
 
