@@ -10,6 +10,7 @@ import shutil
 import pytest
 
 import tinygraph as tg
+from tinygraph import cli
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -43,15 +44,8 @@ def browser():
 
 @pytest.fixture(scope="module")
 def trace_page(tmp_path_factory):
-    x, t = tg.Input("x", shape=(2,)), tg.Input("t", shape=(2,))
-    W1 = tg.Parameter([[0.15, 0.25], [0.20, 0.30]], name="W1")
-    b1 = tg.Parameter([0.35, 0.35], name="b1")
-    h = tg.Logistic(tg.WeightedSum(x, W1, b1, name="z1"), name="h")
-    W2 = tg.Parameter([[0.40, 0.50], [0.45, 0.55]], name="W2")
-    b2 = tg.Parameter([0.60, 0.60], name="b2")
-    o = tg.Logistic(tg.WeightedSum(h, W2, b2, name="z2"), name="o")
-    graph = tg.Graph(tg.SquaredLoss(o, t, name="E"))
-    tr = tg.trace(graph, {"x": [0.05, 0.10], "t": [0.01, 0.99]}, optimizer=0.5)
+    graph, feed = cli.worked_example()
+    tr = tg.trace(graph, feed, optimizer=0.5)
     path = tmp_path_factory.mktemp("stepper") / "trace.html"
     tr.to_html(path)
     return tr, path

@@ -8,21 +8,15 @@ import numpy as np
 import pytest
 
 import tinygraph as tg
+from tinygraph import cli
 
 needs_dot = pytest.mark.skipif(not shutil.which("dot") and not os.environ.get("CI"),
                                reason="Graphviz 'dot' is not installed (CI installs it and runs this)")
 
 
 def worked_example():
-    """The classic 2-2-2 logistic network with fixed weights, inputs and targets."""
-    x, t = tg.Input("x", shape=(2,)), tg.Input("t", shape=(2,))
-    W1 = tg.Parameter([[0.15, 0.25], [0.20, 0.30]], name="W1")
-    b1 = tg.Parameter([0.35, 0.35], name="b1")
-    h = tg.Logistic(tg.WeightedSum(x, W1, b1, name="z1"), name="h")
-    W2 = tg.Parameter([[0.40, 0.50], [0.45, 0.55]], name="W2")
-    b2 = tg.Parameter([0.60, 0.60], name="b2")
-    o = tg.Logistic(tg.WeightedSum(h, W2, b2, name="z2"), name="o")
-    return tg.Graph(tg.SquaredLoss(o, t, name="E")), {"x": [0.05, 0.10], "t": [0.01, 0.99]}
+    """The classic 2-2-2 logistic network with fixed weights, inputs and targets (tinygraph trace's)."""
+    return cli.worked_example()
 
 
 def by_hand():

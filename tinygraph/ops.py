@@ -114,10 +114,20 @@ class AppendOne(Node):
 
 # |z| beyond which σ(z) is taken as σ(±limit): e^(±limit) stays far from overflow and
 # underflow, so no numpy warning fires, and σ is off by less than e^(−limit).
+class _Elementwise(Node):
+    """A node applying one function to every element of a single input ``z``."""
+
+    def __init__(self, z, name=None):
+        super().__init__(z, name=name)
+
+    def infer_shape(self, z_shape):
+        return z_shape
+
+
 _EXP_LIMIT = {np.dtype(np.float64): 500.0, np.dtype(np.float32): 60.0, np.dtype(np.float16): 8.0}
 
 
-class Logistic(Node):
+class Logistic(_Elementwise):
     """y = σ(z) = 1 / (1 + e^(−z)), elementwise.
 
     Derivative: ∂y/∂z = σ(z)(1 − σ(z)) = y(1 − y), so ∂E/∂z = g · y(1 − y).
@@ -130,11 +140,6 @@ class Logistic(Node):
     formula_tex = r"y = \sigma(z) = \frac{1}{1 + e^{-z}}"
     derivative = "∂y/∂z = y(1 − y)"
     derivative_tex = r"\frac{\partial y}{\partial z} = y(1 - y)"
-
-    def __init__(self, z, name=None):
-        super().__init__(z, name=name)
-
-    infer_shape = staticmethod(lambda z_shape: z_shape)
 
     def forward(self, z):
         y = np.negative(z, out=self.buffer("y", z.shape, z.dtype))
@@ -156,7 +161,7 @@ class Logistic(Node):
         return (grad_z,)
 
 
-class Step(Node):
+class Step(_Elementwise):
     """y = 1 if z ≥ 0 else 0 — the unit step of the perceptron, elementwise.
 
     Its true derivative is 0 almost everywhere, which would stop all learning.
@@ -171,11 +176,6 @@ class Step(Node):
     derivative = "∂y/∂z := 1 (straight-through: perceptron rule)"
     derivative_tex = r"\frac{\partial y}{\partial z} := 1"
 
-    def __init__(self, z, name=None):
-        super().__init__(z, name=name)
-
-    infer_shape = staticmethod(lambda z_shape: z_shape)
-
     def forward(self, z):
         return (z >= 0).astype(z.dtype)
 
@@ -183,7 +183,7 @@ class Step(Node):
         return (grad_out,)
 
 
-class Tanh(Node):
+class Tanh(_Elementwise):
     """y = tanh(z), elementwise.  Derivative: ∂y/∂z = 1 − y²."""
 
     prefix = "tanh"
@@ -191,11 +191,6 @@ class Tanh(Node):
     formula_tex = r"y = \tanh(z)"
     derivative = "∂y/∂z = 1 − y²"
     derivative_tex = r"\frac{\partial y}{\partial z} = 1 - y^2"
-
-    def __init__(self, z, name=None):
-        super().__init__(z, name=name)
-
-    infer_shape = staticmethod(lambda z_shape: z_shape)
 
     def forward(self, z):
         return np.tanh(z, out=self.buffer("y", z.shape, z.dtype))
@@ -208,7 +203,7 @@ class Tanh(Node):
         return (grad_z,)
 
 
-class ReLU(Node):
+class ReLU(_Elementwise):
     """y = max(0, z), elementwise.  Derivative: ∂y/∂z = 1 if z > 0 else 0."""
 
     prefix = "relu"
@@ -216,11 +211,6 @@ class ReLU(Node):
     formula_tex = r"y = \max(0, z)"
     derivative = "∂y/∂z = 1 if z > 0 else 0"
     derivative_tex = r"\frac{\partial y}{\partial z} = [z > 0]"
-
-    def __init__(self, z, name=None):
-        super().__init__(z, name=name)
-
-    infer_shape = staticmethod(lambda z_shape: z_shape)
 
     def forward(self, z):
         return np.maximum(z, 0, out=self.buffer("y", z.shape, z.dtype))
