@@ -10,10 +10,6 @@ import numpy as np
 from .node import Node
 
 
-def _same_shape(shapes):
-    return shapes[0]
-
-
 class WeightedSum(Node):
     """z = x·w + b — one neuron (``w`` of shape ``(n_in,)``) or a layer (``(n_in, n_out)``).
 
