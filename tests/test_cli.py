@@ -85,3 +85,16 @@ def test_no_command_prints_help(capsys):
 def test_package_imports_no_autograd_library():
     source = "\n".join(p.read_text() for p in Path(tg.__file__).parent.glob("*.py"))
     assert not re.search(r"^\s*(import|from)\s+(torch|jax|autograd)\b", source, re.M)
+
+
+def test_cli_refuses_options_that_would_be_ignored(capsys):
+    assert main(["trace", "--x", "0,1", "--t", "1"]) == 2
+    assert "--x and --t give a sample for --model" in capsys.readouterr().err
+    assert main(["demo", "--dataset", "moons", "--hidden", "4"]) == 2
+    assert "--hidden applies to --dataset xor only" in capsys.readouterr().err
+
+
+def test_piping_into_head_ends_quietly():
+    result = subprocess.run(f"{sys.executable} -m tinygraph trace --html /dev/null | head -2",
+                            shell=True, capture_output=True, text=True)
+    assert "FORWARD PASS" in result.stdout and "Traceback" not in result.stderr

@@ -242,3 +242,18 @@ def test_fuzz_only_correct_results_or_clear_errors(case):
     for node in graph.nodes:
         if node.grad is not None:
             assert node.grad.shape == node.value.shape, node
+
+
+def test_common_shape_slips_come_with_a_hint():
+    x = tg.Input("x", shape=(2,))
+    with pytest.raises(tg.GraphError, match=r"declare the target as Input\('t', shape=\(1,\)\)"):
+        tg.LogLoss(tg.dense(x, 1, name="o"), tg.Input("t", shape=()))
+    g = tg.Graph(tg.SquaredLoss(tg.dense(x, 1, name="o2"), tg.Input("t", shape=(1,))))
+    with pytest.raises(tg.GraphError, match=r"got \(4,\); for one number per sample pass a column"):
+        g.forward({"x": np.ones((4, 2)), "t": np.ones(4)})
+    with pytest.raises(TypeError, match=r"WeightedSum 'z': input 1 \(w\) must be a tinygraph Node, got list; wrap"):
+        tg.WeightedSum(x, [1.0, 2.0], name="z")
+    with pytest.raises(tg.GraphError, match="lr must be a number > 0, got '0.1'"):
+        tg.SGD(g.parameters(), lr="0.1")
+    assert tg.check_node(tg.Tanh, [(4, 3)], batched=0).passed
+    assert g.run("o2", {"x": [1.0, 2.0]}).shape == (1,)

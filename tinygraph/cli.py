@@ -1,6 +1,7 @@
 """The ``tinygraph`` command: demo, render and trace."""
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -63,7 +64,10 @@ def demo(args):
     else:
         X_train, X_test, T_train, T_test = X, X, T, T
     sizes = list(spec["sizes"])
-    if args.hidden and args.dataset == "xor":
+    if args.hidden:
+        if args.dataset != "xor":
+            print("tinygraph demo: --hidden applies to --dataset xor only", file=sys.stderr)
+            return 2
         sizes[1] = args.hidden
     epochs = args.epochs or spec["epochs"]
     lr = args.lr or spec["lr"]
@@ -117,7 +121,7 @@ def demo(args):
         made.append(str(out / "trace.md"))
     if args.plot:
         made += _plots(net, history, X, T, out)
-    print(f"\nwrote to {out.resolve()}/:")
+    print(f"\nwrote to {out.resolve()}/ (each diagram with its .dot source):")
     for path in made:
         print(f"  {Path(path).name}")
     if missing_dot:
@@ -172,6 +176,10 @@ def trace_command(args):
         graph, feed = net.graph, {net.input: _numbers(args.x, "--x"), net.target: t}
         title = f"One SGD step of {Path(args.model).name}"
     else:
+        if args.x is not None or args.t is not None:
+            print("tinygraph trace: --x and --t give a sample for --model; without --model the "
+                  "worked example's own sample is used", file=sys.stderr)
+            return 2
         graph, feed = worked_example()
         title = "Backpropagation step by step: the 2-2-2 worked example"
     tr = trace(graph, feed, optimizer=args.lr, precision=args.precision)
@@ -229,10 +237,12 @@ def build_parser():
     p.set_defaults(func=demo)
     p = sub.add_parser("render", help="draw a small demo network (graph and network views)")
     p.add_argument("--sizes", default="2,2,1", help="layer sizes (default 2,2,1: trained on XOR)")
-    p.add_argument("--bias", choices=["separate", "input"], default="separate")
-    p.add_argument("--view", choices=["graph", "network", "both"], default="both")
-    p.add_argument("--format", choices=["svg", "png", "pdf"], default="svg")
-    p.add_argument("--epochs", type=int, default=3000)
+    p.add_argument("--bias", choices=["separate", "input"], default="separate",
+                   help="bias as a separate term b (default) or as a constant-1 input")
+    p.add_argument("--view", choices=["graph", "network", "both"], default="both",
+                   help="the computational graph, the neuron diagram, or both (default)")
+    p.add_argument("--format", choices=["svg", "png", "pdf"], default="svg", help="file format (default svg)")
+    p.add_argument("--epochs", type=int, default=3000, help="XOR training epochs before drawing (default 3000)")
     p.add_argument("--out", default="tinygraph-output", help="output folder (default ./tinygraph-output)")
     p.set_defaults(func=render_command)
     p = sub.add_parser("trace", help="backprop step by step: the worked example, or a saved network")
@@ -257,6 +267,9 @@ def main(argv=None):
     except GraphError as exc:
         print(f"tinygraph {args.command}: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `tinygraph trace | head`: the reader has gone; stop quietly
+        sys.stdout = open(os.devnull, "w")
+        return 0
 
 
 if __name__ == "__main__":

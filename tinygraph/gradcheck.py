@@ -160,6 +160,10 @@ def check_node(node, input_shapes, batched=(), wrt=None, seed=0, eps=1e-6, atol=
     >>> check_node(Tanh, [(4, 3)], batched=(0,)).passed
     True
     """
+    if isinstance(batched, (int, np.integer)) and not isinstance(batched, bool):
+        batched = (batched,)
+    if not all(isinstance(i, (int, np.integer)) for i in batched):
+        raise TypeError(f"check_node: batched must be a tuple of input indices, got {batched!r}")
     rng = np.random.default_rng(seed)
     nodes, feed = [], {}
     for i, spec in enumerate(input_shapes):

@@ -199,8 +199,13 @@ class Graph:
                     is_batch = True
                 else:
                     expected = f"{declared} (one sample) or (n, {', '.join(map(str, declared))}) (a batch)"
+                    hint = ""
+                    if declared == (1,) and a.ndim == 1:
+                        hint = "; for one number per sample pass a column such as T[:, None], or declare shape=()"
+                    elif declared == () and a.ndim == 2 and a.shape[1] == 1:
+                        hint = "; pass a flat array (.ravel()) or declare shape=(1,)"
                     raise GraphError(f"Input '{inp.name}': expected shape {expected.replace(', )', ')')}, "
-                                     f"got {a.shape}")
+                                     f"got {a.shape}{hint}")
             else:
                 is_batch = a.ndim >= 2
             if is_batch:
@@ -283,13 +288,13 @@ class Graph:
         return self.outputs[0].value
 
     def run(self, nodes, feed, check_finite=False):
-        """Evaluate only what ``nodes`` (one node or a list) need; return their values.
+        """Evaluate only what ``nodes`` (a node or name, or a list of them) need; return their values.
 
         Inputs that those nodes do not depend on need not be fed (predicting
         needs no targets).
         """
-        single = isinstance(nodes, Node)
-        targets = (nodes,) if single else tuple(nodes)
+        single = isinstance(nodes, (Node, str))
+        targets = tuple(self[t] if isinstance(t, str) else t for t in ((nodes,) if single else nodes))
         self._evaluate(targets, feed, check_finite)
         return targets[0].value if single else [t.value for t in targets]
 

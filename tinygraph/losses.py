@@ -7,7 +7,7 @@ reductions give exactly the single-sample formula.
 
 import numpy as np
 
-from .node import Node
+from .node import Input, Node
 from .ops import _EXP_LIMIT
 
 _REDUCTIONS = ("mean", "sum")
@@ -31,8 +31,11 @@ class _Loss(Node):
     def _check_same(self, p_shape, t_shape):
         if p_shape != t_shape:
             p, t = self.inputs
+            hint = ""
+            if isinstance(t, Input) and {p_shape, t_shape} == {(1,), ()}:
+                hint = f"; declare the target as Input('{t.name}', shape={p_shape})"
             raise self.error(f"prediction '{p.name}' has per-sample shape {p_shape} but "
-                             f"target '{t.name}' has {t_shape}")
+                             f"target '{t.name}' has {t_shape}{hint}")
         return ()
 
     def _check_values(self, prediction, target):

@@ -1,5 +1,6 @@
 """The Node base class and the three kinds of leaf: Input, Parameter, Constant."""
 
+import inspect
 import itertools
 from collections import defaultdict
 
@@ -31,6 +32,12 @@ def as_float_array(value, what, dtype=None):
     if dtype is None:
         dtype = arr.dtype if np.issubdtype(arr.dtype, np.floating) else np.float64
     return np.asarray(arr, dtype=dtype)
+
+
+def _argument_name(node, i):
+    """The name of ``node.forward``'s i-th argument (x, w, b …), for messages."""
+    params = [p for p in inspect.signature(node.forward).parameters.values() if p.kind != p.VAR_POSITIONAL]
+    return params[i].name if i < len(params) else None
 
 
 class _NodeType(type):
@@ -84,8 +91,12 @@ class Node(metaclass=_NodeType):
     def __init__(self, *inputs, name=None):
         for i, node in enumerate(inputs):
             if not isinstance(node, Node):
-                raise TypeError(f"{type(self).__name__} {name or ''!s}: input {i} must be a "
-                                f"tinygraph Node, got {type(node).__name__}".replace("  ", " "))
+                who = f"{type(self).__name__} '{name}'" if name else type(self).__name__
+                hint = ("; wrap numbers in tg.Parameter(...) (trained) or tg.Constant(...) (fixed)"
+                        if isinstance(node, (list, tuple, np.ndarray, int, float)) else "")
+                arg = _argument_name(self, i)
+                raise TypeError(f"{who}: input {i}{f' ({arg})' if arg else ''} must be a "
+                                f"tinygraph Node, got {type(node).__name__}{hint}")
         if name is None:
             name = _auto_name(self.prefix)
         elif not isinstance(name, str) or not name:

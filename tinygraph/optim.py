@@ -42,8 +42,10 @@ class SGD:
                 raise TypeError(f"SGD: expected Parameter nodes, got {p!r}")
         if not self.parameters:
             raise GraphError("SGD: no parameters to optimize")
-        for what, x, ok in (("lr", lr, lr > 0), ("momentum", momentum, 0 <= momentum < 1)):
-            if not isinstance(x, (int, float, np.floating, np.integer)) or not ok:
+        for what, x, low, high in (("lr", lr, 0.0, None), ("momentum", momentum, None, 1.0)):
+            number = isinstance(x, (int, float, np.floating, np.integer)) and not isinstance(x, bool)
+            if not number or (low is not None and not x > low) or \
+                    (high is not None and not 0 <= x < high) or not np.isfinite(x):
                 bound = "a number > 0" if what == "lr" else "a number in [0, 1)"
                 raise GraphError(f"SGD: {what} must be {bound}, got {x!r}")
         self.lr = float(lr)
