@@ -119,7 +119,7 @@ def test_user_defined_nodes_appear_with_their_formula_or_a_generic_one():
     tr = tg.trace(g, {"x": [1.0, 2.0]})
     text = str(tr)
     assert "sq: y = x²" in text and "local derivative: ∂y/∂x = 2x" in text
-    assert "cu: cu = Cube(sq)" in text and "∂E/∂sq += ∂E/∂cu · ∂cu/∂sq" in text
+    assert "cu = Cube(sq)" in text and "∂E/∂sq += ∂E/∂cu · ∂cu/∂sq" in text
 
 
 def test_markdown_has_latex_and_precision_is_settable():

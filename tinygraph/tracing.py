@@ -81,6 +81,44 @@ def _dE_tex(name):
 
 
 # ------------------------------------------------------------------ forward explanations
+def _named_formula(node):
+    """The node's forward formula written with the names of this graph's nodes."""
+    n, ins = node.name, [i.name for i in node.inputs]
+    if isinstance(node, WeightedSum):
+        return f"{n} = {ins[0]}·{ins[1]}" + (f" + {ins[2]}" if len(ins) > 2 else "")
+    if isinstance(node, Logistic):
+        return f"{n} = σ({ins[0]}) = 1/(1 + e^(−{ins[0]}))"
+    named = {Tanh: f"tanh({ins[0]})", ReLU: f"max(0, {ins[0]})", StepNode: f"1 if {ins[0]} ≥ 0 else 0",
+             AppendOne: f"[{ins[0]}, 1]", Softmax: f"softmax({ins[0]})", Add: " + ".join(ins),
+             Multiply: " ⊙ ".join(ins), Concat: f"[{', '.join(ins)}]", Sum: f"Σ {ins[0]}",
+             Mean: f"mean({ins[0]})"}.get(type(node))
+    if named:
+        return f"{n} = {named}"
+    if isinstance(node, Scale):
+        return f"{n} = {node.c:g} · {ins[0]}"
+    if isinstance(node, Slice):
+        return f"{n} = {ins[0]}[{node.start}:{'' if node.stop is None else node.stop}]"
+    if isinstance(node, SquaredLoss):
+        return f"{n} = ½ Σ_k ({ins[0]}_k − {ins[1]}_k)²"
+    if isinstance(node, LogLoss):
+        p, t = ins
+        return f"{n} = −Σ_k [{t}_k log {p}_k + (1 − {t}_k) log(1 − {p}_k)]"
+    if isinstance(node, SoftmaxCrossEntropy):
+        return f"{n} = −Σ_k {ins[1]}_k log softmax({ins[0]})_k"
+    return f"{n}: {node.formula}" if node.formula else f"{n} = {node.kind}({', '.join(ins)})"
+
+
+def _factor(fmt, v):
+    """A number as a factor: negative ones in parentheses, so no '+ -' or '·-' appears."""
+    text = fmt(v)
+    return f"({text})" if text.startswith("-") else text
+
+
+def _plus(fmt, v):
+    """' + v' or ' − |v|'."""
+    return f" − {fmt(-v)}" if v < 0 else f" + {fmt(v)}"
+
+
 def _forward_lines(node, fmt):
     """Lines that substitute the numbers into the node's formula (plain text)."""
     ins = node.inputs
@@ -91,8 +129,8 @@ def _forward_lines(node, fmt):
         if x.ndim == 1 and x.size <= 4 and (w.ndim == 1 or w.shape[1] <= 4):
             cols = [w] if w.ndim == 1 else [w[:, j] for j in range(w.shape[1])]
             for j, wj in enumerate(cols):
-                terms = " + ".join(f"{fmt(xi)}·{fmt(wij)}" for xi, wij in zip(x, wj))
-                bias = "" if b is None else f" + {fmt(b if b.ndim == 0 else b[j])}"
+                terms = " + ".join(f"{_factor(fmt, xi)}·{_factor(fmt, wij)}" for xi, wij in zip(x, wj))
+                bias = "" if b is None else _plus(fmt, b if b.ndim == 0 else b[j])
                 value = node.value if node.value.ndim == 0 else node.value[j]
                 label = node.name if w.ndim == 1 else f"{node.name}[{j}]"
                 lines.append(f"{label} = {terms}{bias} = {fmt(value)}")
@@ -103,13 +141,13 @@ def _forward_lines(node, fmt):
         for j, (zj, yj) in enumerate(zip(z, y)):
             label = node.name if node.value.ndim == 0 else f"{node.name}[{j}]"
             if isinstance(node, Logistic):
-                lines.append(f"{label} = σ({fmt(zj)}) = 1/(1 + e^(−{fmt(zj)})) = {fmt(yj)}")
+                lines.append(f"{label} = σ({fmt(zj)}) = 1/(1 + e^({fmt(-zj)})) = {fmt(yj)}")
             else:
                 lines.append(f"{label} = {fname}({fmt(zj)}) = {fmt(yj)}")
         return lines
     elif isinstance(node, SquaredLoss) and node.value.ndim == 0 and ins[0].value.size <= 4:
         o, t = np.atleast_1d(ins[0].value), np.atleast_1d(ins[1].value)
-        terms = " + ".join(f"½({fmt(oi)} − {fmt(ti)})²" for oi, ti in zip(o.ravel(), t.ravel()))
+        terms = " + ".join(f"½({fmt(oi)} − {_factor(fmt, ti)})²" for oi, ti in zip(o.ravel(), t.ravel()))
         if ins[0].value.ndim <= len(ins[0].shape):
             return [f"{node.name} = {terms} = {fmt(node.value)}"]
     for inp in ins:
@@ -119,19 +157,25 @@ def _forward_lines(node, fmt):
 
 
 # ------------------------------------------------------------------ backward explanations
-def _local(node, fmt):
-    """(text, tex) of the node's local derivative with its numbers, when known."""
-    y = node.value
+def _local(node):
+    """The node's local derivative written with this graph's names, and its numbers when known."""
+    n, y = node.name, node.value
+    ins = [i.name for i in node.inputs]
     if isinstance(node, Logistic):
-        return f"{node.name}(1 − {node.name}) = {fmt(y * (1 - y))}", y * (1 - y)
+        return f"∂{n}/∂{ins[0]} = {n}(1 − {n})", y * (1 - y)
     if isinstance(node, Tanh):
-        return f"1 − {node.name}² = {fmt(1 - y * y)}", 1 - y * y
+        return f"∂{n}/∂{ins[0]} = 1 − {n}²", 1 - y * y
     if isinstance(node, ReLU):
-        return f"[{node.inputs[0].name} > 0] = {fmt((y > 0).astype(float))}", (y > 0).astype(float)
+        return f"∂{n}/∂{ins[0]} = [{ins[0]} > 0]", (y > 0).astype(y.dtype)
+    if isinstance(node, StepNode):
+        return f"∂{n}/∂{ins[0]} := 1 (straight through: the perceptron rule)", None
     if isinstance(node, SquaredLoss):
-        o, t = node.inputs
-        return f"{o.name} − {t.name} = {fmt(node.diff)}", node.diff
-    return None, None
+        per = " (then / batch for the mean)" if node.scale != 1 else ""
+        return f"∂{n}/∂{ins[0]} = {ins[0]} − {ins[1]}{per}", node.diff
+    if isinstance(node, WeightedSum):
+        text = f"∂{n}/∂{ins[0]} = {ins[1]}ᵀ, ∂{n}/∂{ins[1]} = {ins[0]}"
+        return text + (f", ∂{n}/∂{ins[2]} = 1" if len(ins) > 2 else ""), None
+    return node.derivative, None
 
 
 def _chain(node, inp, index):
@@ -331,8 +375,7 @@ def _forward_steps(graph, fmt):
         if not n.inputs:
             continue
         state[id(n)] = values[id(n)]
-        formula = n.formula or f"{n.name} = {n.kind}({', '.join(i.name for i in n.inputs)})"
-        step = TraceStep("forward", n, f"{n.name}: {formula}", highlight=[n], state=dict(state))
+        step = TraceStep("forward", n, _named_formula(n), highlight=[n], state=dict(state))
         step.lines = _forward_lines(n, fmt)
         step.tex = [n.formula_tex or rf"\mathrm{{{n.kind}}}", f"{_tex_name(n.name)} = {fmt.tex(n.value)}"]
         step.arrays = {i.name: i.value.copy() for i in n.inputs}
@@ -372,11 +415,11 @@ def _backward_steps(graph, fmt, layers, inputs):
         delta = layers.delta(node)
         if delta:
             step.lines.append(f"{delta} = ∂E/∂{node.name} = {fmt(grad)}")
-        local_text, local = _local(node, fmt)
-        if node.derivative:
-            step.lines.append(f"local derivative: {node.derivative}")
+        local_text, local = _local(node)
         if local_text:
-            step.lines.append(f"    with numbers: {local_text}")
+            numbers = "" if local is None else f" = {fmt(local)}"
+            step.lines.append(f"local derivative: {local_text}{numbers}")
+        if local is not None:
             step.arrays["local"] = np.asarray(local).copy()
         if node.derivative_tex:
             step.tex.append(node.derivative_tex)
