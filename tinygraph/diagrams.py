@@ -88,13 +88,14 @@ def _number(x, precision):
 
 # -- public entry points -----------------------------------------------------
 def to_dot(graph, values=True, grads=True, view="graph", highlight=None, flow=None, precision=3,
-           title=None):
+           title=None, pending_values=None, pending_grads=None):
     """The DOT source of the drawing ``render`` makes (needs no Graphviz program)."""
-    return _build(graph, values, grads, view, highlight, flow, precision, title).source
+    return _build(graph, values, grads, view, highlight, flow, precision, title,
+                  pending_values, pending_grads).source
 
 
 def render(graph, path=None, format="svg", values=True, grads=True, view="graph", highlight=None,
-           flow=None, precision=3, title=None):
+           flow=None, precision=3, title=None, pending_values=None, pending_grads=None):
     """Draw ``graph`` (a Graph, or anything with a ``.graph`` such as an ``mlp`` Network).
 
     Returns a ``graphviz.Digraph``; with ``path`` (``"out/xor"`` or ``"out/xor.svg"``) also writes
@@ -117,8 +118,12 @@ def render(graph, path=None, format="svg", values=True, grads=True, view="graph"
     either order, naming graph edges to draw as gradient flowing back (thick purple,
     arrow towards the input, labelled ∂E/∂input; network view: the weight edges into that
     layer, or the neurons when the edge lies inside a column).
+
+    ``pending_values``/``pending_grads``: nodes whose value or gradient is still to come
+    (graph view): drawn as "…", so that boxes keep their size from one step to the next.
     """
-    dot = _build(graph, values, grads, view, highlight, flow, precision, title)
+    dot = _build(graph, values, grads, view, highlight, flow, precision, title,
+                 pending_values, pending_grads)
     if path is not None:
         if format not in FORMATS:
             raise GraphError(f"render: format must be one of {FORMATS}, got {format!r}")
@@ -155,7 +160,8 @@ def pipe(dot, format):
 
 
 # -- shared pieces -------------------------------------------------------------
-def _build(graph, values, grads, view, highlight, flow, precision, title):
+def _build(graph, values, grads, view, highlight, flow, precision, title,
+           pending_values=None, pending_grads=None):
     if not isinstance(graph, Graph):
         if not isinstance(getattr(graph, "graph", None), Graph):
             raise TypeError(f"render: expected a tinygraph Graph or an object with a .graph "
@@ -166,7 +172,9 @@ def _build(graph, values, grads, view, highlight, flow, precision, title):
     if isinstance(precision, bool) or not isinstance(precision, (int, np.integer)) or precision < 1:
         raise GraphError(f"render: precision must be a whole number >= 1, got {precision!r}")
     opts = dict(values=values, grads=grads, precision=int(precision), title=title,
-                highlight=_highlights(graph, highlight), flow=_flows(graph, flow))
+                highlight=_highlights(graph, highlight), flow=_flows(graph, flow),
+                pending_values=_highlights(graph, pending_values),
+                pending_grads=_highlights(graph, pending_grads))
     dot = graphviz.Digraph("tinygraph", graph_attr=dict(
         rankdir="LR", fontname=FONT, labelloc="t", nodesep="0.25", ranksep="0.5", bgcolor="white"),
         node_attr=dict(fontname=FONT, fontsize="11"), edge_attr=dict(fontname=FONT, fontsize="9"))
@@ -286,8 +294,12 @@ def _node_label(node, opts):
     body = []
     if opts["values"] and node.value is not None:
         body.append(f"value = {_text(format_array(node.value, opts['precision']))}")
+    elif opts["values"] and id(node) in opts["pending_values"]:
+        body.append("value = …")
     if opts["grads"] and node.grad is not None:
         body.append(_colored(f"∂E/∂{node.name} = {format_array(node.grad, opts['precision'])}", GRAD))
+    elif opts["grads"] and id(node) in opts["pending_grads"]:
+        body.append(_colored(f"∂E/∂{node.name} = …", GRAD))
     rows = [f"<TR><TD>{r}</TD></TR>" for r in head] + \
         [f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{r}</TD></TR>' for r in body]
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>>'

@@ -13,7 +13,7 @@ from .errors import GraphError
 _ids = itertools.count(1)
 
 _CSS = """
-.tg-stepper { font-family: Helvetica, Arial, sans-serif; color: #222; max-width: 1400px; }
+.tg-stepper { font-family: Helvetica, Arial, sans-serif; color: #222; max-width: 1600px; }
 .tg-stepper h1 { font-size: 20px; margin: 8px 0; }
 .tg-bar { display: flex; gap: 12px; align-items: center; margin: 8px 0; flex-wrap: wrap; }
 .tg-bar button { font-size: 15px; padding: 6px 16px; cursor: pointer; }
@@ -24,9 +24,9 @@ _CSS = """
 .tg-phase.update { background: #b45309; }
 .tg-hint { color: #666; font-size: 12px; }
 .tg-main { display: flex; gap: 16px; align-items: flex-start; flex-wrap: wrap; }
-.tg-diagram { flex: 3 1 600px; overflow: auto; border: 1px solid #ddd; border-radius: 6px; padding: 4px; }
+.tg-diagram { flex: 5 1 700px; overflow: auto; border: 1px solid #ddd; border-radius: 6px; padding: 4px; }
 .tg-diagram svg { max-width: 100%; height: auto; }
-.tg-text { flex: 2 1 380px; }
+.tg-text { flex: 2 1 340px; }
 .tg-text h2 { font-size: 17px; margin: 4px 0 8px; }
 .tg-text pre { background: #f7f7f9; border: 1px solid #e3e3e8; border-radius: 6px; padding: 10px;
   white-space: pre-wrap; font-size: 14px; line-height: 1.45; }
@@ -66,12 +66,21 @@ _SCRIPT = """
 """
 
 
-def _svg(trace, step, view):
-    """The diagram of one step: the graph as it stood then, the step's node and flow marked."""
+def _draw(trace, step, view, **options):
+    """The graph as it stood at ``step``, its node and flow marked; what is still to come as "…"."""
+    final = trace.steps[-1].state
+    later_values = [n for n in trace.graph.nodes if step.state.get(id(n), (None,))[0] is None
+                    and final.get(id(n), (None,))[0] is not None]
+    later_grads = [n for n in trace.graph.nodes if step.state.get(id(n), (None, None))[1] is None
+                   and final.get(id(n), (None, None))[1] is not None]
     with trace.showing(step):
-        dot = render(trace.graph, view=view, highlight=step.highlight, flow=step.flow,
-                     precision=min(trace.precision, 3))
-        svg = pipe(dot, "svg").decode("utf-8")
+        return render(trace.graph, view=view, highlight=step.highlight, flow=step.flow,
+                      precision=min(trace.precision, 3), pending_values=later_values,
+                      pending_grads=later_grads, **options)
+
+
+def _svg(trace, step, view):
+    svg = pipe(_draw(trace, step, view), "svg").decode("utf-8")
     return svg[svg.index("<svg"):]  # drop the XML prolog and doctype: it is inlined
 
 
@@ -125,7 +134,8 @@ def widget(trace, view="graph"):
 
 
 def frames(trace, folder, format="png", view="graph"):
-    """Write ``step_001.<format>`` … one picture per step, its text as the caption."""
+    """Write ``step_01.<format>``, ``step_02.<format>`` … (numbered with as many digits as
+    needed) one picture per step, its text as the caption."""
     if format not in FORMATS:
         raise GraphError(f"render_frames: format must be one of {FORMATS}, got {format!r}")
     folder = Path(folder)
@@ -134,10 +144,7 @@ def frames(trace, folder, format="png", view="graph"):
     width = len(str(len(trace.steps)))
     for i, step in enumerate(trace.steps, start=1):
         caption = f"Step {i}/{len(trace.steps)} ({step.phase}): {step.title}\n" + "\n".join(step.lines)
-        with trace.showing(step):
-            dot = render(trace.graph, view=view, highlight=step.highlight, flow=step.flow,
-                         precision=min(trace.precision, 3), title=caption)
-            data = pipe(dot, format)
+        data = pipe(_draw(trace, step, view, title=caption), format)
         path = folder / f"step_{i:0{width}d}.{format}"
         path.write_bytes(data)
         paths.append(str(path))

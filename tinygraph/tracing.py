@@ -309,7 +309,7 @@ class Trace:
         return widget(self)
 
     def render_frames(self, folder, format="png", view="graph"):
-        """One diagram per step (``step_001.png``, …) for slides; returns the paths."""
+        """One diagram per step (``step_01.png``, … zero-padded) for slides; returns the paths."""
         from .stepper import frames
         return frames(self, folder, format, view)
 
