@@ -170,3 +170,12 @@ def test_frames_one_picture_per_step(tmp_path):
     assert len(paths) == len(tr)
     for p in paths:
         assert open(p, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_pending_values_and_gradients_are_drawn_as_placeholders():
+    graph, feed = worked_example()
+    tr = tg.trace(graph, feed)
+    with tr.showing(tr[1]):                       # the first forward step: z1 only
+        source = tg.to_dot(graph, pending_values=["h", "o"], pending_grads=["W1", "h"])
+    assert "∂E/∂W1 = …" in source and "∂E/∂h = …" in source and source.count("value = …") == 2
+    assert "∂E/∂z2" not in source                 # neither known nor announced
