@@ -80,6 +80,8 @@ class Graph:
             data[id(node)] = isinstance(node, Input) or any(data[id(i)] for i in node.inputs)
         self._data_dependent = data
         self._plans = {}
+        self._seed = np.ones(())
+        self._seed.flags.writeable = False
         self._forward_plan = None
         self._reaches_output = {}
         self._backward_plans = {}
@@ -343,7 +345,11 @@ class Graph:
         steps, unreached = self._backward_plan(bool(inputs))
         for node in self.nodes:
             node.grad = None
-        out.grad = np.ones_like(out.value)
+        seed = self._seed
+        if seed.dtype != out.value.dtype or seed.shape != out.value.shape:
+            seed = self._seed = np.ones_like(out.value)
+            seed.flags.writeable = False
+        out.grad = seed                             # ∂E/∂E = 1 (read-only: shared between calls)
         for node, backward, needs, receivers, trusted in steps:  # reverse order: consumers first
             grad_out = node.grad
             if grad_out is None:
