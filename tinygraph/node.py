@@ -109,11 +109,12 @@ class Node(metaclass=_NodeType):
         self.grad = None
         self._buffers = {}
 
-    def buffer(self, name, shape, dtype):
-        """An array this node keeps between passes, made again only when shape or dtype change."""
+    def buffer(self, name, shape, dtype, fill=None):
+        """An array this node keeps between passes, made again only when shape or dtype change
+        (then filled with ``fill``, if given)."""
         buf = self._buffers.get(name)
         if buf is None or buf.shape != shape or buf.dtype != dtype:
-            buf = self._buffers[name] = np.empty(shape, dtype)
+            buf = self._buffers[name] = np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
         return buf
 
     def forward(self, *values):

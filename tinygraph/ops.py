@@ -19,7 +19,7 @@ class WeightedSum(Node):
     Derivatives, with ``g = ∂E/∂z``:
         ∂E/∂x = g · wᵀ          (``grad_x``, one row per sample)
         ∂E/∂w = xᵀ · g          (``grad_w``: ∂E/∂w_ij = x_i g_j, summed over the batch)
-        ∂E/∂b = g               (``grad_b``, summed over the batch)
+        ∂E/∂b = g               (``grad_b``, summed over the batch: 1ᵀ g)
 
     Shapes: x ``(n_in,)`` or ``(batch, n_in)``; z ``()``/``(n_out,)`` per sample.
     """
@@ -70,8 +70,11 @@ class WeightedSum(Node):
             grad_w = np.multiply.outer(x, g, out=out) if x.ndim == 1 else np.matmul(x.T, g, out=out)
         if len(self.inputs) == 2:
             return grad_x, grad_w
-        if self.needs[2]:
-            grad_b = g if x.ndim == 1 else g.sum(axis=0, out=self.buffer("grad_b", g.shape[1:], g.dtype))
+        if self.needs[2] and x.ndim == 1:
+            grad_b = g
+        elif self.needs[2]:                             # Σ over the rows = 1ᵀ g (BLAS beats sum)
+            ones = self.buffer("ones", g.shape[:1], g.dtype, fill=1.0)
+            grad_b = np.matmul(ones, g, out=self.buffer("grad_b", g.shape[1:], g.dtype))
         return grad_x, grad_w, grad_b
 
 
