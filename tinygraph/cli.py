@@ -119,7 +119,7 @@ def demo(args):
         missing_dot = str(exc)
         (out / "trace.md").write_text(step.to_markdown(), encoding="utf-8")
         made.append(str(out / "trace.md"))
-    if args.plot:
+    if args.plot or args.dataset != "xor":
         made += _plots(net, history, X, T, out)
     print(f"\nwrote to {out.resolve()}/ (each diagram with its .dot source):")
     for path in made:
@@ -232,7 +232,8 @@ def build_parser():
     p.add_argument("--hidden", type=int, help="hidden units for xor (default 2)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", default="tinygraph-output", help="output folder (default ./tinygraph-output)")
-    p.add_argument("--plot", action="store_true", help="also plot the learning curve and decision boundary")
+    p.add_argument("--plot", action="store_true",
+                   help="also plot the learning curve and decision boundary (always on for the other data sets)")
     p.add_argument("--allow-failure", action="store_true", help="exit 0 even if the accuracy is low")
     p.set_defaults(func=demo)
     p = sub.add_parser("render", help="draw a small demo network (graph and network views)")
