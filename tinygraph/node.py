@@ -2,6 +2,7 @@
 
 import inspect
 import itertools
+import math
 from collections import defaultdict
 
 import numpy as np
@@ -9,6 +10,12 @@ import numpy as np
 from .errors import GraphError
 
 _counters = defaultdict(itertools.count)
+
+# Arrays up to this many elements are made fresh each pass; larger ones are kept and reused.
+# (For a handful of numbers numpy's fixed cost per call dominates, and numpy is slow when a
+# tiny array is both input and output of a ufunc; larger arrays are cheaper to reuse.)
+SMALL = 16
+
 
 
 def _auto_name(prefix):
@@ -110,11 +117,18 @@ class Node(metaclass=_NodeType):
         self._buffers = {}
 
     def buffer(self, name, shape, dtype, fill=None):
-        """An array this node keeps between passes, made again only when shape or dtype change
-        (then filled with ``fill``, if given)."""
+        """An array this node keeps between passes, to pass as ``out=`` to numpy.
+
+        Made again only when shape or dtype change (then filled with ``fill``, if given).
+        For small arrays it returns None, so numpy makes a fresh one: for a few numbers
+        that is cheaper than reusing an array in place.
+        """
         buf = self._buffers.get(name)
-        if buf is None or buf.shape != shape or buf.dtype != dtype:
-            buf = self._buffers[name] = np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
+        if buf is not None and buf.shape == shape and buf.dtype == dtype:
+            return buf
+        if fill is None and math.prod(shape) <= SMALL:
+            return None
+        buf = self._buffers[name] = np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
         return buf
 
     def forward(self, *values):

@@ -7,7 +7,7 @@ Values may carry a leading batch axis; every formula here acts row by row.
 
 import numpy as np
 
-from .node import Node
+from .node import SMALL, Node
 
 
 class WeightedSum(Node):
@@ -53,10 +53,9 @@ class WeightedSum(Node):
         return out
 
     def forward(self, x, w, b=None):
-        z = np.matmul(x, w, out=self.buffer("z", x.shape[:-1] + w.shape[1:], x.dtype))
-        if b is not None:
-            z += b
-        return z
+        out = self.buffer("z", x.shape[:-1] + w.shape[1:], x.dtype)
+        z = np.matmul(x, w, out=out)
+        return z if b is None else np.add(z, b, out=out)
 
     def backward(self, grad_out):
         x, w = self.inputs[0].value, self.inputs[1].value
@@ -141,11 +140,13 @@ class Logistic(_Elementwise):
     derivative_tex = r"\frac{\partial y}{\partial z} = y(1 - y)"
 
     def forward(self, z):
-        y = np.negative(z, out=self.buffer("y", z.shape, z.dtype))
         limit = _EXP_LIMIT.get(z.dtype, 500.0)
-        if y.size > 2048:                      # one clip pass is cheaper on large arrays,
+        if z.size <= SMALL:                    # a few numbers: the formula as written
+            return 1.0 / (1.0 + np.exp(np.maximum(np.minimum(-z, limit), -limit)))
+        y = np.negative(z, out=self.buffer("y", z.shape, z.dtype))   # larger: in one kept array
+        if y.size > 2048:                      # one clip pass beats two ufuncs on large arrays
             np.clip(y, -limit, limit, out=y)
-        else:                                  # two plain ufuncs on small ones
+        else:
             np.minimum(y, limit, out=y)
             np.maximum(y, -limit, out=y)
         np.exp(y, out=y)
@@ -154,10 +155,9 @@ class Logistic(_Elementwise):
 
     def backward(self, grad_out):
         y = self.value
-        grad_z = np.subtract(1.0, y, out=self.buffer("grad_z", y.shape, y.dtype))
-        grad_z *= y                                     # y(1 − y)
-        grad_z *= grad_out                              # g · y(1 − y)
-        return (grad_z,)
+        out = self.buffer("grad_z", y.shape, y.dtype)
+        local = np.multiply(np.subtract(1.0, y, out=out), y, out=out)   # y(1 − y)
+        return (np.multiply(local, grad_out, out=out),)                # g · y(1 − y)
 
 
 class Step(_Elementwise):
@@ -196,10 +196,9 @@ class Tanh(_Elementwise):
 
     def backward(self, grad_out):
         y = self.value
-        grad_z = np.multiply(y, y, out=self.buffer("grad_z", y.shape, y.dtype))
-        np.subtract(1.0, grad_z, out=grad_z)            # 1 − y²
-        grad_z *= grad_out                              # g · (1 − y²)
-        return (grad_z,)
+        out = self.buffer("grad_z", y.shape, y.dtype)
+        local = np.subtract(1.0, np.multiply(y, y, out=out), out=out)  # 1 − y²
+        return (np.multiply(local, grad_out, out=out),)               # g · (1 − y²)
 
 
 class ReLU(_Elementwise):
