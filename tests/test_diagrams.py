@@ -441,7 +441,7 @@ def test_render_checks_its_arguments(tmp_path):
         R.to_dot(net, view="tree")
     with pytest.raises(tg.GraphError, match="precision"):
         R.to_dot(net, precision=0)
-    with pytest.raises(TypeError, match="Graph or an object with a .graph"):
+    with pytest.raises(TypeError, match="render: expected a tinygraph Graph or Network, got list"):
         R.to_dot([1, 2])
     assert not list(tmp_path.iterdir())
 

@@ -142,7 +142,7 @@ def test_large_arrays_are_summarised_but_kept_in_full():
 
 def test_trace_rejects_wrong_arguments():
     graph, feed = worked_example()
-    with pytest.raises(TypeError, match="expected a Graph"):
+    with pytest.raises(TypeError, match="trace: expected a tinygraph Graph or Network, got str"):
         tg.trace("nope", feed)
     with pytest.raises(TypeError, match="optimizer must be an SGD"):
         tg.trace(graph, feed, optimizer="fast")

@@ -10,7 +10,7 @@ import graphviz
 import numpy as np
 
 from .errors import GraphError
-from .graph import Graph
+from .graph import Graph, graph_of
 from .losses import _Loss
 from .node import Constant, Input, Node, Parameter
 from .ops import AppendOne, WeightedSum
@@ -162,11 +162,7 @@ def pipe(dot, format):
 # -- shared pieces -------------------------------------------------------------
 def _build(graph, values, grads, view, highlight, flow, precision, title,
            pending_values=None, pending_grads=None):
-    if not isinstance(graph, Graph):
-        if not isinstance(getattr(graph, "graph", None), Graph):
-            raise TypeError(f"render: expected a tinygraph Graph or an object with a .graph "
-                            f"(e.g. an mlp Network), got {type(graph).__name__}")
-        graph = graph.graph
+    graph = graph_of(graph, "render")
     if view not in VIEWS:
         raise GraphError(f"render: view must be one of {VIEWS}, got {view!r}")
     if isinstance(precision, bool) or not isinstance(precision, (int, np.integer)) or precision < 1:

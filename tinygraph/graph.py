@@ -1,9 +1,20 @@
 """Graph: orders the nodes once, then runs forward passes and backpropagation."""
 
+import itertools
+
 import numpy as np
 
 from .errors import GraphError
 from .node import Constant, Input, Node, Parameter, as_float_array
+
+
+def graph_of(obj, what):
+    """``obj`` itself if it is a Graph, or its ``.graph`` (an ``mlp`` Network's); else TypeError."""
+    if isinstance(obj, Graph):
+        return obj
+    if isinstance(getattr(obj, "graph", None), Graph):
+        return obj.graph
+    raise TypeError(f"{what}: expected a tinygraph Graph or Network, got {type(obj).__name__}")
 
 
 def topological_order(outputs):
@@ -68,22 +79,21 @@ class Graph:
                                  "names must be unique in a graph")
         self._index = {id(n): i for i, n in enumerate(self.nodes)}
         self.inputs = [n for n in self.nodes if isinstance(n, Input)]
-        params = [n for n in self.nodes if isinstance(n, Parameter)]
+        params = self._parameters = [n for n in self.nodes if isinstance(n, Parameter)]
         self.dtype = np.result_type(*[p.value.dtype for p in params]) if params else np.dtype(np.float64)
-        for node in self.nodes:
-            if isinstance(node, Constant) and node.value.dtype != self.dtype:
-                node.value = node.value.astype(self.dtype)
-                node.value.flags.writeable = False
         # Which nodes depend on fed data (they carry the batch axis when it is present).
         data = {}
         for node in self.nodes:
             data[id(node)] = isinstance(node, Input) or any(data[id(i)] for i in node.inputs)
         self._data_dependent = data
+        self._constants = [n for n in self.nodes if isinstance(n, Constant)]
+        self._stamp = self._ran = None
         self._plans = {}
         self._seed = np.ones(())
         self._seed.flags.writeable = False
         self._forward_plan = None
         self._reaches_output = {}
+        self._stamped = {}
         self._backward_plans = {}
         self._shape_key = None
         self._ready = False
@@ -143,7 +153,7 @@ class Graph:
 
     def _feed_arrays(self, feed, inputs):
         """Look up and convert the fed array of each Input in ``inputs``."""
-        if type(feed) is not dict and not isinstance(feed, dict):
+        if not isinstance(feed, dict):
             raise TypeError(f"feed must be a dict mapping Input nodes or names to arrays, "
                             f"got {type(feed).__name__}")
         arrays = []
@@ -249,20 +259,28 @@ class Graph:
             computed = [(n, n.forward, n.inputs, len(n.inputs)) for n in nodes if n.inputs]
             plan = self._plans[key] = (nodes, inputs, computed)
             self._reaches_output[id(nodes)] = any(n is self.outputs[0] for n in nodes)
+            self._stamped[id(nodes)] = [n for n in nodes if n.inputs or isinstance(n, Input)]
             if targets is self.outputs:
                 self._forward_plan = plan
         return plan
 
     def _evaluate(self, targets, feed, check_finite):
+        self._ready = False  # until this pass has finished: a failed pass leaves nothing to differentiate
         nodes, inputs, computed = self._plan(targets)
         arrays = self._feed_arrays(feed, inputs)
         key = (id(nodes), [a.shape for a in arrays])
         if key != self._shape_key:  # new shapes: check them all before changing anything
             self._infer_shapes(self._sample_shapes(inputs, arrays), nodes)
             self._shape_key = key
+        for constant in self._constants:  # shared with a graph of another dtype: ours again
+            if constant.value.dtype != self.dtype:
+                constant.value = constant.as_dtype(self.dtype)
+        stamp = self._stamp = next(_passes)
         for inp, a in zip(inputs, arrays):
             inp.value = a
+            inp.stamp = stamp
         for node, forward, ins, arity in computed:
+            late = node.shape is None and self._shape_from_inputs(node, ins)
             if arity == 1:  # (spelled out: unpacking a list costs more than the small nodes)
                 value = forward(ins[0].value)
             elif arity == 2:
@@ -270,7 +288,8 @@ class Graph:
             else:
                 value = forward(*[i.value for i in ins])
             node.value = value if type(value) is np.ndarray else np.asarray(value)
-            if node.shape is None:  # a user node without infer_shape: learn it from the value
+            node.stamp = stamp
+            if late:  # a user node without infer_shape: learn its shape from its value
                 batched = self._data_dependent[id(node)] and any(
                     i.value.ndim > len(i.shape) for i in inputs)
                 node.shape = node.value.shape[1:] if batched else node.value.shape
@@ -278,27 +297,47 @@ class Graph:
                 raise GraphError(f"{node.kind} '{node.name}' produced a non-finite value "
                                  f"(nan or inf) in the forward pass: {_summary(node.value)}")
         self._ready = self._reaches_output[id(nodes)]
+        self._ran = self._stamped[id(nodes)]
+
+    @staticmethod
+    def _shape_from_inputs(node, ins):
+        """Infer a node's per-sample shape once its inputs' are known; True if only its value can tell."""
+        shapes = [i.shape for i in ins]
+        if any(s is None for s in shapes):
+            return True
+        shape = node.infer_shape(*shapes)
+        node.shape = None if shape is None else tuple(shape)
+        return node.shape is None
 
     def forward(self, feed, check_finite=False):
         """Compute every node's ``.value``; return the value of the first output.
 
         ``feed`` maps each Input (the node or its name) to an array: one sample,
         or a batch with a leading axis.  ``check_finite=True`` names the first node
-        whose value is nan or inf.
+        whose value is nan or inf.  The returned array is a copy: the nodes' own
+        ``.value`` arrays are reused by the next pass.
         """
         self._evaluate(self.outputs, feed, check_finite)
-        return self.outputs[0].value
+        return self.outputs[0].value.copy()
 
     def run(self, nodes, feed, check_finite=False):
         """Evaluate only what ``nodes`` (a node or name, or a list of them) need; return their values.
 
         Inputs that those nodes do not depend on need not be fed (predicting
-        needs no targets).
+        needs no targets).  The returned arrays are copies.
         """
         single = isinstance(nodes, (Node, str))
-        targets = tuple(self[t] if isinstance(t, str) else t for t in ((nodes,) if single else nodes))
+        targets = tuple(self._node(t, "run") for t in ((nodes,) if single else nodes))
         self._evaluate(targets, feed, check_finite)
-        return targets[0].value if single else [t.value for t in targets]
+        return targets[0].value.copy() if single else [t.value.copy() for t in targets]
+
+    def _node(self, item, what):
+        if isinstance(item, str):
+            if item not in self._by_name:
+                raise GraphError(f"{what}: no node named {item!r} in this graph (names: "
+                                 f"{', '.join(self._by_name)})")
+            return self._by_name[item]
+        return item
 
     # -- backward -----------------------------------------------------------
     def _backward_plan(self, inputs):
@@ -337,8 +376,16 @@ class Graph:
         """
         out = self.outputs[0]
         if not self._ready or out.value is None:
+            why = (f"the last pass did not compute output {out.kind} '{out.name}' (a graph.run of "
+                   "other nodes, or a forward pass that failed)" if self._ran is not None else
+                   f"output {out.kind} '{out.name}' has no value yet")
             raise GraphError(f"backward needs a forward pass first: call graph.forward(feed) "
-                             f"before graph.backward() (output {out.kind} '{out.name}' has no value)")
+                             f"before graph.backward() ({why})")
+        stamp = self._stamp
+        for node in self._ran:  # nodes shared with another graph may hold that graph's values
+            if node.stamp != stamp:
+                raise GraphError(f"{node.kind} '{node.name}' was recomputed by another graph since this "
+                                 "graph's forward pass; call forward again before backward")
         if out.value.size != 1:
             raise GraphError(f"backward needs a scalar output, but {out.kind} '{out.name}' has "
                              f"shape {out.value.shape}; use a loss node (or Sum) as the first output")
@@ -363,8 +410,8 @@ class Graph:
                 g = grads[k]
                 if g is None:
                     continue
-                if not trusted and (type(g) is not np.ndarray or g.shape != inp.value.shape):
-                    g = _checked_gradient(node, inp, g)
+                if type(g) is not np.ndarray or (not trusted and g.shape != inp.value.shape):
+                    g = _checked_gradient(node, inp, g)  # (numpy scalars become 0-d arrays)
                 inp.grad = g if inp.grad is None else inp.grad + g  # the sum over consumers
             if hook is not None:
                 hook(node, grads)
@@ -375,6 +422,9 @@ class Graph:
                                          f"for '{inp.name}' in the backward pass: {_summary(g)}")
         for node in unreached:  # parameters that do not reach the output: zero gradient
             node.grad = np.zeros_like(node.value)
+        for node in self._parameters:  # or whose consumers gave none (a class-index target)
+            if node.grad is None:
+                node.grad = np.zeros_like(node.value)
 
 
 def _checked_gradient(node, inp, g):
@@ -387,6 +437,7 @@ def _checked_gradient(node, inp, g):
 
 
 _MISSING = object()
+_passes = itertools.count(1)  # every forward pass of every graph gets its own number
 
 
 def _key_name(key):

@@ -9,20 +9,12 @@ import numpy as np
 
 from . import losses, ops
 from .errors import GraphError
-from .graph import Graph
+from .graph import graph_of
 from .layers import Network, mlp
 from .node import Node
 
 ARCHITECTURE_KEY = "__tinygraph_architecture__"
 _NPZ_OPTIONS = ("file", "allow_pickle")  # names np.savez takes as options, not arrays
-
-
-def _graph_of(obj, what):
-    if isinstance(obj, Graph):
-        return obj
-    if isinstance(getattr(obj, "graph", None), Graph):
-        return obj.graph
-    raise TypeError(f"{what}: expected a tinygraph Graph or Network, got {type(obj).__name__}")
 
 
 def _path_of(path, what):
@@ -64,7 +56,7 @@ def save(graph_or_network, path):
     >>> bool(np.all(load(path).predict([[0.5, 1.0]]) == net.predict([[0.5, 1.0]])))
     True
     """
-    graph = _graph_of(graph_or_network, "save")
+    graph = graph_of(graph_or_network, "save")
     path = _path_of(path, "save")
     arrays = {}
     for p in graph.parameters():
@@ -162,7 +154,7 @@ def load_parameters(graph_or_network, path):
     copied in place (optimizers holding the parameters keep working) and keep
     the parameters' dtype.
     """
-    graph = _graph_of(graph_or_network, "load_parameters")
+    graph = graph_of(graph_or_network, "load_parameters")
     _assign(graph, read_npz(path, "load_parameters"), path, "load_parameters")
     return graph_or_network
 

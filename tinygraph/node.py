@@ -114,6 +114,7 @@ class Node(metaclass=_NodeType):
         self.shape = None
         self.value = None
         self.grad = None
+        self.stamp = None  # the forward pass that computed .value (see Graph)
         self._buffers = {}
 
     def buffer(self, name, shape, dtype, fill=None):
@@ -228,9 +229,16 @@ class Constant(Node):
 
     def __init__(self, value, name=None):
         super().__init__(name=name)
-        self.value = np.array(as_float_array(value, f"Constant '{self.name}'"), copy=True)
-        self.value.flags.writeable = False
+        self._original = np.array(as_float_array(value, f"Constant '{self.name}'"), copy=True)
+        self._original.flags.writeable = False
+        self.value = self._original
         self.shape = self.value.shape
+
+    def as_dtype(self, dtype):
+        """The constant's value in ``dtype`` (a graph computes in its parameters' dtype)."""
+        value = self._original.astype(dtype, copy=self._original.dtype != dtype)
+        value.flags.writeable = False
+        return value
 
     def backward(self, grad_out):
         return ()

@@ -24,6 +24,16 @@ def _descend(w, g, lr, scratch):
         wf[i:i + n] -= np.multiply(gf[i:i + n], lr, out=scratch[:n])
 
 
+def as_optimizer(optimizer, graph, what):
+    """An optimizer as given, or a number: the learning rate of a new SGD over ``graph``."""
+    if isinstance(optimizer, (int, float, np.integer, np.floating)) and not isinstance(optimizer, bool):
+        return SGD(graph.parameters(), lr=optimizer)
+    if not hasattr(optimizer, "step"):
+        raise TypeError(f"{what}: optimizer must be an SGD (anything with step()) or a learning rate, "
+                        f"got {type(optimizer).__name__}")
+    return optimizer
+
+
 class SGD:
     """Update every Parameter with its last gradient: ``w ← w − η ∂E/∂w``.
 

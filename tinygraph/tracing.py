@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import GraphError
-from .graph import Graph
+from .graph import graph_of
 from .losses import LogLoss, SoftmaxCrossEntropy, SquaredLoss
-from .node import Constant, Input, Node, Parameter
+from .node import Constant, Node, Parameter
 from .ops import AppendOne, Logistic, ReLU, Softmax, Step as StepNode, Tanh, WeightedSum
-from .optim import SGD
+from .optim import SGD, as_optimizer
 from .structure import Add, Concat, Mean, Multiply, Scale, Slice, Sum
 from .diagrams import format_array
 
@@ -337,15 +337,11 @@ def trace(graph, feed, optimizer=None, precision=4, max_elements=8, inputs=None)
     significant digits shown; arrays of more than ``max_elements`` numbers are
     summarised (each step's ``arrays`` keeps them whole).  Returns a Trace.
     """
-    if not isinstance(graph, Graph):
-        inner = getattr(graph, "graph", None)
-        if not isinstance(inner, Graph):
-            raise TypeError(f"trace: expected a Graph or a network with .graph, got {type(graph).__name__}")
-        graph = inner
-    if isinstance(optimizer, (int, float)) and not isinstance(optimizer, bool):
-        optimizer = SGD(graph.parameters(), lr=optimizer)
-    if optimizer is not None and not isinstance(optimizer, SGD):
-        raise TypeError(f"trace: optimizer must be an SGD or a learning rate, got {type(optimizer).__name__}")
+    graph = graph_of(graph, "trace")
+    if optimizer is not None:
+        optimizer = as_optimizer(optimizer, graph, "trace")
+        if not isinstance(optimizer, SGD):
+            raise TypeError(f"trace: optimizer must be an SGD or a learning rate, got {type(optimizer).__name__}")
     fmt = _Numbers(precision, max_elements)
     loss_value = graph.forward(feed)
     steps = _forward_steps(graph, fmt)

@@ -8,9 +8,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .errors import GraphError
-from .graph import Graph
+from .graph import graph_of
 from .node import Input, as_float_array
-from .optim import SGD
+from .optim import as_optimizer
 
 PROGRESS_MIN_STEPS = 20_000  # runs with at least this many steps show a progress bar
 
@@ -64,14 +64,8 @@ def fit(graph, data, optimizer, epochs=1, batch_size=1, shuffle=True, seed=None,
     the step and the first node with a non-finite value; that step changes no
     parameter, so the parameters keep their last finite values.
     """
-    if not isinstance(graph, Graph):
-        graph = getattr(graph, "graph", None) if isinstance(getattr(graph, "graph", None), Graph) else None
-        if graph is None:
-            raise TypeError("fit: expected a tinygraph Graph (or a network with a .graph)")
-    if isinstance(optimizer, (int, float)) and not isinstance(optimizer, bool):
-        optimizer = SGD(graph.parameters(), lr=optimizer)
-    if not hasattr(optimizer, "step"):
-        raise TypeError(f"fit: optimizer must have a step() method, got {type(optimizer).__name__}")
+    graph = graph_of(graph, "fit")
+    optimizer = as_optimizer(optimizer, graph, "fit")
     for what, v in (("epochs", epochs), ("batch_size", batch_size), ("checkpoint_every", checkpoint_every)):
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
             raise GraphError(f"fit: {what} must be a whole number >= 1, got {v!r}")
