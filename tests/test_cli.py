@@ -98,3 +98,8 @@ def test_piping_into_head_ends_quietly():
     result = subprocess.run(f"{sys.executable} -m tinygraph trace --html /dev/null | head -2",
                             shell=True, capture_output=True, text=True)
     assert "FORWARD PASS" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_render_reports_bad_sizes(capsys):
+    assert main(["render", "--sizes", "2,a"]) == 2
+    assert "--sizes: expected whole numbers" in capsys.readouterr().err

@@ -262,3 +262,84 @@ def test_a_forward_pass_between_backward_and_step_leaves_the_gradients_alone():
         assert np.array_equal(p.grad, grads[p.name])
     losses = [net.graph.forward({"x": [a, 0.0, 0.0], "t": [0.0, 1.0]}) for a in (0.1, 0.5)]
     assert losses[0] != losses[1]                       # each forward returns its own loss
+
+
+def test_a_failed_forward_pass_cannot_be_differentiated():
+    net = tg.mlp([3, 4, 3], loss=tg.SoftmaxCrossEntropy, seed=0)
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    net.graph.forward({"x": X, "t": [0, 1, 2, 1, 0]})
+    with pytest.raises(tg.GraphError, match="class indices 0..2"):
+        net.graph.forward({"x": X + 1, "t": [0, 1, 7, 1, 0]})
+    with pytest.raises(tg.GraphError, match="forward pass first.*failed"):
+        net.graph.backward()
+
+
+def test_forward_and_run_return_arrays_that_later_passes_leave_alone():
+    net = tg.mlp([2, 3, 2], seed=0)
+    g, o = net.graph, net.output
+    a = g.run(o, {"x": [0.1, 0.2]})
+    b = g.run(o, {"x": [0.9, -0.5]})
+    assert a is not b and not np.array_equal(a, b)
+    first = g.forward({"x": [0.1, 0.2], "t": [0.0, 1.0]})
+    g.forward({"x": [0.9, -0.5], "t": [1.0, 1.0]})
+    assert float(first) == float(g.forward({"x": [0.1, 0.2], "t": [0.0, 1.0]}))
+    # an output fed back in as an input: the gradients are still right
+    x, t = tg.Input("x", shape=(2,)), tg.Input("t", shape=(2,))
+    W = tg.Parameter([[0.5, -0.2], [0.3, 0.8]], name="W")
+    y = tg.Logistic(tg.WeightedSum(x, W), name="y")
+    loop = tg.Graph(tg.SquaredLoss(y, t))
+    y1 = loop.run(y, {x: [0.4, 0.6]})
+    assert tg.gradcheck(loop, {x: y1, t: [0.0, 1.0]}).passed
+
+
+def test_nodes_shared_by_two_graphs_do_not_mix_their_passes():
+    x = tg.Input("x", shape=(2,))
+    W = tg.Parameter([[0.5, -0.2], [0.3, 0.8]], name="W")
+    h = tg.Tanh(tg.WeightedSum(x, W, name="z"), name="h")
+    g1 = tg.Graph(tg.Sum(h, name="E1"))
+    g2 = tg.Graph(tg.Mean(h, name="E2"))
+    g1.forward({"x": [1.0, 2.0]})
+    g2.forward({"x": [-3.0, 0.5]})
+    with pytest.raises(tg.GraphError, match="recomputed by another graph"):
+        g1.backward()
+    g1.forward({"x": [1.0, 2.0]})
+    g1.backward()
+    assert tg.gradcheck(g1, {"x": [1.0, 2.0]}).passed
+
+
+def test_built_in_nodes_after_a_user_node_without_infer_shape():
+    class Square(tg.Node):
+        def forward(self, x):
+            return x * x
+
+        def backward(self, grad_out):
+            return (2 * self.inputs[0].value * grad_out,)
+
+    x = tg.Input("x")
+    s1, s2 = Square(x), Square(x)
+    g = tg.Graph(tg.Sum(tg.Concat(tg.Add(s1, s2), tg.Slice(tg.Multiply(s1, s2), 0, 1))))
+    feed = {"x": np.random.default_rng(1).normal(size=(3, 2))}
+    value = g.forward(feed)
+    xv = feed["x"]
+    assert np.isclose(value, np.sum(2 * xv ** 2) + np.sum(xv[:, :1] ** 4))
+    assert tg.gradcheck(g, feed, inputs=True).passed
+
+
+def test_a_constant_shared_by_float32_and_float64_graphs_serves_both():
+    c = tg.Constant([1.0, 2.0], name="c")
+    x = tg.Input("x", shape=(2,))
+    g64 = tg.Graph(tg.Sum(tg.Multiply(tg.WeightedSum(x, tg.Parameter(np.eye(2))), c)))
+    g32 = tg.Graph(tg.Sum(tg.Multiply(tg.WeightedSum(x, tg.Parameter(np.eye(2, dtype=np.float32))), c)))
+    assert g32.forward({"x": [1.0, 1.0]}).dtype == np.float32
+    assert g64.forward({"x": [1.0, 1.0]}).dtype == np.float64 and c.value.dtype == np.float64
+
+
+def test_a_parameter_whose_consumer_gives_no_gradient_gets_zeros():
+    z = tg.Input("z", shape=(3,))
+    t = tg.Parameter(2.0, name="label")              # class index: not differentiable
+    g = tg.Graph(tg.SoftmaxCrossEntropy(z, t))
+    g.forward({"z": [0.1, 0.2, 0.3]})
+    g.backward()
+    assert np.array_equal(t.grad, 0.0)
+    report = tg.check_node(tg.SoftmaxCrossEntropy, [(3,), np.array(2.0)], wrt=(0,))
+    assert report.passed and [r.name for r in report.rows] == ["in0"]

@@ -152,3 +152,11 @@ def test_errors_name_the_node_and_the_shapes():
         g2.forward({"w": np.zeros((4, 2))})
     with pytest.raises(TypeError, match="c must be a finite number"):
         tg.Scale(a, "2")
+
+
+def test_slice_and_concat_check_their_arguments():
+    a = tg.Input("a", shape=(3,))
+    with pytest.raises(TypeError, match="start must be an int, got None"):
+        tg.Slice(a, None)
+    with pytest.raises(TypeError, match="axis must be an int, got True"):
+        tg.Concat(a, a, axis=True)

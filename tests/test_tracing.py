@@ -179,3 +179,16 @@ def test_pending_values_and_gradients_are_drawn_as_placeholders():
         source = tg.to_dot(graph, pending_values=["h", "o"], pending_grads=["W1", "h"])
     assert "∂E/∂W1 = …" in source and "∂E/∂h = …" in source and source.count("value = …") == 2
     assert "∂E/∂z2" not in source                 # neither known nor announced
+
+
+def test_momentum_updates_are_explained_with_the_velocity():
+    graph, feed = worked_example()
+    opt = tg.SGD(graph.parameters(), lr=0.5, momentum=0.9)
+    tg.trace(graph, feed, optimizer=opt)                   # a first step fills the velocity
+    tr = tg.trace(graph, feed, optimizer=opt)
+    for step in tr.phase("update"):
+        a = step.arrays
+        assert np.allclose(a["velocity"], 0.9 * a["velocity_before"] + a["grad"], rtol=1e-14)
+        assert np.array_equal(a["new"], graph[step.node.name].value)
+        assert np.allclose(a["new"], a["old"] - 0.5 * a["velocity"], rtol=1e-14)
+        assert "velocity v ← μ v" in step.text() and "old − 0.5 · v" in step.text()

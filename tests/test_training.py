@@ -173,3 +173,41 @@ def test_progress_bar_shows_when_asked(capsys):
     assert "fit" in capsys.readouterr().err
     tg.mlp([2, 2, 1], seed=0).fit(X, T, epochs=2, progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_history_is_the_mean_per_sample_for_summed_losses_too():
+    X, T = tg.datasets.moons(n=10, seed=0)
+    x, t = tg.Input("x", shape=(2,)), tg.Input("t", shape=(1,))
+    o = tg.dense(x, 1, seed=0, name="o")
+    history = {}
+    for reduction in ("mean", "sum"):
+        g = tg.Graph(tg.SquaredLoss(o, t, reduction=reduction))
+        before = [p.value.copy() for p in g.parameters()]
+        history[reduction] = tg.fit(g, {x: X, t: T[:, None]}, 1e-12, batch_size=4, shuffle=False,
+                                    progress=False)[0]
+        for p, v in zip(g.parameters(), before):
+            p.value[...] = v
+    P = 1 / (1 + np.exp(-(X @ o.inputs[0].inputs[1].value + o.inputs[0].inputs[2].value)))
+    per_sample = np.mean(0.5 * (P[:, 0] - T) ** 2)
+    assert np.isclose(history["mean"], per_sample) and np.isclose(history["sum"], per_sample)
+
+
+def test_gradcheck_refuses_to_pass_without_checking_anything():
+    net = tg.mlp([2, 2, 1], seed=0)
+    feed = {"x": [0.1, 0.2], "t": [1.0]}
+    assert [r.name for r in tg.gradcheck(net.graph, feed, only="W1").rows] == ["W1"]
+    with pytest.raises(tg.GraphError, match=r"not nodes of this graph"):
+        tg.gradcheck(net.graph, feed, only=["W9"])
+    g = tg.Graph(tg.Sum(tg.Tanh(tg.Input("x"))))
+    report = tg.gradcheck(g, {"x": [0.1, 0.2]})       # no parameters, inputs=False
+    assert report.rows == [] and not report.passed and "checked nothing" in str(report)
+
+
+def test_helpers_reject_what_is_not_a_node_class():
+    with pytest.raises(TypeError, match="mlp: loss must be a tinygraph node class"):
+        tg.mlp([2, 1], loss="mse")
+    with pytest.raises(TypeError, match="dense: activation must be a tinygraph node class"):
+        tg.dense(tg.Input("x", shape=(2,)), 3, activation="tanh")
+    net = tg.mlp([2, 1], seed=0)
+    with pytest.raises(tg.GraphError, match="X has 4 rows but T has 3"):
+        net.accuracy(np.zeros((4, 2)), np.zeros(3))

@@ -69,8 +69,8 @@ def demo(args):
             print("tinygraph demo: --hidden applies to --dataset xor only", file=sys.stderr)
             return 2
         sizes[1] = args.hidden
-    epochs = args.epochs or spec["epochs"]
-    lr = args.lr or spec["lr"]
+    epochs = spec["epochs"] if args.epochs is None else args.epochs
+    lr = spec["lr"] if args.lr is None else args.lr
     net = mlp(sizes, activation=spec["activation"], loss=spec["loss"], seed=args.seed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -197,7 +197,10 @@ def trace_command(args):
 def render_command(args):
     """Draw a small trained demo network in both views."""
     X, T = datasets.xor()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    try:
+        sizes = [int(s) for s in args.sizes.split(",")]
+    except ValueError:
+        raise GraphError(f"--sizes: expected whole numbers separated by commas, got {args.sizes!r}") from None
     net = mlp(sizes, seed=0, bias=args.bias)
     if sizes[0] == 2 and sizes[-1] == 1:
         net.fit(X, T, epochs=args.epochs, lr=0.5, seed=0, progress=False)

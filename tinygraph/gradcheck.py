@@ -34,7 +34,7 @@ class GradcheckReport:
 
     @property
     def passed(self):
-        return all(r.passed for r in self.rows)
+        return bool(self.rows) and all(r.passed for r in self.rows)  # nothing checked is no pass
 
     def __bool__(self):
         return self.passed
@@ -51,7 +51,7 @@ class GradcheckReport:
         for r in self.rows:
             lines.append(f"{r.name:<16} {r.kind:<11} {str(r.shape):<12} {r.max_abs_error:>12.2e} "
                          f"{r.max_rel_error:>12.2e}  {'ok' if r.passed else 'FAIL'}")
-        verdict = "passed" if self.passed else "FAILED"
+        verdict = "passed" if self.passed else "FAILED" if self.rows else "checked nothing:"
         lines.append(f"gradcheck {verdict} (central differences, eps={self.eps:g}, "
                      f"atol={self.atol:g}, rtol={self.rtol:g})")
         return "\n".join(lines)
@@ -109,7 +109,11 @@ def gradcheck(graph, feed, eps=1e-6, atol=1e-6, rtol=1e-4, inputs=False, only=No
                 analytic[id(inp)] = inp.grad.copy()
     feed_by_node = {inp: feed[inp] if inp in feed else feed[inp.name] for inp in graph.inputs}
     if only is not None:
+        only = [only] if isinstance(only, (str, Node)) else list(only)
         keep = {n if isinstance(n, str) else n.name for n in only}
+        unknown = sorted(k for k in keep if k not in graph)
+        if unknown:
+            raise GraphError(f"gradcheck: only names {unknown}, which are not nodes of this graph")
         fed = {inp: arr for inp, arr in fed.items() if inp.name in keep}
     rows = []
     for p in graph.parameters():

@@ -24,6 +24,14 @@ class Layer:
     out: Node               # the activation node (z itself when activation is None)
 
 
+def _check_node_class(cls, what, allow_none=False):
+    if cls is None and allow_none:
+        return
+    if not (isinstance(cls, type) and issubclass(cls, Node)):
+        raise TypeError(f"{what} must be a tinygraph node class such as tg.Tanh or tg.SquaredLoss, "
+                        f"got {cls!r}")
+
+
 def init_weights(n_in, n_out, activation, rng, dtype=np.float64):
     """Glorot-uniform weights (He-normal for ReLU): variance kept steady layer to layer."""
     if activation is ReLU:
@@ -66,6 +74,7 @@ def dense(x, n_out, activation=Logistic, seed=None, name=None, bias="separate", 
     puts the bias into W's last row via AppendOne; ``bias=None`` leaves it out.
     ``x`` must have a known number of features (declare Input shapes).
     """
+    _check_node_class(activation, "dense: activation", allow_none=True)
     name = name or _auto_name("dense")
     names = {"W": f"{name}.W", "b": f"{name}.b", "z": f"{name}.z", "out": name, "x1": f"{name}.x1"}
     return _layer(x, n_out, activation, np.random.default_rng(seed), names, bias, dtype).out
@@ -115,6 +124,8 @@ class Network:
     def accuracy(self, X, T):
         """Fraction of samples classified right: argmax for several outputs, 0.5 threshold for one."""
         P, T = self.predict(X), np.asarray(T)
+        if len(T) != len(P):
+            raise GraphError(f"accuracy: X has {len(P)} rows but T has {len(T)}")
         if P.ndim > 1 and P.shape[-1] > 1:
             pred = P.argmax(axis=-1)
             labels = T if T.ndim == P.ndim - 1 else T.argmax(axis=-1)
@@ -143,6 +154,10 @@ def mlp(sizes, activation=Logistic, output_activation="auto", loss=SquaredLoss,
     >>> net.graph["W1"].value.shape
     (2, 3)
     """
+    _check_node_class(activation, "mlp: activation", allow_none=True)
+    _check_node_class(loss, "mlp: loss")
+    if output_activation != "auto":
+        _check_node_class(output_activation, "mlp: output_activation", allow_none=True)
     sizes = list(sizes)
     if len(sizes) < 2 or not all(isinstance(s, (int, np.integer)) and s >= 1 for s in sizes):
         raise GraphError(f"mlp: sizes must be at least two whole numbers >= 1, got {sizes!r}")

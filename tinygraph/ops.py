@@ -110,8 +110,6 @@ class AppendOne(Node):
         return (grad_out[..., :-1],)
 
 
-# |z| beyond which σ(z) is taken as σ(±limit): e^(±limit) stays far from overflow and
-# underflow, so no numpy warning fires, and σ is off by less than e^(−limit).
 class _Elementwise(Node):
     """A node applying one function to every element of a single input ``z``."""
 
@@ -122,6 +120,8 @@ class _Elementwise(Node):
         return z_shape
 
 
+# |z| beyond which σ(z) is taken as σ(±limit): e^(±limit) stays far from overflow and
+# underflow, so no numpy warning fires, and σ is off by less than e^(−limit).
 _EXP_LIMIT = {np.dtype(np.float64): 500.0, np.dtype(np.float32): 60.0, np.dtype(np.float16): 8.0}
 
 

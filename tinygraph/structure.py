@@ -129,7 +129,7 @@ class Concat(Node):
         super().__init__(*nodes, name=name)
         if len(nodes) < 1:
             raise self.error("needs at least one input")
-        if not isinstance(axis, (int, np.integer)):
+        if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
             raise TypeError(f"Concat '{self.name}': axis must be an int, got {axis!r}")
         self.axis = int(axis)
 
@@ -175,7 +175,7 @@ class Slice(Node):
     def __init__(self, node, start, stop=None, name=None):
         super().__init__(node, name=name)
         for what, v in (("start", start), ("stop", stop)):
-            if v is not None and (not isinstance(v, (int, np.integer)) or isinstance(v, bool)):
+            if (v is not None or what == "start") and (not isinstance(v, (int, np.integer)) or isinstance(v, bool)):
                 raise TypeError(f"Slice '{self.name}': {what} must be an int, got {v!r}")
         self.start, self.stop = start, stop
         self.formula = f"y = x[{start}:{'' if stop is None else stop}]"

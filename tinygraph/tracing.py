@@ -474,6 +474,9 @@ def _update_steps(graph, optimizer, fmt):
     params = optimizer.parameters
     old = {id(p): p.value.copy() for p in params}
     grads = {id(p): p.grad.copy() for p in params}
+    mu = optimizer.momentum
+    velocity = dict(zip(map(id, params), optimizer.velocity)) if optimizer.velocity else {}
+    old_v = {k: v.copy() for k, v in velocity.items()}
     optimizer.step()
     state = {id(n): (n.value.copy() if n.value is not None else None,
                      None if n.grad is None else n.grad.copy()) for n in graph.nodes}
@@ -483,15 +486,21 @@ def _update_steps(graph, optimizer, fmt):
     eta = optimizer.lr
     for p in params:
         state[id(p)] = (p.value.copy(), grads[id(p)])
-        step = TraceStep("update", p, f"{p.name} ← {p.name} − η ∂E/∂{p.name}", highlight=[p], state=dict(state))
-        if optimizer.momentum:
-            step.lines.append(f"with momentum μ = {optimizer.momentum:g}: velocity v ← μ v + ∂E/∂{p.name}")
-        step.lines += [f"old {p.name} = {fmt(old[id(p)])}",
-                       f"∂E/∂{p.name} = {fmt(grads[id(p)])}",
-                       f"new {p.name} = old − {eta:g} · ∂E/∂{p.name} = {fmt(p.value)}"]
-        name = _tex_name(p.name)
-        step.tex = [rf"{name} \leftarrow {name} - \eta \frac{{\partial E}}{{\partial {name}}}",
-                    rf"{name} = {fmt.tex(old[id(p)])} - {eta:g} \cdot {fmt.tex(grads[id(p)])} = {fmt.tex(p.value)}"]
+        n, tex = p.name, _tex_name(p.name)
+        step = TraceStep("update", p, f"{n} ← {n} − η " + ("v" if mu else f"∂E/∂{n}"), highlight=[p],
+                         state=dict(state))
+        step.lines += [f"old {n} = {fmt(old[id(p)])}", f"∂E/∂{n} = {fmt(grads[id(p)])}"]
         step.arrays = {"old": old[id(p)], "grad": grads[id(p)], "new": p.value.copy(), "lr": np.asarray(eta)}
+        if mu:  # SGD with momentum: the step follows the velocity, not the gradient alone
+            new_v = velocity[id(p)].copy()
+            step.lines += [f"velocity v ← μ v + ∂E/∂{n} = {mu:g} · {fmt(old_v[id(p)])} + ∂E/∂{n} = {fmt(new_v)}",
+                           f"new {n} = old − {eta:g} · v = {fmt(p.value)}"]
+            step.tex = [rf"v \leftarrow \mu v + \frac{{\partial E}}{{\partial {tex}}} = {fmt.tex(new_v)}",
+                        rf"{tex} \leftarrow {tex} - \eta v = {fmt.tex(p.value)}"]
+            step.arrays.update(velocity_before=old_v[id(p)], velocity=new_v)
+        else:
+            step.lines.append(f"new {n} = old − {eta:g} · ∂E/∂{n} = {fmt(p.value)}")
+            step.tex = [rf"{tex} \leftarrow {tex} - \eta \frac{{\partial E}}{{\partial {tex}}}",
+                        rf"{tex} = {fmt.tex(old[id(p)])} - {eta:g} \cdot {fmt.tex(grads[id(p)])} = {fmt.tex(p.value)}"]
         steps.append(step)
     return steps

@@ -44,7 +44,7 @@ def _resolve_data(graph, data):
 
 def fit(graph, data, optimizer, epochs=1, batch_size=1, shuffle=True, seed=None, progress=None,
         callback=None, checkpoint=None, checkpoint_every=1, resume=False):
-    """Train by stochastic gradient descent; return the mean loss of each epoch.
+    """Train by stochastic gradient descent; return the mean loss per sample of each epoch.
 
     ``data`` maps Input nodes (or names) to arrays with one row per sample.  Each
     epoch visits the samples in a fresh random order (``shuffle``; the order of
@@ -80,6 +80,7 @@ def fit(graph, data, optimizer, epochs=1, batch_size=1, shuffle=True, seed=None,
     steps_per_epoch = math.ceil(n / batch_size)
     show = progress if progress is not None else epochs * steps_per_epoch >= PROGRESS_MIN_STEPS
     loss_node = graph.outputs[0]
+    per_batch_mean = getattr(loss_node, "reduction", "mean") == "mean"
     params = graph.parameters()
     with tqdm(total=epochs, initial=first, disable=not show, unit="epoch", desc="fit") as bar:
         for epoch in range(first, epochs):
@@ -102,7 +103,7 @@ def fit(graph, data, optimizer, epochs=1, batch_size=1, shuffle=True, seed=None,
                     raise GraphError(_nonfinite_message(graph, feed, epoch, step, loss_node, restored))
                 graph.backward()
                 optimizer.step()
-                total += loss * rows
+                total += loss * rows if per_batch_mean else loss   # back to a sum over samples
             history.append(total / n)
             bar.set_postfix(loss=f"{history[-1]:.4g}", refresh=False)
             bar.update()
