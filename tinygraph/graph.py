@@ -93,7 +93,7 @@ class Graph:
         self._seed.flags.writeable = False
         self._forward_plan = None
         self._reaches_output = {}
-        self._stamped = {}
+        self._stamped = {}  # the Inputs each plan feeds: their stamps tell whose pass the values are
         self._backward_plans = {}
         self._shape_key = None
         self._ready = False
@@ -259,7 +259,7 @@ class Graph:
             computed = [(n, n.forward, n.inputs, len(n.inputs)) for n in nodes if n.inputs]
             plan = self._plans[key] = (nodes, inputs, computed)
             self._reaches_output[id(nodes)] = any(n is self.outputs[0] for n in nodes)
-            self._stamped[id(nodes)] = [n for n in nodes if n.inputs or isinstance(n, Input)]
+            self._stamped[id(nodes)] = inputs
             if targets is self.outputs:
                 self._forward_plan = plan
         return plan
@@ -288,7 +288,6 @@ class Graph:
             else:
                 value = forward(*[i.value for i in ins])
             node.value = value if type(value) is np.ndarray else np.asarray(value)
-            node.stamp = stamp
             if late:  # a user node without infer_shape: learn its shape from its value
                 batched = self._data_dependent[id(node)] and any(
                     i.value.ndim > len(i.shape) for i in inputs)
@@ -382,9 +381,9 @@ class Graph:
             raise GraphError(f"backward needs a forward pass first: call graph.forward(feed) "
                              f"before graph.backward() ({why})")
         stamp = self._stamp
-        for node in self._ran:  # nodes shared with another graph may hold that graph's values
+        for node in self._ran:  # another graph that fed one of our Inputs recomputed what we share
             if node.stamp != stamp:
-                raise GraphError(f"{node.kind} '{node.name}' was recomputed by another graph since this "
+                raise GraphError(f"{node.kind} '{node.name}' was fed by another graph since this "
                                  "graph's forward pass; call forward again before backward")
         if out.value.size != 1:
             raise GraphError(f"backward needs a scalar output, but {out.kind} '{out.name}' has "

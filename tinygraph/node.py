@@ -114,7 +114,7 @@ class Node(metaclass=_NodeType):
         self.shape = None
         self.value = None
         self.grad = None
-        self.stamp = None  # the forward pass that computed .value (see Graph)
+        self.stamp = None  # for Inputs: the forward pass that fed .value (see Graph.backward)
         self._buffers = {}
 
     def buffer(self, name, shape, dtype, fill=None):
