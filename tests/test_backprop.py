@@ -1,7 +1,6 @@
 """The engine's gradients equal the textbook backprop formulas, and SGD equals its rule."""
 
 import numpy as np
-import pytest
 from hypothesis import given, settings, strategies as st
 
 import tinygraph as tg

@@ -92,7 +92,7 @@ def test_a_value_with_two_consumers_shows_both_contributions_and_their_sum():
     w_step = [s for s in tr.phase("backward") if s.node is W][0]
     assert "from z2:" in w_step.text() and "from z1:" in w_step.text() and "summed" in w_step.text()
     assert np.array_equal(w_step.arrays["grad"], W.grad)
-    parts = [s.arrays[f"to W"] for s in tr.phase("backward") if "to W" in s.arrays]
+    parts = [s.arrays["to W"] for s in tr.phase("backward") if "to W" in s.arrays]
     assert len(parts) == 2 and np.allclose(parts[0] + parts[1], W.grad)
     assert tr.phase("update") == []
 

@@ -10,7 +10,7 @@ import graphviz
 import numpy as np
 
 from .errors import GraphError
-from .graph import Graph, graph_of
+from .graph import graph_of
 from .losses import _Loss
 from .node import Constant, Input, Node, Parameter
 from .ops import AppendOne, WeightedSum

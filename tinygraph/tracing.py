@@ -6,13 +6,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import GraphError
+from .explain import Layers, Numbers, chain, dE, dE_tex, forward_lines, local_derivative, named_formula, tex_name
 from .graph import graph_of
-from .losses import LogLoss, SoftmaxCrossEntropy, SquaredLoss
 from .node import Constant, Node, Parameter
-from .ops import AppendOne, Logistic, ReLU, Softmax, Step as StepNode, Tanh, WeightedSum
 from .optim import SGD, as_optimizer
-from .structure import Add, Concat, Mean, Multiply, Scale, Slice, Sum
-from .diagrams import format_array
 
 PHASES = ("forward", "backward", "update")
 
@@ -41,205 +38,6 @@ class TraceStep:
         return "\n".join([self.title] + ["    " + line for line in self.lines])
 
 
-def _tex_name(name):
-    """'z1' → 'z_{1}', 'W2' → 'W_{2}', anything odd → \\mathrm{…}."""
-    head = name.rstrip("0123456789")
-    tail = name[len(head):]
-    if head.isalpha() and len(head) <= 2:
-        return f"{head}_{{{tail}}}" if tail else head
-    safe = name.replace("\\", "").replace("_", r"\_").replace("{", "").replace("}", "")
-    return rf"\mathrm{{{safe}}}"
-
-
-class _Numbers:
-    """Formats numbers the same way in text and LaTeX, with the trace's precision."""
-
-    def __init__(self, precision, max_elements):
-        self.precision, self.max_elements = precision, max_elements
-
-    def __call__(self, a):
-        text = format_array(np.asarray(a), precision=self.precision, max_elements=self.max_elements)
-        return " ".join(text.split())  # one line, even for matrices
-
-    def tex(self, a):
-        a = np.asarray(a)
-        if a.size > self.max_elements or a.ndim > 2:
-            return r"\text{" + self(a).replace("{", "").replace("}", "") + "}"
-        if a.ndim == 0:
-            return self(a)
-        rows = a.reshape(1, -1) if a.ndim == 1 else a
-        body = r" \\ ".join(" & ".join(self(v) for v in row) for row in rows)
-        return r"\begin{bmatrix}" + body + r"\end{bmatrix}"
-
-
-def _dE(name):
-    return f"∂E/∂{name}"
-
-
-def _dE_tex(name):
-    return rf"\frac{{\partial E}}{{\partial {_tex_name(name)}}}"
-
-
-# ------------------------------------------------------------------ forward explanations
-def _named_formula(node):
-    """The node's forward formula written with the names of this graph's nodes."""
-    n, ins = node.name, [i.name for i in node.inputs]
-    if isinstance(node, WeightedSum):
-        return f"{n} = {ins[0]}·{ins[1]}" + (f" + {ins[2]}" if len(ins) > 2 else "")
-    if isinstance(node, Logistic):
-        return f"{n} = σ({ins[0]}) = 1/(1 + e^(−{ins[0]}))"
-    named = {Tanh: f"tanh({ins[0]})", ReLU: f"max(0, {ins[0]})", StepNode: f"1 if {ins[0]} ≥ 0 else 0",
-             AppendOne: f"[{ins[0]}, 1]", Softmax: f"softmax({ins[0]})", Add: " + ".join(ins),
-             Multiply: " ⊙ ".join(ins), Concat: f"[{', '.join(ins)}]", Sum: f"Σ {ins[0]}",
-             Mean: f"mean({ins[0]})"}.get(type(node))
-    if named:
-        return f"{n} = {named}"
-    if isinstance(node, Scale):
-        return f"{n} = {node.c:g} · {ins[0]}"
-    if isinstance(node, Slice):
-        return f"{n} = {ins[0]}[{node.start}:{'' if node.stop is None else node.stop}]"
-    if isinstance(node, SquaredLoss):
-        return f"{n} = ½ Σ_k ({ins[0]}_k − {ins[1]}_k)²"
-    if isinstance(node, LogLoss):
-        p, t = ins
-        return f"{n} = −Σ_k [{t}_k log {p}_k + (1 − {t}_k) log(1 − {p}_k)]"
-    if isinstance(node, SoftmaxCrossEntropy):
-        return f"{n} = −Σ_k {ins[1]}_k log softmax({ins[0]})_k"
-    return f"{n}: {node.formula}" if node.formula else f"{n} = {node.kind}({', '.join(ins)})"
-
-
-def _factor(fmt, v):
-    """A number as a factor: negative ones in parentheses, so no '+ -' or '·-' appears."""
-    text = fmt(v)
-    return f"({text})" if text.startswith("-") else text
-
-
-def _plus(fmt, v):
-    """' + v' or ' − |v|'."""
-    return f" − {fmt(-v)}" if v < 0 else f" + {fmt(v)}"
-
-
-def _forward_lines(node, fmt):
-    """Lines that substitute the numbers into the node's formula (plain text)."""
-    ins = node.inputs
-    lines = []
-    if isinstance(node, WeightedSum):
-        x, w = ins[0].value, ins[1].value
-        b = ins[2].value if len(ins) > 2 else None
-        if x.ndim == 1 and x.size <= 4 and (w.ndim == 1 or w.shape[1] <= 4):
-            cols = [w] if w.ndim == 1 else [w[:, j] for j in range(w.shape[1])]
-            for j, wj in enumerate(cols):
-                terms = " + ".join(f"{_factor(fmt, xi)}·{_factor(fmt, wij)}" for xi, wij in zip(x, wj))
-                bias = "" if b is None else _plus(fmt, b if b.ndim == 0 else b[j])
-                value = node.value if node.value.ndim == 0 else node.value[j]
-                label = node.name if w.ndim == 1 else f"{node.name}[{j}]"
-                lines.append(f"{label} = {terms}{bias} = {fmt(value)}")
-            return lines
-    elif isinstance(node, (Logistic, Tanh, ReLU, StepNode)) and node.value.size <= 4:
-        z, y = np.atleast_1d(ins[0].value), np.atleast_1d(node.value)
-        fname = {Logistic: "σ", Tanh: "tanh", ReLU: "max(0, ·)", StepNode: "step"}[type(node)]
-        for j, (zj, yj) in enumerate(zip(z, y)):
-            label = node.name if node.value.ndim == 0 else f"{node.name}[{j}]"
-            if isinstance(node, Logistic):
-                lines.append(f"{label} = σ({fmt(zj)}) = 1/(1 + e^({fmt(-zj)})) = {fmt(yj)}")
-            else:
-                lines.append(f"{label} = {fname}({fmt(zj)}) = {fmt(yj)}")
-        return lines
-    elif isinstance(node, SquaredLoss) and node.value.ndim == 0 and ins[0].value.size <= 4:
-        o, t = np.atleast_1d(ins[0].value), np.atleast_1d(ins[1].value)
-        terms = " + ".join(f"½({fmt(oi)} − {_factor(fmt, ti)})²" for oi, ti in zip(o.ravel(), t.ravel()))
-        if ins[0].value.ndim <= len(ins[0].shape):
-            return [f"{node.name} = {terms} = {fmt(node.value)}"]
-    for inp in ins:
-        lines.append(f"{inp.name} = {fmt(inp.value)}")
-    lines.append(f"{node.name} = {fmt(node.value)}")
-    return lines
-
-
-# ------------------------------------------------------------------ backward explanations
-def _local(node):
-    """The node's local derivative written with this graph's names, and its numbers when known."""
-    n, y = node.name, node.value
-    ins = [i.name for i in node.inputs]
-    if isinstance(node, Logistic):
-        return f"∂{n}/∂{ins[0]} = {n}(1 − {n})", y * (1 - y)
-    if isinstance(node, Tanh):
-        return f"∂{n}/∂{ins[0]} = 1 − {n}²", 1 - y * y
-    if isinstance(node, ReLU):
-        return f"∂{n}/∂{ins[0]} = [{ins[0]} > 0]", (y > 0).astype(y.dtype)
-    if isinstance(node, StepNode):
-        return f"∂{n}/∂{ins[0]} := 1 (straight through: the perceptron rule)", None
-    if isinstance(node, SquaredLoss):
-        per = " (then / batch for the mean)" if node.scale != 1 else ""
-        return f"∂{n}/∂{ins[0]} = {ins[0]} − {ins[1]}{per}", node.diff
-    if isinstance(node, WeightedSum):
-        text = f"∂{n}/∂{ins[0]} = {ins[1]}ᵀ, ∂{n}/∂{ins[1]} = {ins[0]}"
-        return text + (f", ∂{n}/∂{ins[2]} = 1" if len(ins) > 2 else ""), None
-    return node.derivative, None
-
-
-def _chain(node, inp, index):
-    """How the gradient for input ``index`` is formed, as text (the chain-rule product)."""
-    n, i = node.name, inp.name
-    if isinstance(node, WeightedSum):
-        x, w = node.inputs[0].name, node.inputs[1].name
-        return {0: f"{_dE(n)} · {w}ᵀ", 1: f"{x}ᵀ · {_dE(n)}   (∂E/∂{w}_ij = {x}_i · δ_j)",
-                2: f"{_dE(n)}"}[index]
-    if isinstance(node, Logistic):
-        return f"{_dE(n)} ⊙ {n}(1 − {n})"
-    if isinstance(node, Tanh):
-        return f"{_dE(n)} ⊙ (1 − {n}²)"
-    if isinstance(node, ReLU):
-        return f"{_dE(n)} ⊙ [{i} > 0]"
-    if isinstance(node, StepNode):
-        return f"{_dE(n)} · 1   (straight through)"
-    if isinstance(node, SquaredLoss):
-        return f"({node.inputs[0].name} − {node.inputs[1].name})" + (" / batch" if node.scale != 1 else "") \
-            if index == 0 else f"−({node.inputs[0].name} − {node.inputs[1].name})"
-    if isinstance(node, SoftmaxCrossEntropy) and index == 0:
-        return f"softmax({i}) − {node.inputs[1].name}"
-    if isinstance(node, LogLoss) and index == 0:
-        return f"({i} − {node.inputs[1].name}) / ({i}(1 − {i}))"
-    if isinstance(node, Softmax):
-        return f"{n} ⊙ ({_dE(n)} − Σ_k {_dE(n)}_k {n}_k)"
-    if isinstance(node, AppendOne):
-        return f"{_dE(n)} without its last element"
-    if isinstance(node, Add):
-        return f"{_dE(n)} · 1"
-    if isinstance(node, Multiply):
-        other = node.inputs[1 - index].name
-        return f"{_dE(n)} ⊙ {other}"
-    if isinstance(node, Concat):
-        return f"its own slice of {_dE(n)}"
-    if isinstance(node, Slice):
-        return f"{_dE(n)} in the slice, 0 elsewhere"
-    if isinstance(node, Sum):
-        return f"{_dE(n)} · 1 for every element"
-    if isinstance(node, Mean):
-        return f"{_dE(n)} / N"
-    if isinstance(node, Scale):
-        return f"{node.c:g} · {_dE(n)}"
-    return f"{_dE(n)} · ∂{n}/∂{i}"
-
-
-class _Layers:
-    """Names the classic δ quantities: the WeightedSum nodes z of a layered network."""
-
-    def __init__(self, graph):
-        sums = [n for n in graph.nodes if isinstance(n, WeightedSum) and isinstance(n.inputs[1], Parameter)]
-        self.index = {id(z): k for k, z in enumerate(sums, start=1)}
-        self.count = len(sums)
-
-    def delta(self, node):
-        k = self.index.get(id(node))
-        if k is None:
-            return None
-        if self.count == 1:
-            return "δ"
-        return "δ (output layer)" if k == self.count else f"δ (hidden layer {k})"
-
-
-# ------------------------------------------------------------------ the trace
 class Trace:
     """The ordered steps of one forward, backward and update pass (see ``trace``).
 
@@ -342,12 +140,12 @@ def trace(graph, feed, optimizer=None, precision=4, max_elements=8, inputs=None)
         optimizer = as_optimizer(optimizer, graph, "trace")
         if not isinstance(optimizer, SGD):
             raise TypeError(f"trace: optimizer must be an SGD or a learning rate, got {type(optimizer).__name__}")
-    fmt = _Numbers(precision, max_elements)
+    fmt = Numbers(precision, max_elements)
     loss_value = graph.forward(feed)
     steps = _forward_steps(graph, fmt)
     if inputs is None:
         inputs = not graph.parameters()
-    steps += _backward_steps(graph, fmt, _Layers(graph), bool(inputs))
+    steps += _backward_steps(graph, fmt, Layers(graph), bool(inputs))
     if optimizer is not None:
         steps += _update_steps(graph, optimizer, fmt)
     return Trace(graph, steps, float(loss_value), optimizer.lr if optimizer else 0.0, precision)
@@ -364,16 +162,16 @@ def _forward_steps(graph, fmt):
     for n in leaves:
         role = "parameter" if isinstance(n, Parameter) else "constant" if isinstance(n, Constant) else "input"
         given.lines.append(f"{n.name} = {fmt(n.value)}   ({role})")
-        given.tex.append(f"{_tex_name(n.name)} = {fmt.tex(n.value)}")
+        given.tex.append(f"{tex_name(n.name)} = {fmt.tex(n.value)}")
         given.arrays[n.name] = n.value.copy()
     steps = [given]
     for n in graph.nodes:
         if not n.inputs:
             continue
         state[id(n)] = values[id(n)]
-        step = TraceStep("forward", n, _named_formula(n), highlight=[n], state=dict(state))
-        step.lines = _forward_lines(n, fmt)
-        step.tex = [n.formula_tex or rf"\mathrm{{{n.kind}}}", f"{_tex_name(n.name)} = {fmt.tex(n.value)}"]
+        step = TraceStep("forward", n, named_formula(n), highlight=[n], state=dict(state))
+        step.lines = forward_lines(n, fmt)
+        step.tex = [n.formula_tex or rf"\mathrm{{{n.kind}}}", f"{tex_name(n.name)} = {fmt.tex(n.value)}"]
         step.arrays = {i.name: i.value.copy() for i in n.inputs}
         step.arrays[n.name] = n.value.copy()
         step.flow = []
@@ -411,7 +209,7 @@ def _backward_steps(graph, fmt, layers, inputs):
         delta = layers.delta(node)
         if delta:
             step.lines.append(f"{delta} = ∂E/∂{node.name} = {fmt(grad)}")
-        local_text, local = _local(node)
+        local_text, local = local_derivative(node)
         if local_text:
             numbers = "" if local is None else f" = {fmt(local)}"
             step.lines.append(f"local derivative: {local_text}{numbers}")
@@ -422,8 +220,8 @@ def _backward_steps(graph, fmt, layers, inputs):
         for k, (inp, g) in enumerate(zip(node.inputs, grads)):
             if g is None or not node.needs[k]:
                 continue
-            step.lines.append(f"{_dE(inp.name)} += {_chain(node, inp, k)} = {fmt(g)}")
-            step.tex.append(f"{_dE_tex(inp.name)} \\mathrel{{+}}= {fmt.tex(g)}")
+            step.lines.append(f"{dE(inp.name)} += {chain(node, inp, k)} = {fmt(g)}")
+            step.tex.append(f"{dE_tex(inp.name)} \\mathrel{{+}}= {fmt.tex(g)}")
             step.arrays[f"to {inp.name}"] = g
             step.flow.append((inp, node))
             sent[id(inp)] = sent.get(id(inp), 0) + 1
@@ -443,7 +241,7 @@ def _received_lines(step, node, contributions, grad, fmt, out):
     if node is out:
         same = "" if node.name == "E" else f"∂E/∂{node.name} = "
         step.lines.append(f"the backward pass starts here: {same}∂E/∂E = 1")
-        step.tex.append(rf"{_dE_tex(node.name)} = 1")
+        step.tex.append(rf"{dE_tex(node.name)} = 1")
         return
     if len(contributions) == 1:
         step.lines.append(f"receives ∂E/∂{node.name} = {fmt(grad)}   (from {contributions[0][0].name})")
@@ -451,7 +249,7 @@ def _received_lines(step, node, contributions, grad, fmt, out):
         for consumer, g in contributions:
             step.lines.append(f"receives from {consumer.name}: {fmt(g)}")
         step.lines.append(f"sum over its {len(contributions)} consumers: ∂E/∂{node.name} = {fmt(grad)}")
-    step.tex.append(f"{_dE_tex(node.name)} = {fmt.tex(grad)}")
+    step.tex.append(f"{dE_tex(node.name)} = {fmt.tex(grad)}")
 
 
 def _leaf_step(leaf, contributions, fmt, state):
@@ -464,7 +262,7 @@ def _leaf_step(leaf, contributions, fmt, state):
         step.lines.append(f"summed: ∂E/∂{leaf.name} = {fmt(leaf.grad)}")
     else:
         step.lines.append(f"∂E/∂{leaf.name} = {fmt(leaf.grad)}   (from {contributions[0][0].name})")
-    step.tex.append(f"{_dE_tex(leaf.name)} = {fmt.tex(leaf.grad)}")
+    step.tex.append(f"{dE_tex(leaf.name)} = {fmt.tex(leaf.grad)}")
     step.arrays["grad"] = leaf.grad.copy()
     step.flow = [(leaf, consumer) for consumer, _ in contributions]
     return step
@@ -486,7 +284,7 @@ def _update_steps(graph, optimizer, fmt):
     eta = optimizer.lr
     for p in params:
         state[id(p)] = (p.value.copy(), grads[id(p)])
-        n, tex = p.name, _tex_name(p.name)
+        n, tex = p.name, tex_name(p.name)
         step = TraceStep("update", p, f"{n} ← {n} − η " + ("v" if mu else f"∂E/∂{n}"), highlight=[p],
                          state=dict(state))
         step.lines += [f"old {n} = {fmt(old[id(p)])}", f"∂E/∂{n} = {fmt(grads[id(p)])}"]
