@@ -87,13 +87,11 @@ class Graph:
             data[id(node)] = isinstance(node, Input) or any(data[id(i)] for i in node.inputs)
         self._data_dependent = data
         self._constants = [n for n in self.nodes if isinstance(n, Constant)]
-        self._stamp = self._ran = None
+        self._stamp = self._fed = None  # the last pass's number, and the Inputs it fed
         self._plans = {}
         self._seed = np.ones(())
         self._seed.flags.writeable = False
         self._forward_plan = None
-        self._reaches_output = {}
-        self._stamped = {}  # the Inputs each plan feeds: their stamps tell whose pass the values are
         self._backward_plans = {}
         self._shape_key = None
         self._ready = False
@@ -257,16 +255,15 @@ class Graph:
             nodes = [n for n in self.nodes if id(n) in needed]
             inputs = [n for n in nodes if isinstance(n, Input)]
             computed = [(n, n.forward, n.inputs, len(n.inputs)) for n in nodes if n.inputs]
-            plan = self._plans[key] = (nodes, inputs, computed)
-            self._reaches_output[id(nodes)] = any(n is self.outputs[0] for n in nodes)
-            self._stamped[id(nodes)] = inputs
+            reaches_output = any(n is self.outputs[0] for n in nodes)
+            plan = self._plans[key] = (nodes, inputs, computed, reaches_output)
             if targets is self.outputs:
                 self._forward_plan = plan
         return plan
 
     def _evaluate(self, targets, feed, check_finite):
         self._ready = False  # until this pass has finished: a failed pass leaves nothing to differentiate
-        nodes, inputs, computed = self._plan(targets)
+        nodes, inputs, computed, reaches_output = self._plan(targets)
         arrays = self._feed_arrays(feed, inputs)
         key = (id(nodes), [a.shape for a in arrays])
         if key != self._shape_key:  # new shapes: check them all before changing anything
@@ -295,8 +292,8 @@ class Graph:
             if check_finite and not np.all(np.isfinite(node.value)):
                 raise GraphError(f"{node.kind} '{node.name}' produced a non-finite value "
                                  f"(nan or inf) in the forward pass: {_summary(node.value)}")
-        self._ready = self._reaches_output[id(nodes)]
-        self._ran = self._stamped[id(nodes)]
+        self._ready = reaches_output
+        self._fed = inputs
 
     @staticmethod
     def _shape_from_inputs(node, ins):
@@ -357,8 +354,7 @@ class Graph:
                     receivers = [(k, i) for k, i in enumerate(n.inputs) if needs[k]]
                     trusted = type(n).__module__.startswith("tinygraph.")  # ours return right shapes
                     steps.append((n, n.backward, needs, receivers, trusted))
-            unreached = [n for n in self.parameters() if not wants[id(n)]]
-            plan = self._backward_plans[inputs] = (steps, unreached)
+            plan = self._backward_plans[inputs] = steps
         return plan
 
     def backward(self, inputs=False, check_finite=False, hook=None):
@@ -376,19 +372,19 @@ class Graph:
         out = self.outputs[0]
         if not self._ready or out.value is None:
             why = (f"the last pass did not compute output {out.kind} '{out.name}' (a graph.run of "
-                   "other nodes, or a forward pass that failed)" if self._ran is not None else
+                   "other nodes, or a forward pass that failed)" if self._fed is not None else
                    f"output {out.kind} '{out.name}' has no value yet")
             raise GraphError(f"backward needs a forward pass first: call graph.forward(feed) "
                              f"before graph.backward() ({why})")
         stamp = self._stamp
-        for node in self._ran:  # another graph that fed one of our Inputs recomputed what we share
+        for node in self._fed:  # another graph that fed one of our Inputs recomputed what we share
             if node.stamp != stamp:
                 raise GraphError(f"{node.kind} '{node.name}' was fed by another graph since this "
                                  "graph's forward pass; call forward again before backward")
         if out.value.size != 1:
             raise GraphError(f"backward needs a scalar output, but {out.kind} '{out.name}' has "
                              f"shape {out.value.shape}; use a loss node (or Sum) as the first output")
-        steps, unreached = self._backward_plan(bool(inputs))
+        steps = self._backward_plan(bool(inputs))
         for node in self.nodes:
             node.grad = None
         seed = self._seed
@@ -419,10 +415,8 @@ class Graph:
                     if g is not None and not np.all(np.isfinite(g)):
                         raise GraphError(f"{node.kind} '{node.name}' produced a non-finite gradient "
                                          f"for '{inp.name}' in the backward pass: {_summary(g)}")
-        for node in unreached:  # parameters that do not reach the output: zero gradient
-            node.grad = np.zeros_like(node.value)
-        for node in self._parameters:  # or whose consumers gave none (a class-index target)
-            if node.grad is None:
+        for node in self._parameters:  # not reaching the output, or given no gradient
+            if node.grad is None:      # (a class-index target): a zero gradient
                 node.grad = np.zeros_like(node.value)
 
 

@@ -204,7 +204,17 @@ class Slice(Node):
         return (grad_x,)
 
 
-class Sum(Node):
+class _ToScalar(Node):
+    """A node reducing its single input to one number."""
+
+    def __init__(self, node, name=None):
+        super().__init__(node, name=name)
+
+    def infer_shape(self, x_shape):
+        return ()
+
+
+class Sum(_ToScalar):
     """y = Σ_i x_i — all elements (and rows) added into one scalar.  ∂y/∂x_i = 1."""
 
     prefix = "sum"
@@ -213,12 +223,6 @@ class Sum(Node):
     derivative = "∂y/∂x_i = 1"
     derivative_tex = r"\frac{\partial y}{\partial x_i} = 1"
 
-    def __init__(self, node, name=None):
-        super().__init__(node, name=name)
-
-    def infer_shape(self, x_shape):
-        return ()
-
     def forward(self, x):
         return np.asarray(x.sum())
 
@@ -226,7 +230,7 @@ class Sum(Node):
         return (np.full_like(self.inputs[0].value, grad_out),)
 
 
-class Mean(Node):
+class Mean(_ToScalar):
     """y = (1/N) Σ_i x_i over all N elements (and rows).  ∂y/∂x_i = 1/N."""
 
     prefix = "mean"
@@ -234,12 +238,6 @@ class Mean(Node):
     formula_tex = r"y = \frac{1}{N}\sum_i x_i"
     derivative = "∂y/∂x_i = 1/N"
     derivative_tex = r"\frac{\partial y}{\partial x_i} = \frac{1}{N}"
-
-    def __init__(self, node, name=None):
-        super().__init__(node, name=name)
-
-    def infer_shape(self, x_shape):
-        return ()
 
     def forward(self, x):
         if x.size == 0:
