@@ -4,6 +4,7 @@ import itertools
 
 import numpy as np
 
+from . import compiled
 from .errors import GraphError
 from .node import Constant, Input, Node, Parameter, as_float_array
 
@@ -93,7 +94,10 @@ class Graph:
         self._seed.flags.writeable = False
         self._forward_plan = None
         self._backward_plans = {}
-        self._shape_key = None
+        self._shapes = self._shaped = None  # the fed shapes and plan of the last shape check
+        self._late = False
+        self._compiled = {}  # straight-line code of each plan (compiled.py), for the current shapes
+        self._signature = None  # the per-sample shapes that code was written for
         self._ready = False
         self._infer_shapes({n: n.declared_shape for n in self.inputs}, self.nodes, partial=True)
 
@@ -130,6 +134,23 @@ class Graph:
     def __repr__(self):
         outs = ", ".join(f"{o.kind}('{o.name}')" for o in self.outputs)
         return f"Graph({outs}; {len(self.nodes)} nodes, {len(self.parameters())} parameters)"
+
+    def source(self, inputs=False):
+        """The Python code this graph runs for a forward and a backward pass (compiled.py).
+
+        One line per node, in the order the passes visit them: the chain rule written
+        out for this graph.  ``inputs`` as for ``backward``.  Needs the shapes known
+        (declared Inputs, or one forward pass); raises GraphError for graphs that run
+        in the loop instead (nodes of your own, or targets given as class indices).
+        """
+        nodes, inputs_fed, _, _ = self._plan(self.outputs)
+        steps, _, reached = self._backward_plan(bool(inputs))
+        parts = [compiled.compile_forward(nodes, inputs_fed, repr(self)),
+                 compiled.compile_backward(steps, reached, self.outputs[0], repr(self))]
+        for run, text in parts:
+            if run is None:
+                raise GraphError(f"this graph runs its passes as a loop, not as written-out code: {text}")
+        return "\n".join(text for _, text in parts)
 
     # -- shapes -------------------------------------------------------------
     def _infer_shapes(self, input_shapes, nodes, partial=False):
@@ -254,7 +275,7 @@ class Graph:
             needed = {id(n) for n in topological_order(targets)}
             nodes = [n for n in self.nodes if id(n) in needed]
             inputs = [n for n in nodes if isinstance(n, Input)]
-            computed = [(n, n.forward, n.inputs, len(n.inputs)) for n in nodes if n.inputs]
+            computed = [(n, n.forward, n.inputs) for n in nodes if n.inputs]
             reaches_output = any(n is self.outputs[0] for n in nodes)
             plan = self._plans[key] = (nodes, inputs, computed, reaches_output)
             if targets is self.outputs:
@@ -263,37 +284,47 @@ class Graph:
 
     def _evaluate(self, targets, feed, check_finite):
         self._ready = False  # until this pass has finished: a failed pass leaves nothing to differentiate
-        nodes, inputs, computed, reaches_output = self._plan(targets)
+        plan = self._forward_plan if targets is self.outputs else None
+        nodes, inputs, computed, reaches_output = plan or self._plan(targets)
         arrays = self._feed_arrays(feed, inputs)
-        key = (id(nodes), [a.shape for a in arrays])
-        if key != self._shape_key:  # new shapes: check them all before changing anything
+        shapes = [a.shape for a in arrays]
+        if shapes != self._shapes or nodes is not self._shaped:  # new shapes: check them all first
             self._infer_shapes(self._sample_shapes(inputs, arrays), nodes)
-            self._shape_key = key
+            self._shapes, self._shaped = shapes, nodes
+            self._late = any(n.shape is None for n in nodes)  # user nodes without infer_shape
+            signature = [n.shape for n in self.nodes]
+            if signature != self._signature:
+                self._compiled, self._signature = {}, signature
         for constant in self._constants:  # shared with a graph of another dtype: ours again
             if constant.value.dtype != self.dtype:
                 constant.value = constant.as_dtype(self.dtype)
-        stamp = self._stamp = next(_passes)
+        stamp = self._stamp = _clock.last = next(_passes)
         for inp, a in zip(inputs, arrays):
             inp.value = a
             inp.stamp = stamp
-        for node, forward, ins, arity in computed:
-            late = node.shape is None and self._shape_from_inputs(node, ins)
-            if arity == 1:  # (spelled out: unpacking a list costs more than the small nodes)
-                value = forward(ins[0].value)
-            elif arity == 2:
-                value = forward(ins[0].value, ins[1].value)
-            else:
-                value = forward(*[i.value for i in ins])
+        code = None if check_finite else self._code(
+            id(nodes), lambda: compiled.compile_forward(nodes, inputs, repr(self)))
+        if code is not None:
+            code(*arrays)  # the loop's calls, written out for this graph (compiled.py)
+        else:
+            self._forward_loop(computed, inputs, check_finite)
+        self._ready = reaches_output
+        self._fed = inputs
+
+    def _forward_loop(self, computed, inputs, check_finite):
+        """Compute each node's value from its inputs', in topological order."""
+        late = self._late
+        for node, forward, ins in computed:
+            unknown = late and node.shape is None and self._shape_from_inputs(node, ins)
+            value = forward(*[i.value for i in ins])
             node.value = value if type(value) is np.ndarray else np.asarray(value)
-            if late:  # a user node without infer_shape: learn its shape from its value
+            if unknown:  # a user node without infer_shape: learn its shape from its value
                 batched = self._data_dependent[id(node)] and any(
                     i.value.ndim > len(i.shape) for i in inputs)
                 node.shape = node.value.shape[1:] if batched else node.value.shape
             if check_finite and not np.all(np.isfinite(node.value)):
                 raise GraphError(f"{node.kind} '{node.name}' produced a non-finite value "
                                  f"(nan or inf) in the forward pass: {_summary(node.value)}")
-        self._ready = reaches_output
-        self._fed = inputs
 
     @staticmethod
     def _shape_from_inputs(node, ins):
@@ -338,7 +369,8 @@ class Graph:
     # -- backward -----------------------------------------------------------
     def _backward_plan(self, inputs):
         """What backward does, worked out once: for each node whose gradient is wanted (in
-        reverse order) its backward method, its needs, and the inputs that receive a gradient."""
+        reverse order) its backward method, its needs, and the inputs it sends a gradient to,
+        each marked ``first`` if no consumer before it (in reverse order) sends it one."""
         plan = self._backward_plans.get(inputs)
         if plan is None:
             ancestors = {id(n) for n in topological_order(self.outputs[:1])}
@@ -347,14 +379,20 @@ class Graph:
                 leaf_wanted = isinstance(node, Parameter) or (inputs and not node.inputs)
                 wants[id(node)] = id(node) in ancestors and (
                     leaf_wanted or any(wants[id(i)] for i in node.inputs))
-            steps = []
+            steps, reached = [], {id(self.outputs[0])}
             for n in reversed(self.nodes):
                 if wants[id(n)] and n.inputs:
                     needs = tuple(wants[id(i)] for i in n.inputs)
-                    receivers = [(k, i) for k, i in enumerate(n.inputs) if needs[k]]
+                    sends = []
+                    for k, i in enumerate(n.inputs):
+                        if needs[k]:
+                            sends.append((k, i, id(i) not in reached))
+                            reached.add(id(i))
                     trusted = type(n).__module__.startswith("tinygraph.")  # ours return right shapes
-                    steps.append((n, n.backward, needs, receivers, trusted))
-            plan = self._backward_plans[inputs] = steps
+                    steps.append((n, n.backward, needs, tuple(sends), trusted))
+            unreached = [n for n in self.nodes if id(n) not in reached]
+            reached = [n for n in self.nodes if id(n) in reached]
+            plan = self._backward_plans[inputs] = (steps, unreached, reached)
         return plan
 
     def backward(self, inputs=False, check_finite=False, hook=None):
@@ -370,44 +408,64 @@ class Graph:
         the gradients it returned (``tg.trace`` records the steps this way).
         """
         out = self.outputs[0]
-        if not self._ready or out.value is None:
+        if not self._ready:
             why = (f"the last pass did not compute output {out.kind} '{out.name}' (a graph.run of "
                    "other nodes, or a forward pass that failed)" if self._fed is not None else
                    f"output {out.kind} '{out.name}' has no value yet")
             raise GraphError(f"backward needs a forward pass first: call graph.forward(feed) "
                              f"before graph.backward() ({why})")
-        stamp = self._stamp
-        for node in self._fed:  # another graph that fed one of our Inputs recomputed what we share
-            if node.stamp != stamp:
-                raise GraphError(f"{node.kind} '{node.name}' was fed by another graph since this "
-                                 "graph's forward pass; call forward again before backward")
-        if out.value.size != 1:
+        if _clock.last != self._stamp:  # another graph ran since: did it feed one of our Inputs?
+            for node in self._fed:
+                if node.stamp != self._stamp:
+                    raise GraphError(f"{node.kind} '{node.name}' was fed by another graph since this "
+                                     "graph's forward pass; call forward again before backward")
+        value = out.value
+        if value.size != 1:
             raise GraphError(f"backward needs a scalar output, but {out.kind} '{out.name}' has "
-                             f"shape {out.value.shape}; use a loss node (or Sum) as the first output")
-        steps = self._backward_plan(bool(inputs))
-        for node in self.nodes:
+                             f"shape {value.shape}; use a loss node (or Sum) as the first output")
+        steps, unreached, reached = self._backward_plan(bool(inputs))
+        for node in unreached:  # the rest get their gradient (or None) from their first consumer
             node.grad = None
         seed = self._seed
-        if seed.dtype != out.value.dtype or seed.shape != out.value.shape:
-            seed = self._seed = np.ones_like(out.value)
+        if seed.shape != value.shape or seed.dtype != value.dtype:
+            seed = self._seed = np.ones_like(value)
             seed.flags.writeable = False
         out.grad = seed                             # ∂E/∂E = 1 (read-only: shared between calls)
-        for node, backward, needs, receivers, trusted in steps:  # reverse order: consumers first
+        code = None
+        if hook is None and not check_finite:
+            code = self._code(("backward", bool(inputs)),
+                              lambda: compiled.compile_backward(steps, reached, out, repr(self)))
+        if code is not None:
+            code(seed)  # the loop's calls, written out for this graph (compiled.py)
+        else:
+            self._backward_loop(steps, hook, check_finite)
+        for node in self._parameters:  # not reaching the output, or given no gradient
+            if node.grad is None:      # (a class-index target): a zero gradient
+                node.grad = np.zeros_like(node.value)
+
+
+    @staticmethod
+    def _backward_loop(steps, hook, check_finite):
+        """Visit the nodes in reverse order: each turns its gradient into its inputs' (the chain rule)."""
+        for node, backward, needs, sends, trusted in steps:  # reverse order: consumers first
             grad_out = node.grad
-            if grad_out is None:
+            if grad_out is None:  # no consumer sent this node a gradient: neither does it
+                for k, inp, first in sends:
+                    if first:
+                        inp.grad = None
                 continue
             node.needs = needs
             grads = backward(grad_out)
-            if not trusted and len(grads) != len(needs):
-                raise GraphError(f"{node.kind} '{node.name}': backward returned {len(grads)} "
-                                 f"gradients for {len(needs)} inputs")
-            for k, inp in receivers:
+            if not trusted:
+                grads = _checked_gradients(node, needs, grads)
+            for k, inp, first in sends:
                 g = grads[k]
-                if g is None:
-                    continue
-                if type(g) is not np.ndarray or (not trusted and g.shape != inp.value.shape):
-                    g = _checked_gradient(node, inp, g)  # (numpy scalars become 0-d arrays)
-                inp.grad = g if inp.grad is None else inp.grad + g  # the sum over consumers
+                if type(g) is not np.ndarray and g is not None:
+                    g = np.asarray(g)  # (a numpy scalar)
+                if first or inp.grad is None:
+                    inp.grad = g
+                elif g is not None:
+                    inp.grad = inp.grad + g  # the sum over consumers
             if hook is not None:
                 hook(node, grads)
             if check_finite:
@@ -415,22 +473,40 @@ class Graph:
                     if g is not None and not np.all(np.isfinite(g)):
                         raise GraphError(f"{node.kind} '{node.name}' produced a non-finite gradient "
                                          f"for '{inp.name}' in the backward pass: {_summary(g)}")
-        for node in self._parameters:  # not reaching the output, or given no gradient
-            if node.grad is None:      # (a class-index target): a zero gradient
-                node.grad = np.zeros_like(node.value)
+
+    def _code(self, key, write):
+        """The written-out code for ``key`` (made by ``write`` once per set of shapes), or None."""
+        code = self._compiled.get(key, _MISSING)
+        if code is _MISSING:
+            code = self._compiled[key] = write()[0]
+        return code
 
 
-def _checked_gradient(node, inp, g):
-    """A gradient a backward returned as a numpy scalar or list, or of the wrong shape."""
-    g = np.asarray(g)
-    if g.shape != inp.value.shape:
-        raise GraphError(f"{node.kind} '{node.name}': backward returned a gradient of shape "
-                         f"{g.shape} for input '{inp.name}' of shape {inp.value.shape}")
-    return g
+def _checked_gradients(node, needs, grads):
+    """The gradients a user node's backward returned, as arrays of its inputs' shapes."""
+    if len(grads) != len(needs):
+        raise GraphError(f"{node.kind} '{node.name}': backward returned {len(grads)} "
+                         f"gradients for {len(needs)} inputs")
+    checked = []
+    for inp, g in zip(node.inputs, grads):
+        if g is not None:
+            g = np.asarray(g)
+            if g.shape != inp.value.shape:
+                raise GraphError(f"{node.kind} '{node.name}': backward returned a gradient of shape "
+                                 f"{g.shape} for input '{inp.name}' of shape {inp.value.shape}")
+        checked.append(g)
+    return checked
 
 
 _MISSING = object()
 _passes = itertools.count(1)  # every forward pass of every graph gets its own number
+
+
+class _Clock:
+    last = 0  # the number of the latest forward pass of any graph
+
+
+_clock = _Clock()
 
 
 def _key_name(key):

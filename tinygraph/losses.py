@@ -123,6 +123,7 @@ class SoftmaxCrossEntropy(_Loss):
     formula_tex = r"E = -\sum_k t_k \log \mathrm{softmax}(z)_k"
     derivative = "∂E/∂z = softmax(z) − t"
     derivative_tex = r"\frac{\partial E}{\partial z} = \mathrm{softmax}(z) - t"
+    no_gradient_for = (1,)  # class indices
 
     def infer_shape(self, z_shape, t_shape):
         z, t = self.inputs

@@ -94,6 +94,7 @@ class Node(metaclass=_NodeType):
     formula_tex = None
     derivative = None
     derivative_tex = None
+    no_gradient_for = ()  # inputs whose gradient backward may leave as None though asked for
 
     def __init__(self, *inputs, name=None):
         for i, node in enumerate(inputs):

@@ -1,0 +1,209 @@
+"""The written-out passes (compiled.py) against the Graph's loops, which are the reference.
+
+``check_finite=True`` and a ``hook`` make forward and backward take the loop, so each
+test runs the same graph both ways and asks for bit-identical values and gradients.
+"""
+
+import traceback
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinygraph as tg
+
+
+def both_ways(graph, feed, inputs=False):
+    """(values, gradients) of every node: once through the written-out code, once through the loops."""
+    results = []
+    for loop in (False, True):
+        loss = graph.forward(feed, check_finite=loop)
+        graph.backward(inputs=inputs, hook=(lambda node, grads: None) if loop else None)
+        results.append((loss, {n.name: None if n.value is None else n.value.copy() for n in graph.nodes},
+                        {n.name: None if n.grad is None else np.array(n.grad) for n in graph.nodes}))
+    return results
+
+
+def assert_identical(a, b):
+    (loss_a, values_a, grads_a), (loss_b, values_b, grads_b) = a, b
+    assert np.array_equal(loss_a, loss_b)
+    for name in values_a:
+        assert np.array_equal(values_a[name], values_b[name]), name
+        assert (grads_a[name] is None) == (grads_b[name] is None), name
+        if grads_a[name] is not None:
+            assert type(grads_a[name]) is np.ndarray
+            assert grads_a[name].shape == values_a[name].shape, name
+            assert np.array_equal(grads_a[name], grads_b[name]), name
+
+
+@st.composite
+def random_graph(draw):
+    """A random graph using every kind of built-in node, with shared nodes and branches."""
+    rng = np.random.default_rng(draw(st.integers(0, 10_000)))
+    n_in, width = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    x = tg.Input("x", shape=(n_in,))
+    first = draw(st.sampled_from(["bias", "append_one", "no_bias"]))
+    if first == "append_one":
+        z = tg.WeightedSum(tg.AppendOne(x, name="x1"), tg.Parameter(rng.normal(size=(n_in + 1, width)), name="W"), name="z")
+    else:
+        b = tg.Parameter(rng.normal(size=width), name="b") if first == "bias" else None
+        z = tg.WeightedSum(x, tg.Parameter(rng.normal(size=(n_in, width)), name="W"), b, name="z")
+    act = draw(st.sampled_from([tg.Logistic, tg.Tanh, tg.ReLU, tg.Step, tg.Softmax]))
+    h = act(z, name="h")
+    mix = draw(st.sampled_from(["none", "add", "multiply", "concat", "scale", "skip"]))
+    if mix == "add":
+        h = tg.Add(h, tg.Parameter(rng.normal(size=width), name="c"), name="mixed")
+    elif mix == "multiply":
+        h = tg.Multiply(h, h, name="mixed")                      # h feeds one node twice
+    elif mix == "concat":
+        h = tg.Concat(h, tg.Slice(tg.Tanh(z, name="h2"), 0, 1, name="s"), name="mixed")
+    elif mix == "scale":
+        h = tg.Scale(h, 0.5, name="mixed")
+    elif mix == "skip":
+        h = tg.Add(h, tg.Tanh(z, name="h2"), name="mixed")         # z feeds two branches
+    n_out = draw(st.integers(1, 3))
+    W_o = tg.Parameter(rng.normal(size=(h.shape[0], n_out)), name="Wo")
+    o = tg.WeightedSum(h, W_o, tg.Parameter(rng.normal(size=n_out), name="bo"), name="o")
+    loss_kind = draw(st.sampled_from(["squared", "log", "xent", "xent_index", "sum", "mean", "two_losses"]))
+    batch = draw(st.sampled_from([None, 1, 5]))
+    rows = () if batch is None else (batch,)
+    feed = {"x": rng.normal(size=rows + (n_in,))}
+    if loss_kind == "squared":
+        E = tg.SquaredLoss(o, tg.Input("t", shape=(n_out,)), name="E")
+        feed["t"] = rng.uniform(size=rows + (n_out,))
+    elif loss_kind == "log":
+        E = tg.LogLoss(tg.Logistic(o, name="p"), tg.Input("t", shape=(n_out,)), name="E")
+        feed["t"] = rng.uniform(size=rows + (n_out,))
+    elif loss_kind == "xent":
+        E = tg.SoftmaxCrossEntropy(o, tg.Input("t", shape=(n_out,)), name="E")
+        feed["t"] = np.eye(n_out)[rng.integers(0, n_out, size=rows)]
+    elif loss_kind == "xent_index":
+        E = tg.SoftmaxCrossEntropy(o, tg.Input("t", shape=()), name="E")
+        feed["t"] = rng.integers(0, n_out, size=rows).astype(float)
+    elif loss_kind == "sum":
+        E = tg.Sum(tg.Tanh(o, name="y"), name="E")
+    elif loss_kind == "mean":
+        E = tg.Mean(tg.Tanh(o, name="y"), name="E")
+    else:                                                      # a weighted sum of two losses
+        t = tg.Input("t", shape=(n_out,))
+        feed["t"] = rng.uniform(size=rows + (n_out,))
+        E = tg.Add(tg.Scale(tg.SquaredLoss(o, t, name="E1"), 0.3, name="a"),
+                   tg.Scale(tg.SquaredLoss(tg.Tanh(o, name="y"), t, name="E2"), 0.7, name="b2"), name="E")
+    return tg.Graph(E), feed, draw(st.booleans())
+
+
+@settings(max_examples=150, deadline=None)
+@given(random_graph())
+def test_written_out_passes_equal_the_loops_bit_for_bit(case):
+    graph, feed, inputs = case
+    written, looped = both_ways(graph, feed, inputs=inputs)
+    assert_identical(written, looped)
+
+
+def test_single_sample_and_batch_alternate_in_one_graph():
+    """The same graph fed one sample, then a batch, then one sample again (as predict after fit)."""
+    net = tg.mlp([3, 4, 1], seed=1)
+    rng = np.random.default_rng(0)
+    for rows in [(), (7,), (), (2,)]:
+        feed = {"x": rng.normal(size=rows + (3,)), "t": rng.uniform(size=rows + (1,))}
+        assert_identical(*both_ways(net.graph, feed))
+
+
+def test_new_feature_sizes_rewrite_the_code():
+    """Undeclared inputs: the per-sample shapes change with the feed, and the code with them."""
+    x = tg.Input("x")
+    y = tg.Tanh(tg.Multiply(x, tg.Parameter(np.array(0.7), name="a"), name="ax"), name="y")
+    graph = tg.Graph(tg.Sum(y, name="E"))
+    for value in [np.array(0.3), np.array([[0.1, 0.2, 0.3]]), np.array([[0.4], [0.5]])]:
+        written, looped = both_ways(graph, {"x": value})
+        assert_identical(written, looped)
+        assert np.isclose(written[0], np.tanh(0.7 * value).sum())
+
+
+def test_source_is_the_chain_rule_written_out():
+    net = tg.mlp([2, 3, 1], seed=0)
+    source = tg.Graph(net.loss).source()
+    forward, backward = source.split("def backward")
+    # forward: one call per computed node, in topological order
+    calls = [line.split("= forward_")[1].split("(")[0] for line in forward.splitlines() if "= forward_" in line]
+    assert calls == ["z1", "h1", "z2", "o", "E"]
+    # backward: the reverse order; each layer's weighted sum hands back ∂E/∂h, ∂E/∂W, ∂E/∂b
+    calls = [line.split("= backward_")[1].split("(")[0] for line in backward.splitlines() if "= backward_" in line]
+    assert calls == ["E", "o", "z2", "h1", "z1"]
+    assert "grad_h1, grad_W2, grad_b2 = backward_z2(grad_z2)" in backward
+    for name in ["W1", "b1", "W2", "b2"]:
+        assert f"node_{name}.grad = grad_{name}" in backward
+    # the first layer's ∂E/∂x is not computed (needs says so), unless asked for
+    assert "node_z1.needs = (False, True, True)" in backward
+    assert "node_z1.needs = (True, True, True)" in tg.Graph(net.loss).source(inputs=True)
+
+
+def test_source_sums_what_a_shared_node_receives():
+    x = tg.Input("x", shape=(2,))
+    z = tg.WeightedSum(x, tg.Parameter(np.ones((2, 2)), name="W"), name="z")
+    graph = tg.Graph(tg.Sum(tg.Add(tg.Tanh(z, name="p"), tg.Logistic(z, name="q"), name="s"), name="E"))
+    source = graph.source()
+    assert "grad_z = grad_z + _g0" in source  # z's two consumers: their gradients are summed
+    graph.forward({"x": [0.5, -1.0]})
+    graph.backward()
+    y1, y2 = np.tanh(z.value), 1 / (1 + np.exp(-z.value))
+    assert np.allclose(z.grad, (1 - y1 ** 2) + y2 * (1 - y2))
+
+
+def test_node_names_that_are_not_python_names_get_placeholders():
+    x = tg.Input("x̃ in", shape=(2,))
+    graph = tg.Graph(tg.Sum(tg.Tanh(tg.WeightedSum(x, tg.Parameter(np.ones(2), name="class"), name="z"),
+                                    name="_y"), name="E"))
+    source = graph.source(inputs=True)
+    compile(source, "<test>", "exec")
+    assert "class" not in source.replace("'class'", "") and "node__y" not in source
+    assert_identical(*both_ways(graph, {"x̃ in": [0.2, 0.3]}, inputs=True))
+
+
+def test_own_nodes_and_class_indices_keep_the_loop():
+    class Double(tg.Node):
+        def forward(self, x):
+            return 2 * x
+
+        def backward(self, g):
+            return (2 * g,)
+
+    x = tg.Input("x", shape=(2,))
+    graph = tg.Graph(tg.Sum(Double(tg.WeightedSum(x, tg.Parameter(np.ones((2, 2)), name="W"), name="z"),
+                                   name="d"), name="E"))
+    graph.forward({"x": [1.0, 2.0]})
+    with pytest.raises(tg.GraphError, match="loop.*Double 'd' is not one of tinygraph's own nodes"):
+        graph.source()
+    graph.backward()
+    assert np.array_equal(graph["W"].grad, [[2.0, 2.0], [4.0, 4.0]])
+
+    t = tg.Input("t", shape=())
+    graph = tg.Graph(tg.SoftmaxCrossEntropy(tg.WeightedSum(x, tg.Parameter(np.ones((2, 3)), name="W2"), name="o"),
+                                            t, name="E"))
+    graph.source()  # a target that is not differentiated: written out
+    with pytest.raises(tg.GraphError, match="SoftmaxCrossEntropy 'E' may send no gradient to 't'"):
+        graph.source(inputs=True)
+    graph.forward({"x": [1.0, 2.0], "t": 2.0})
+    graph.backward(inputs=True)
+    assert t.grad is None and graph["W2"].grad.shape == (2, 3)
+
+
+def test_a_traceback_shows_the_written_out_line():
+    net = tg.mlp([2, 3, 1], seed=0)
+    graph = tg.Graph(net.loss)
+    graph.forward({"x": [1.0, 2.0], "t": [0.5]})
+
+    def broken(z):
+        raise RuntimeError("broken on purpose")
+
+    graph["h1"].forward = broken
+    graph._compiled.clear()  # the code binds methods when it is written
+    graph._plans.clear()
+    graph._forward_plan = None
+    with pytest.raises(RuntimeError) as info:
+        graph.forward({"x": [1.0, 2.0], "t": [0.5]})
+    text = "".join(traceback.format_exception(info.value))
+    assert "h1 = forward_h1(z1)" in text
+    with pytest.raises(tg.GraphError, match="forward pass first"):
+        graph.backward()                            # the failed pass left nothing to differentiate
