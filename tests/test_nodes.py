@@ -1,5 +1,7 @@
 """Every node: forward against a plain-numpy reference, backward against finite differences."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -139,12 +141,16 @@ def test_step_passes_gradient_straight_through():
     assert not tg.check_node(tg.Step, [(5, 3)], batched=(0,)).passed
 
 
-def test_logistic_is_stable_for_huge_inputs():
-    z = np.array([-1e4, -800.0, -30.0, 0.0, 30.0, 800.0, 1e4])
-    with np.errstate(all="raise"):
-        y = run(tg.Logistic, z)
-    assert np.all(np.isfinite(y)) and y[0] >= 0 and y[-1] == 1.0 and y[3] == 0.5
+@pytest.mark.parametrize("size", [7, 7 * 40])  # a few numbers, and enough for the kept-array path
+def test_logistic_is_stable_for_huge_inputs(size):
+    z = np.resize(np.array([-1e4, -800.0, -30.0, 0.0, 30.0, 800.0, 1e4]), size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                  # no warning under numpy's defaults,
+        with np.errstate(over="raise", invalid="raise", divide="raise"):  # nor overflow or nan
+            y = run(tg.Logistic, z)
+    assert np.all(np.isfinite(y)) and y[0] > 0 and y[-1] == 1.0 and y[3] == 0.5
     assert np.isclose(y[2], np.exp(-30.0) / (1 + np.exp(-30.0)), rtol=1e-12)
+    assert y[5] == 1.0 and 0 < y[1] < 1e-200       # σ(800) rounds to 1; σ(−800) is capped at σ(−500)
 
 
 def test_float32_stays_float32():

@@ -64,8 +64,7 @@ class SquaredLoss(_Loss):
             self._check_values(o, t)
         self._set_scale(o)
         self.diff = d = np.subtract(o, t, out=self.buffer("diff", o.shape, o.dtype))  # o − t
-        d = d.reshape(-1)
-        return np.asarray(0.5 * self.scale * np.dot(d, d))
+        return np.asarray(0.5 * self.scale * np.vdot(d, d))
 
     def backward(self, grad_out):
         d = self.diff

@@ -53,28 +53,33 @@ class WeightedSum(Node):
         return out
 
     def forward(self, x, w, b=None):
-        out = self.buffer("z", x.shape[:-1] + w.shape[1:], x.dtype)
-        z = np.matmul(x, w, out=out)
-        return z if b is None else np.add(z, b, out=out)
+        if x.ndim == 1:                                  # one sample: a few numbers, made fresh
+            z = np.dot(x, w)
+            return z if b is None else z + b
+        z = np.matmul(x, w, out=self.buffer("z", x.shape[:-1] + w.shape[1:], x.dtype))  # a batch
+        return z if b is None else np.add(z, b, out=z)
 
     def backward(self, grad_out):
         x, w = self.inputs[0].value, self.inputs[1].value
-        g = grad_out
+        g, needs = grad_out, self.needs
         grad_x = grad_w = grad_b = None
-        if self.needs[0]:
-            out = self.buffer("grad_x", x.shape, x.dtype)
-            grad_x = np.matmul(g, w.T, out=out) if w.ndim == 2 else np.multiply.outer(g, w, out=out)
-        if self.needs[1]:
-            out = self.buffer("grad_w", w.shape, w.dtype)
-            grad_w = np.multiply.outer(x, g, out=out) if x.ndim == 1 else np.matmul(x.T, g, out=out)
-        if len(self.inputs) == 2:
-            return grad_x, grad_w
-        if self.needs[2] and x.ndim == 1:
+        if x.ndim == 1:                                  # one sample
+            if needs[0]:
+                grad_x = np.dot(w, g)                    # w·g = g·wᵀ
+            if needs[1]:                                 # ∂E/∂w_ij = x_i g_j
+                out = self.buffer("grad_w", w.shape, w.dtype) if w.size > SMALL else None
+                grad_w = np.multiply(x[:, None], g, out=out) if w.ndim == 2 else np.multiply(x, g, out=out)
             grad_b = g
-        elif self.needs[2]:                             # Σ over the rows = 1ᵀ g (BLAS beats sum)
-            ones = self.buffer("ones", g.shape[:1], g.dtype, fill=1.0)
-            grad_b = np.matmul(ones, g, out=self.buffer("grad_b", g.shape[1:], g.dtype))
-        return grad_x, grad_w, grad_b
+        else:                                            # a batch: sums over its rows
+            if needs[0]:
+                out = self.buffer("grad_x", x.shape, x.dtype)
+                grad_x = np.matmul(g, w.T, out=out) if w.ndim == 2 else np.multiply.outer(g, w, out=out)
+            if needs[1]:
+                grad_w = np.matmul(x.T, g, out=self.buffer("grad_w", w.shape, w.dtype))
+            if len(needs) == 3 and needs[2]:             # Σ over the rows = 1ᵀ g (BLAS beats sum)
+                ones = self.buffer("ones", g.shape[:1], g.dtype, fill=1.0)
+                grad_b = np.matmul(ones, g, out=self.buffer("grad_b", g.shape[1:], g.dtype))
+        return (grad_x, grad_w) if len(needs) == 2 else (grad_x, grad_w, grad_b)
 
 
 class AppendOne(Node):
@@ -120,17 +125,38 @@ class _Elementwise(Node):
         return z_shape
 
 
-# |z| beyond which σ(z) is taken as σ(±limit): e^(±limit) stays far from overflow and
-# underflow, so no numpy warning fires, and σ is off by less than e^(−limit).
+# |z| beyond which e^(|z|) would come near overflow (Softmax and SoftmaxCrossEntropy clamp there too).
 _EXP_LIMIT = {np.dtype(np.float64): 500.0, np.dtype(np.float32): 60.0, np.dtype(np.float16): 8.0}
+
+
+class _PerDtype(dict):
+    """{dtype: numbers as 0-d arrays of that dtype}, made on first use.
+
+    numpy combines an array with a 0-d array of its own dtype faster than with a
+    Python float, which it converts again at every call.
+    """
+
+    def __init__(self, make):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, dtype):
+        numbers = self[dtype] = self.make(dtype)
+        for a in numbers:
+            a.flags.writeable = False
+        return numbers
+
+
+_SIGMOID = _PerDtype(lambda dtype: (np.array(_EXP_LIMIT.get(dtype, 500.0), dtype), np.array(1, dtype)))
 
 
 class Logistic(_Elementwise):
     """y = σ(z) = 1 / (1 + e^(−z)), elementwise.
 
     Derivative: ∂y/∂z = σ(z)(1 − σ(z)) = y(1 − y), so ∂E/∂z = g · y(1 − y).
-    Stable for any z: z is clipped to ±500 (±60 in float32) before exponentiating,
-    so e^(−z) neither overflows nor underflows.
+    Stable for any z: −z is capped at 500 (60 in float32) before exponentiating, so
+    e^(−z) never overflows and σ(z) ≥ 1/(1 + e^500) > 0.  (For z > 745, e^(−z) is 0
+    and σ(z) = 1, exactly as in double precision.)
     """
 
     prefix = "logistic"
@@ -140,23 +166,20 @@ class Logistic(_Elementwise):
     derivative_tex = r"\frac{\partial y}{\partial z} = y(1 - y)"
 
     def forward(self, z):
-        limit = _EXP_LIMIT.get(z.dtype, 500.0)
+        limit, one = _SIGMOID[z.dtype]
         if z.size <= SMALL:                    # a few numbers: the formula as written
-            return 1.0 / (1.0 + np.exp(np.maximum(np.minimum(-z, limit), -limit)))
+            return np.reciprocal(one + np.exp(np.minimum(-z, limit)))
         y = np.negative(z, out=self.buffer("y", z.shape, z.dtype))   # larger: in one kept array
-        if y.size > 2048:                      # one clip pass beats two ufuncs on large arrays
-            np.clip(y, -limit, limit, out=y)
-        else:
-            np.minimum(y, limit, out=y)
-            np.maximum(y, -limit, out=y)
+        np.minimum(y, limit, out=y)            # −z, capped
         np.exp(y, out=y)
-        y += 1.0
+        np.add(y, one, out=y)
         return np.reciprocal(y, out=y)         # y = 1 / (1 + e^(−z))
 
     def backward(self, grad_out):
         y = self.value
+        one = _SIGMOID[y.dtype][1]
         out = self.buffer("grad_z", y.shape, y.dtype)
-        local = np.multiply(np.subtract(1.0, y, out=out), y, out=out)   # y(1 − y)
+        local = np.multiply(np.subtract(one, y, out=out), y, out=out)   # y(1 − y)
         return (np.multiply(local, grad_out, out=out),)                # g · y(1 − y)
 
 

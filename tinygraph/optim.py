@@ -24,6 +24,14 @@ def _descend(w, g, lr, scratch):
         wf[i:i + n] -= np.multiply(gf[i:i + n], lr, out=scratch[:n])
 
 
+def _check_number(what, x, low, high):
+    number = isinstance(x, (int, float, np.floating, np.integer)) and not isinstance(x, bool)
+    if not number or (low is not None and not x > low) or \
+            (high is not None and not 0 <= x < high) or not np.isfinite(x):
+        bound = "a number > 0" if what == "lr" else "a number in [0, 1)"
+        raise GraphError(f"SGD: {what} must be {bound}, got {x!r}")
+
+
 def as_optimizer(optimizer, graph, what):
     """An optimizer as given, or a number: the learning rate of a new SGD over ``graph``."""
     if isinstance(optimizer, (int, float, np.integer, np.floating)) and not isinstance(optimizer, bool):
@@ -52,39 +60,45 @@ class SGD:
                 raise TypeError(f"SGD: expected Parameter nodes, got {p!r}")
         if not self.parameters:
             raise GraphError("SGD: no parameters to optimize")
-        for what, x, low, high in (("lr", lr, 0.0, None), ("momentum", momentum, None, 1.0)):
-            number = isinstance(x, (int, float, np.floating, np.integer)) and not isinstance(x, bool)
-            if not number or (low is not None and not x > low) or \
-                    (high is not None and not 0 <= x < high) or not np.isfinite(x):
-                bound = "a number > 0" if what == "lr" else "a number in [0, 1)"
-                raise GraphError(f"SGD: {what} must be {bound}, got {x!r}")
-        self.lr = float(lr)
+        self.lr = lr
+        _check_number("momentum", momentum, None, 1.0)
         self.momentum = float(momentum)
         self.velocity = [np.zeros_like(p.value) for p in self.parameters] if momentum else None
         self._scratch = [np.empty_like(p.value) if p.value.size <= _BLOCK else np.empty(_BLOCK, p.value.dtype)
                          for p in self.parameters]
 
+    @property
+    def lr(self):
+        """The learning rate η (may be changed between steps)."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, lr):
+        _check_number("lr", lr, 0.0, None)
+        self._lr = float(lr)
+        # η as a 0-d array of each parameter's dtype: numpy multiplies by it faster than by a float
+        self._rates = [np.array(self._lr, p.value.dtype) for p in self.parameters]
+
     def step(self):
         """Apply one update to every parameter (after ``graph.backward()``)."""
         for p in self.parameters:  # check all before changing any
-            if p.grad is None:
-                raise GraphError(f"Parameter '{p.name}' has no gradient: call graph.backward() "
-                                 "before optimizer.step()")
-            if p.grad.shape != p.value.shape:
+            if p.grad is None or p.grad.shape != p.value.shape:
+                if p.grad is None:
+                    raise GraphError(f"Parameter '{p.name}' has no gradient: call graph.backward() "
+                                     "before optimizer.step()")
                 raise GraphError(f"Parameter '{p.name}': gradient shape {p.grad.shape} does not "
                                  f"match value shape {p.value.shape}")
         if self.velocity is None:
-            lr = self.lr
-            for p, scratch in zip(self.parameters, self._scratch):
+            for p, scratch, lr in zip(self.parameters, self._scratch, self._rates):
                 if scratch.shape == p.value.shape:                # (small: in one go)
                     p.value -= np.multiply(p.grad, lr, out=scratch)   # w ← w − η ∂E/∂w
                 else:
                     _descend(p.value, p.grad, lr, scratch)
         else:
-            for p, v, scratch in zip(self.parameters, self.velocity, self._scratch):
+            for p, v, scratch, lr in zip(self.parameters, self.velocity, self._scratch, self._rates):
                 v *= self.momentum
                 v += p.grad                                       # v ← μ v + ∂E/∂w
-                _descend(p.value, v, self.lr, scratch)            # w ← w − η v
+                _descend(p.value, v, lr, scratch)                 # w ← w − η v
 
     def __repr__(self):
         extra = f", momentum={self.momentum}" if self.momentum else ""
