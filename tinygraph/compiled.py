@@ -78,8 +78,12 @@ def compile_forward(nodes, inputs, title):
             return None, _why(node)
     names = _names(nodes)
     namespace = {"_ndarray": np.ndarray, "_asarray": np.asarray, "_type": type}
-    lines = [f"def forward({', '.join(names[id(i)] for i in inputs)}):",
+    lines = [f"def forward(_stamp, {', '.join(names[id(i)] for i in inputs)}):",
              f'    """The forward pass of {title}, one line per node."""']
+    for inp in inputs:  # the fed arrays, and the number of the pass that fed them
+        var = names[id(inp)]
+        namespace[f"node_{var}"] = inp
+        lines.append(_line(f"node_{var}.value, node_{var}.stamp = {var}, _stamp", f"{inp.kind} '{inp.name}'"))
     leaves = [n for n in nodes if not n.inputs and n not in inputs]
     for leaf in leaves:
         namespace[f"node_{names[id(leaf)]}"] = leaf

@@ -171,11 +171,11 @@ class Graph:
                 node.shape = None if shape is None else tuple(shape)
 
     def _feed_arrays(self, feed, inputs):
-        """Look up and convert the fed array of each Input in ``inputs``."""
+        """Look up and convert the fed array of each Input in ``inputs``; return them and their shapes."""
         if not isinstance(feed, dict):
             raise TypeError(f"feed must be a dict mapping Input nodes or names to arrays, "
                             f"got {type(feed).__name__}")
-        arrays = []
+        arrays, shapes = [], []
         dtype = self.dtype
         for inp in inputs:
             value = feed.get(inp, _MISSING)
@@ -187,9 +187,10 @@ class Graph:
             if type(value) is not np.ndarray or value.dtype != dtype:  # the fast path: already right
                 value = as_float_array(value, f"feed for Input '{inp.name}'", dtype)
             arrays.append(value)
+            shapes.append(value.shape)
         if len(feed) > len(inputs):
             self._check_unknown_keys(feed, inputs)
-        return arrays
+        return arrays, shapes
 
     def _check_unknown_keys(self, feed, inputs):
         wanted = {id(i) for i in inputs} | {i.name for i in inputs}
@@ -286,8 +287,7 @@ class Graph:
         self._ready = False  # until this pass has finished: a failed pass leaves nothing to differentiate
         plan = self._forward_plan if targets is self.outputs else None
         nodes, inputs, computed, reaches_output = plan or self._plan(targets)
-        arrays = self._feed_arrays(feed, inputs)
-        shapes = [a.shape for a in arrays]
+        arrays, shapes = self._feed_arrays(feed, inputs)
         if shapes != self._shapes or nodes is not self._shaped:  # new shapes: check them all first
             self._infer_shapes(self._sample_shapes(inputs, arrays), nodes)
             self._shapes, self._shaped = shapes, nodes
@@ -299,14 +299,15 @@ class Graph:
             if constant.value.dtype != self.dtype:
                 constant.value = constant.as_dtype(self.dtype)
         stamp = self._stamp = _clock.last = next(_passes)
-        for inp, a in zip(inputs, arrays):
-            inp.value = a
-            inp.stamp = stamp
-        code = None if check_finite else self._code(
-            id(nodes), lambda: compiled.compile_forward(nodes, inputs, repr(self)))
+        code = None if check_finite else self._compiled.get(id(nodes), _MISSING)
+        if code is _MISSING:
+            code = self._compiled[id(nodes)] = compiled.compile_forward(nodes, inputs, repr(self))[0]
         if code is not None:
-            code(*arrays)  # the loop's calls, written out for this graph (compiled.py)
+            code(stamp, *arrays)  # the loop's work, written out for this graph (compiled.py)
         else:
+            for inp, a in zip(inputs, arrays):
+                inp.value = a
+                inp.stamp = stamp
             self._forward_loop(computed, inputs, check_finite)
         self._ready = reaches_output
         self._fed = inputs
@@ -433,8 +434,10 @@ class Graph:
         out.grad = seed                             # ∂E/∂E = 1 (read-only: shared between calls)
         code = None
         if hook is None and not check_finite:
-            code = self._code(("backward", bool(inputs)),
-                              lambda: compiled.compile_backward(steps, reached, out, repr(self)))
+            key = ("backward", bool(inputs))
+            code = self._compiled.get(key, _MISSING)
+            if code is _MISSING:
+                code = self._compiled[key] = compiled.compile_backward(steps, reached, out, repr(self))[0]
         if code is not None:
             code(seed)  # the loop's calls, written out for this graph (compiled.py)
         else:
@@ -473,13 +476,6 @@ class Graph:
                     if g is not None and not np.all(np.isfinite(g)):
                         raise GraphError(f"{node.kind} '{node.name}' produced a non-finite gradient "
                                          f"for '{inp.name}' in the backward pass: {_summary(g)}")
-
-    def _code(self, key, write):
-        """The written-out code for ``key`` (made by ``write`` once per set of shapes), or None."""
-        code = self._compiled.get(key, _MISSING)
-        if code is _MISSING:
-            code = self._compiled[key] = write()[0]
-        return code
 
 
 def _checked_gradients(node, needs, grads):
