@@ -144,7 +144,7 @@ class Graph:
         in the loop instead (nodes of your own, or targets given as class indices).
         """
         nodes, inputs_fed, _, _ = self._plan(self.outputs)
-        steps, _, reached = self._backward_plan(bool(inputs))
+        steps, _, reached, _ = self._backward_plan(bool(inputs))
         parts = [compiled.compile_forward(nodes, inputs_fed, repr(self)),
                  compiled.compile_backward(steps, reached, self.outputs[0], repr(self))]
         for run, text in parts:
@@ -369,9 +369,14 @@ class Graph:
 
     # -- backward -----------------------------------------------------------
     def _backward_plan(self, inputs):
-        """What backward does, worked out once: for each node whose gradient is wanted (in
-        reverse order) its backward method, its needs, and the inputs it sends a gradient to,
-        each marked ``first`` if no consumer before it (in reverse order) sends it one."""
+        """What backward does, worked out once: ``(steps, unreached, reached, zero)``.
+
+        ``steps``: for each node whose gradient is wanted, in reverse order, its backward
+        method, its needs, and the inputs it sends a gradient to, each marked ``first``
+        if no consumer before it (in reverse order) sends it one.  ``unreached``: the
+        nodes no gradient reaches (``zero``: the Parameters among them); ``reached``:
+        the others, in topological order.
+        """
         plan = self._backward_plans.get(inputs)
         if plan is None:
             ancestors = {id(n) for n in topological_order(self.outputs[:1])}
@@ -389,11 +394,12 @@ class Graph:
                         if needs[k]:
                             sends.append((k, i, id(i) not in reached))
                             reached.add(id(i))
-                    trusted = type(n).__module__.startswith("tinygraph.")  # ours return right shapes
+                    trusted = compiled.is_builtin(n)  # ours return gradients of the right shapes
                     steps.append((n, n.backward, needs, tuple(sends), trusted))
             unreached = [n for n in self.nodes if id(n) not in reached]
             reached = [n for n in self.nodes if id(n) in reached]
-            plan = self._backward_plans[inputs] = (steps, unreached, reached)
+            zero = [n for n in unreached if isinstance(n, Parameter)]  # the output does not depend on them
+            plan = self._backward_plans[inputs] = (steps, unreached, reached, zero)
         return plan
 
     def backward(self, inputs=False, check_finite=False, hook=None):
@@ -424,7 +430,7 @@ class Graph:
         if value.size != 1:
             raise GraphError(f"backward needs a scalar output, but {out.kind} '{out.name}' has "
                              f"shape {value.shape}; use a loss node (or Sum) as the first output")
-        steps, unreached, reached = self._backward_plan(bool(inputs))
+        steps, unreached, reached, zero = self._backward_plan(bool(inputs))
         for node in unreached:  # the rest get their gradient (or None) from their first consumer
             node.grad = None
         seed = self._seed
@@ -442,9 +448,9 @@ class Graph:
             code(seed)  # the loop's calls, written out for this graph (compiled.py)
         else:
             self._backward_loop(steps, hook, check_finite)
-        for node in self._parameters:  # not reaching the output, or given no gradient
-            if node.grad is None:      # (a class-index target): a zero gradient
-                node.grad = np.zeros_like(node.value)
+            zero = [p for p in self._parameters if p.grad is None]  # (or given None: class indices)
+        for node in zero:  # a parameter the output does not depend on: a zero gradient
+            node.grad = np.zeros_like(node.value)
 
 
     @staticmethod

@@ -68,7 +68,8 @@ class SquaredLoss(_Loss):
 
     def backward(self, grad_out):
         d = self.diff
-        grad_o = np.multiply(d, grad_out * self.scale, out=self.buffer("grad_o", d.shape, d.dtype))
+        g = grad_out if self.scale == 1.0 else grad_out * self.scale
+        grad_o = np.multiply(d, g, out=self.buffer("grad_o", d.shape, d.dtype))   # g · (o − t)
         grad_t = -grad_o if self.needs[1] else None
         return grad_o, grad_t
 
