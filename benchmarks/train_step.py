@@ -270,8 +270,14 @@ def bench(workload, repeats=15, seconds=0.02):
         for name in names[:-1]:
             result[f"{name}_gemm_fraction"] = extra["flops"] / result[f"{name}_s"] / gemm_rate
         result["gemm_gflops"] = gemm_rate / 1e9
-    result["memory_ratio"] = peak_memory(TinygraphStep, problem) / peak_memory(NumpyStep, problem)
+    result["tinygraph_peak_bytes"] = peak_memory(TinygraphStep, problem)
+    result["numpy_peak_bytes"] = peak_memory(NumpyStep, problem)
+    result["memory_ratio"] = result["tinygraph_peak_bytes"] / result["numpy_peak_bytes"]
     return result
+
+
+def _fmt_bytes(n):
+    return f"{n / 1024:,.0f} KiB" if n < 1024 ** 2 else f"{n / 1024 ** 2:,.1f} MiB"
 
 
 def _fmt_time(s):
@@ -283,7 +289,7 @@ def table(results):
     head = ["workload", "numpy", "tinygraph", "tg ÷ numpy", "target"]
     if has_torch:
         head += ["torch", "torch ÷ numpy"]
-    head += ["peak mem tg ÷ np"]
+    head += ["peak memory tg ÷ np"]
     rows = [head]
     for r in results:
         if r["target"] == "gemm":
@@ -296,7 +302,8 @@ def table(results):
             torch_ratio = (f"{r['torch_gemm_fraction']:.0%} of GEMM" if r["target"] == "gemm"
                            else f"{r['torch_ratio']:.2f}×")
             row += [_fmt_time(r["torch_s"]), torch_ratio] if "torch_s" in r else ["–", "–"]
-        row.append(f"{r['memory_ratio']:.2f}")
+        row.append(f"{r['memory_ratio']:.2f} ({_fmt_bytes(r['tinygraph_peak_bytes'])} vs "
+                   f"{_fmt_bytes(r['numpy_peak_bytes'])})")
         rows.append(row)
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(head))]
     lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths)) + " |" for row in rows]

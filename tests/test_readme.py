@@ -24,6 +24,11 @@ def test_readme_python_blocks_run(capsys, tmp_path, monkeypatch):
     assert list(predictions >= 0.5) == [False, True, True, False]
     out = capsys.readouterr().out
     assert "passed" in out and "BACKWARD PASS" in out
+    # the code shown for graph.source() is what it prints (lines cut short with … aside)
+    shown = [b for b in blocks if ".source()" in b][0]
+    for line in re.findall(r"^# (.*)$", shown, re.M):
+        if "…" not in line:
+            assert line in out, line
     assert (tmp_path / "step.html").exists()
 
 
