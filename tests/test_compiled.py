@@ -4,6 +4,7 @@
 test runs the same graph both ways and asks for bit-identical values and gradients.
 """
 
+import re
 import traceback
 
 import numpy as np
@@ -126,11 +127,9 @@ def test_source_is_the_chain_rule_written_out():
     source = tg.Graph(net.loss).source()
     forward, backward = source.split("def backward")
     # forward: one call per computed node, in topological order
-    calls = [line.split("= forward_")[1].split("(")[0] for line in forward.splitlines() if "= forward_" in line]
-    assert calls == ["z1", "h1", "z2", "o", "E"]
+    assert re.findall(r"forward_(\w+)\(", forward) == ["z1", "h1", "z2", "o", "E"]
     # backward: the reverse order; each layer's weighted sum hands back ∂E/∂h, ∂E/∂W, ∂E/∂b
-    calls = [line.split("= backward_")[1].split("(")[0] for line in backward.splitlines() if "= backward_" in line]
-    assert calls == ["E", "o", "z2", "h1", "z1"]
+    assert re.findall(r"backward_(\w+)\(", backward) == ["E", "o", "z2", "h1", "z1"]
     assert "grad_h1, grad_W2, grad_b2 = backward_z2(grad_z2)" in backward
     for name in ["W1", "b1", "W2", "b2"]:
         assert f"node_{name}.grad = grad_{name}" in backward
@@ -207,3 +206,72 @@ def test_a_traceback_shows_the_written_out_line():
     assert "h1 = forward_h1(z1)" in text
     with pytest.raises(tg.GraphError, match="forward pass first"):
         graph.backward()                            # the failed pass left nothing to differentiate
+
+
+def test_names_python_would_rewrite_or_misread_stay_names():
+    """Unicode names that Python normalises (µ → μ), line breaks and quotes in names."""
+    x = tg.Input("x", shape=(2,))
+    mu = tg.Parameter([1.0, 2.0], name="μ")                       # Greek mu
+    micro = tg.Parameter([10.0, 20.0], name="µ")                  # micro sign: the same after NFKC
+    odd = tg.Tanh(tg.Add(tg.Multiply(x, mu, name="xa"), micro, name="h\n    raise SystemExit  #"),
+                  name='"""\\N')
+    graph = tg.Graph(tg.Sum(odd, name='E """ \\x'))
+    written, looped = both_ways(graph, {"x": [1.0, 1.0]})
+    assert_identical(written, looped)
+    assert np.isclose(written[0], np.tanh([11.0, 22.0]).sum())
+    assert np.allclose(micro.grad, 1 - np.tanh([11.0, 22.0]) ** 2)
+    compile(graph.source(), "<test>", "exec")
+
+
+def test_copies_and_pickles_train_on_their_own_nodes():
+    import copy
+    import pickle
+
+    net = tg.mlp([2, 3, 1], seed=0)
+    graph = tg.Graph(net.loss)
+    feed = {"x": np.array([0.5, -1.0]), "t": np.array([1.0])}
+    graph.forward(feed)
+    graph.backward()
+    for clone in (copy.deepcopy(graph), pickle.loads(pickle.dumps(graph))):
+        clone["W1"].value[...] = 0.5
+        written, looped = both_ways(clone, feed)
+        assert_identical(written, looped)
+        graph.forward(feed)
+        graph.backward()
+        assert not np.array_equal(clone["W1"].grad, graph["W1"].grad)
+
+
+def test_alternating_shapes_reuse_their_code_and_dead_graphs_leave_no_source_behind():
+    import gc
+    import linecache
+
+    net = tg.mlp([2, 3, 1], seed=0)
+    rng = np.random.default_rng(0)
+    feeds = [{"x": rng.normal(size=(4, 2)), "t": rng.uniform(size=(4, 1))},
+             {"x": rng.normal(size=2), "t": rng.uniform(size=1)}]
+    for feed in feeds:
+        net.graph.forward(feed)
+        net.graph.backward()
+    entries = len(linecache.cache)
+    for _ in range(5):
+        for feed in feeds:
+            net.graph.forward(feed)
+            net.graph.backward()
+    assert len(linecache.cache) == entries      # no new code: one set per per-sample shapes
+    for _ in range(20):                          # short-lived graphs
+        g = tg.Graph(tg.mlp([2, 2, 1]).loss)
+        g.forward(feeds[1])
+        g.backward()
+    del g
+    gc.collect()
+    assert len(linecache.cache) <= entries
+
+
+def test_both_ways_call_the_same_methods_after_a_monkeypatch():
+    x = tg.Input("x")
+    h = tg.Tanh(tg.Multiply(x, tg.Parameter(np.array(0.5), name="a"), name="ax"), name="h")
+    graph = tg.Graph(tg.Sum(h, name="E"))
+    graph.forward({"x": np.array([1.0, 2.0])})
+    h.forward = lambda z: np.tanh(2 * z)         # after the plan was made: neither path uses it
+    for value in [np.array([[1.0, 2.0]]), np.array([3.0])]:
+        assert_identical(*both_ways(graph, {"x": value}))

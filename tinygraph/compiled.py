@@ -12,13 +12,14 @@ sequence of calls faster than a loop that calls a different method at every turn
     def backward(grad_E):
         node_E.grad = grad_E
         node_E.needs = (True, False)
-        grad_o, _ = backward_E(grad_E)                 # SquaredLoss 'E': ∂E/∂o = o − t
+        grad_o, _ = backward_E(grad_E)                   # SquaredLoss 'E': ∂E/∂o = o − t
         ...
 """
 
 import itertools
 import keyword
 import linecache
+import weakref
 
 import numpy as np
 
@@ -27,104 +28,118 @@ _files = itertools.count(1)
 
 
 def is_builtin(node):
-    """A node class of tinygraph itself: its forward and backward return arrays of the right shapes."""
+    """A node class of tinygraph itself: its backward returns one gradient per input, each
+    an array of that input's shape or (for one number per sample) a numpy scalar."""
     return type(node).__module__.startswith("tinygraph.")
 
 
-def _names(nodes):
-    """A Python variable name for each node's value: its own name when that is one, else _v<index>."""
+def variable_names(nodes):
+    """A Python variable name for each node: its own name when that is a plain (ASCII)
+    Python name, else _v<index>.  ``nodes`` is the whole graph, so both passes agree."""
     names = {}
     for i, node in enumerate(nodes):
         name = node.name
-        ok = name.isidentifier() and not keyword.iskeyword(name) and not name.startswith(_RESERVED)
+        ok = (name.isascii() and name.isidentifier() and not keyword.iskeyword(name)
+              and not name.startswith(_RESERVED))
         names[id(node)] = name if ok else f"_v{i}"
     return names
 
 
-def _why(node):
-    if not is_builtin(node):
-        return f"{node.kind} '{node.name}' is not one of tinygraph's own nodes"
-    return f"{node.kind} '{node.name}' has no known shape yet (run a forward pass first)"
+def _text(text):
+    """Text safe to put in a comment: one line, printable characters only."""
+    return "".join(c if c.isprintable() else "?" for c in str(text))
 
 
-def _comment(node, text):
-    return f"{node.kind} '{node.name}'" + (f": {text}" if text else "")
+def _comment(node, formula):
+    return _text(f"{node.kind} '{node.name}'" + (f": {formula}" if formula else ""))
+
+
+def _line(code, comment):
+    return f"    {code:<48} # {comment}"
 
 
 def _build(name, title, lines, namespace):
     """Compile ``lines`` (a function's source) and return the function and its source.
 
-    The source is registered with linecache, so a traceback through it shows the line.
+    The source is registered with linecache for as long as the function lives, so a
+    traceback printed by the traceback module (pytest, IPython, logging) shows the line.
     """
     source = "\n".join(lines) + "\n"
-    filename = f"<tinygraph {name} #{next(_files)} of {title}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    filename = f"<tinygraph {name} #{next(_files)} of {_text(title)}>"
     exec(compile(source, filename, "exec"), namespace)
-    return namespace[name], source
+    function = namespace[name]
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    weakref.finalize(function, linecache.cache.pop, filename, None)
+    return function, source
 
 
-def _line(code, comment):
-    return f"    {code:<48} # {comment}" if comment else f"    {code}"
+def _docstring(text):
+    return f"    {_text(text)!r}"
 
 
-def compile_forward(nodes, inputs, title):
-    """``forward(*fed arrays)``: compute and store every computed node's value, in order.
+def compile_forward(computed, inputs, names, title):
+    """``forward(stamp, *fed arrays)``: store the fed arrays in their Inputs, then compute
+    and store every computed node's value, in order.
 
-    (None, the reason) if some node is not one of tinygraph's own or has no known shape.
+    ``computed`` is the forward plan's (node, forward, inputs) in topological order.
+    Returns (function, source), or (None, the reason) if some node is not one of
+    tinygraph's own or has no known shape.
     """
-    computed = [n for n in nodes if n.inputs]
-    for node in computed:
+    for node, _, _ in computed:
         if not is_builtin(node) or node.shape is None:
             return None, _why(node)
-    names = _names(nodes)
-    namespace = {"_ndarray": np.ndarray, "_asarray": np.asarray, "_type": type}
+    namespace = {"_asarray": np.asarray}
     lines = [f"def forward(_stamp, {', '.join(names[id(i)] for i in inputs)}):",
-             f'    """The forward pass of {title}, one line per node."""']
+             _docstring(f"The forward pass of {title}, one line per node.")]
     for inp in inputs:  # the fed arrays, and the number of the pass that fed them
         var = names[id(inp)]
         namespace[f"node_{var}"] = inp
-        lines.append(_line(f"node_{var}.value, node_{var}.stamp = {var}, _stamp", f"{inp.kind} '{inp.name}'"))
-    leaves = [n for n in nodes if not n.inputs and n not in inputs]
-    for leaf in leaves:
-        namespace[f"node_{names[id(leaf)]}"] = leaf
-        lines.append(_line(f"{names[id(leaf)]} = node_{names[id(leaf)]}.value",
-                           f"{leaf.kind} '{leaf.name}'"))
-    for node in computed:
+        lines.append(_line(f"node_{var}.value, node_{var}.stamp = {var}, _stamp", _comment(inp, None)))
+    done = {id(i) for i in inputs}
+    for node, forward, ins in computed:
+        for leaf in ins:  # Parameters and Constants: read when first used
+            if id(leaf) not in done and not leaf.inputs:
+                done.add(id(leaf))
+                var = names[id(leaf)]
+                namespace[f"node_{var}"] = leaf
+                lines.append(_line(f"{var} = node_{var}.value", _comment(leaf, None)))
         var = names[id(node)]
-        namespace[f"node_{var}"], namespace[f"forward_{var}"] = node, node.forward
-        args = ", ".join(names[id(i)] for i in node.inputs)
-        lines.append(_line(f"{var} = forward_{var}({args})", _comment(node, node.formula)))
-        if node.shape == ():  # one number per sample: numpy may return a numpy scalar
-            lines.append(f"    if _type({var}) is not _ndarray: {var} = _asarray({var})")
+        namespace[f"node_{var}"], namespace[f"forward_{var}"] = node, forward
+        call = f"forward_{var}({', '.join(names[id(i)] for i in ins)})"
+        if node.shape == ():  # one number per sample: numpy may hand back a numpy scalar
+            call = f"_asarray({call})"
+        lines.append(_line(f"{var} = {call}", _comment(node, node.formula)))
         lines.append(f"    node_{var}.value = {var}")
+        done.add(id(node))
     return _build("forward", title, lines, namespace)
 
 
-def compile_backward(steps, reached, output, title):
+def compile_backward(steps, reached, output, names, title):
     """``backward(seed)``: the chain rule from the output back, as ``Graph.backward`` runs it.
 
     ``steps`` is the backward plan (node, backward, needs, sends, trusted) in reverse
     topological order and ``reached`` the nodes that receive a gradient.  Each
     node's gradient is the sum of what its consumers send; it is final, and stored
-    in ``node.grad``, before the node's own backward runs.  (None, the reason) if
-    some node is not one of tinygraph's own, has no known shape, or may send no gradient to an input
-    it was asked for (those graphs stay with the loop, which handles them).
+    in ``node.grad``, before the node's own backward runs.  Returns (function,
+    source), or (None, the reason) if some node is not one of tinygraph's own, has
+    no known shape, or may send no gradient to an input it was asked for (those
+    graphs stay with the loop, which handles them).
     """
     for node, _, needs, _, _ in steps:
         if not is_builtin(node) or node.shape is None:
             return None, _why(node)
-        if any(needs[k] for k in node.no_gradient_for):
-            return None, (f"{node.kind} '{node.name}' may send no gradient to "
-                          f"'{node.inputs[node.no_gradient_for[0]].name}' (class indices)")
-    names = _names(reached)
-    namespace = {"_ndarray": np.ndarray, "_asarray": np.asarray, "_type": type}
+        for k in node.no_gradient_for:
+            if needs[k]:
+                return None, (f"{node.kind} '{node.name}' may send no gradient to "
+                              f"'{node.inputs[k].name}' (it sends none for class indices)")
+    namespace = {"_asarray": np.asarray}
     grad = {id(n): f"grad_{names[id(n)]}" for n in reached}
     lines = [f"def backward({grad[id(output)]}):",
-             f'    """The backward pass of {title}: each node\'s gradient, then what it sends back."""']
+             _docstring(f"The backward pass of {title}: each node's gradient, then what it sends back.")]
     temps = itertools.count()
-    for node, _, needs, sends, _ in steps:
+    for node, backward, needs, sends, _ in steps:
         var = names[id(node)]
-        namespace[f"node_{var}"], namespace[f"backward_{var}"] = node, node.backward
+        namespace[f"node_{var}"], namespace[f"backward_{var}"] = node, backward
         lines.append(f"    node_{var}.grad = {grad[id(node)]}")
         lines.append(f"    node_{var}.needs = {needs!r}")
         targets, sums = ["_"] * len(node.inputs), []
@@ -135,12 +150,10 @@ def compile_backward(steps, reached, output, title):
                 targets[k] = f"_g{next(temps)}"
                 sums.append((grad[id(inp)], targets[k]))
         unpack = ", ".join(targets) + ("," if len(targets) == 1 else "")
-        lines.append(_line(f"{unpack} = backward_{var}({grad[id(node)]})",
-                           _comment(node, node.derivative)))
+        lines.append(_line(f"{unpack} = backward_{var}({grad[id(node)]})", _comment(node, node.derivative)))
         for k, inp, first in sends:
-            if inp.shape == ():  # one number per sample: numpy may return a numpy scalar
-                g = targets[k]
-                lines.append(f"    if _type({g}) is not _ndarray: {g} = _asarray({g})")
+            if inp.shape == ():  # one number per sample: numpy may hand back a numpy scalar
+                lines.append(f"    {targets[k]} = _asarray({targets[k]})")
         for total, part in sums:
             lines.append(_line(f"{total} = {total} + {part}", "summed over the consumers"))
     stepped = {id(s[0]) for s in steps}
@@ -149,3 +162,9 @@ def compile_backward(steps, reached, output, title):
             namespace[f"node_{names[id(node)]}"] = node
             lines.append(f"    node_{names[id(node)]}.grad = {grad[id(node)]}")
     return _build("backward", title, lines, namespace)
+
+
+def _why(node):
+    if not is_builtin(node):
+        return f"{node.kind} '{_text(node.name)}' is not one of tinygraph's own nodes"
+    return f"{node.kind} '{_text(node.name)}' has no known shape yet (run a forward pass first)"

@@ -96,8 +96,8 @@ class Graph:
         self._backward_plans = {}
         self._shapes = self._shaped = None  # the fed shapes and plan of the last shape check
         self._late = False
-        self._compiled = {}  # straight-line code of each plan (compiled.py), for the current shapes
-        self._signature = None  # the per-sample shapes that code was written for
+        self._codes = {}     # {per-sample shapes of all nodes: {plan: its written-out code}} (compiled.py)
+        self._compiled = {}  # the entry for the current shapes
         self._ready = False
         self._infer_shapes({n: n.declared_shape for n in self.inputs}, self.nodes, partial=True)
 
@@ -143,10 +143,11 @@ class Graph:
         (declared Inputs, or one forward pass); raises GraphError for graphs that run
         in the loop instead (nodes of your own, or targets given as class indices).
         """
-        nodes, inputs_fed, _, _ = self._plan(self.outputs)
+        _, inputs_fed, computed, _ = self._plan(self.outputs)
         steps, _, reached, _ = self._backward_plan(bool(inputs))
-        parts = [compiled.compile_forward(nodes, inputs_fed, repr(self)),
-                 compiled.compile_backward(steps, reached, self.outputs[0], repr(self))]
+        names = compiled.variable_names(self.nodes)
+        parts = [compiled.compile_forward(computed, inputs_fed, names, repr(self)),
+                 compiled.compile_backward(steps, reached, self.outputs[0], names, repr(self))]
         for run, text in parts:
             if run is None:
                 raise GraphError(f"this graph runs its passes as a loop, not as written-out code: {text}")
@@ -292,16 +293,17 @@ class Graph:
             self._infer_shapes(self._sample_shapes(inputs, arrays), nodes)
             self._shapes, self._shaped = shapes, nodes
             self._late = any(n.shape is None for n in nodes)  # user nodes without infer_shape
-            signature = [n.shape for n in self.nodes]
-            if signature != self._signature:
-                self._compiled, self._signature = {}, signature
+            signature = tuple(n.shape for n in self.nodes)
+            if signature not in self._codes and len(self._codes) >= 8:  # keep a few sets of shapes
+                del self._codes[next(iter(self._codes))]
+            self._compiled = self._codes.setdefault(signature, {})
         for constant in self._constants:  # shared with a graph of another dtype: ours again
             if constant.value.dtype != self.dtype:
                 constant.value = constant.as_dtype(self.dtype)
         stamp = self._stamp = _clock.last = next(_passes)
         code = None if check_finite else self._compiled.get(id(nodes), _MISSING)
         if code is _MISSING:
-            code = self._compiled[id(nodes)] = compiled.compile_forward(nodes, inputs, repr(self))[0]
+            code = self._write(id(nodes), compiled.compile_forward, computed, inputs)
         if code is not None:
             code(stamp, *arrays)  # the loop's work, written out for this graph (compiled.py)
         else:
@@ -440,10 +442,9 @@ class Graph:
         out.grad = seed                             # ∂E/∂E = 1 (read-only: shared between calls)
         code = None
         if hook is None and not check_finite:
-            key = ("backward", bool(inputs))
-            code = self._compiled.get(key, _MISSING)
+            code = self._compiled.get(id(steps), _MISSING)
             if code is _MISSING:
-                code = self._compiled[key] = compiled.compile_backward(steps, reached, out, repr(self))[0]
+                code = self._write(id(steps), compiled.compile_backward, steps, reached, out)
         if code is not None:
             code(seed)  # the loop's calls, written out for this graph (compiled.py)
         else:
@@ -452,6 +453,19 @@ class Graph:
         for node in zero:  # a parameter the output does not depend on: a zero gradient
             node.grad = np.zeros_like(node.value)
 
+
+    def _write(self, key, compile_plan, plan, *args):
+        """The written-out code of a plan (None: the loop runs it), made once per set of shapes."""
+        code, _ = compile_plan(plan, *args, compiled.variable_names(self.nodes), repr(self))
+        if code is not None or all(entry[0].shape is not None for entry in plan):
+            self._compiled[key] = code  # (a shape still unknown: try again on the next pass)
+        return code
+
+    def __getstate__(self):
+        """Copies and pickles leave the written-out code behind: it is bound to these nodes."""
+        state = dict(self.__dict__)
+        state["_codes"], state["_compiled"] = {}, {}
+        return state
 
     @staticmethod
     def _backward_loop(steps, hook, check_finite):
