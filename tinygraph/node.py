@@ -14,7 +14,7 @@ _counters = defaultdict(itertools.count)
 # Arrays up to this many elements are made fresh each pass; larger ones are kept and reused.
 # (For a handful of numbers numpy's fixed cost per call dominates, and numpy is slow when a
 # tiny array is both input and output of a ufunc; larger arrays are cheaper to reuse.)
-SMALL = 16
+SMALL = 64
 
 
 
