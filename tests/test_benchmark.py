@@ -18,7 +18,7 @@ spec.loader.exec_module(train_step)
 @pytest.mark.parametrize("workload", train_step.WORKLOADS, ids=lambda w: w["name"])
 def test_tinygraph_and_numpy_reference_take_the_same_step(workload):
     impls = [train_step.NumpyStep, train_step.TinygraphStep]
-    worst = train_step.check_agreement(workload, impls=impls, steps=2)
+    worst = train_step.check_agreement(workload, impls=impls, steps=3)  # loop, then written-out code
     assert worst <= (1e-12 if workload["dtype"] == "float64" else 1e-5)
 
 

@@ -17,12 +17,16 @@ import tinygraph as tg
 
 def both_ways(graph, feed, inputs=False):
     """(values, gradients) of every node: once through the written-out code, once through the loops."""
+    graph.forward(feed)                      # a plan's first pass with new shapes runs in the loop;
+    graph.backward(inputs=inputs)            # the second is written out
     results = []
     for loop in (False, True):
         loss = graph.forward(feed, check_finite=loop)
         graph.backward(inputs=inputs, hook=(lambda node, grads: None) if loop else None)
         results.append((loss, {n.name: None if n.value is None else n.value.copy() for n in graph.nodes},
                         {n.name: None if n.grad is None else np.array(n.grad) for n in graph.nodes}))
+        if not loop:  # the written-out code did run
+            assert any(callable(code) for code in graph._compiled.values())
     return results
 
 
@@ -200,6 +204,8 @@ def test_a_traceback_shows_the_written_out_line():
     graph._compiled.clear()  # the code binds methods when it is written
     graph._plans.clear()
     graph._forward_plan = None
+    with pytest.raises(RuntimeError):
+        graph.forward({"x": [1.0, 2.0], "t": [0.5]})  # the first pass of the new plan: the loop
     with pytest.raises(RuntimeError) as info:
         graph.forward({"x": [1.0, 2.0], "t": [0.5]})
     text = "".join(traceback.format_exception(info.value))
@@ -275,3 +281,23 @@ def test_both_ways_call_the_same_methods_after_a_monkeypatch():
     h.forward = lambda z: np.tanh(2 * z)         # after the plan was made: neither path uses it
     for value in [np.array([[1.0, 2.0]]), np.array([3.0])]:
         assert_identical(*both_ways(graph, {"x": value}))
+
+
+def test_code_is_written_on_the_second_pass_and_not_for_huge_graphs(monkeypatch):
+    net = tg.mlp([2, 3, 1], seed=0)
+    graph = tg.Graph(net.loss)
+    feed = {"x": [1.0, 2.0], "t": [0.5]}
+    written = lambda: [c for c in graph._compiled.values() if callable(c)]  # noqa: E731
+    graph.forward(feed)
+    graph.backward()
+    assert written() == []                   # run once: nothing written
+    graph.forward(feed)
+    graph.backward()
+    assert len(written()) == 2               # forward and backward
+    monkeypatch.setattr(tg.compiled, "MAX_NODES", 3)
+    big = tg.Graph(tg.mlp([2, 3, 1], seed=0).loss)
+    for _ in range(3):
+        big.forward(feed)
+        big.backward()
+    assert not [c for c in big._compiled.values() if callable(c)]
+    assert np.array_equal(big["W1"].grad, graph["W1"].grad)

@@ -23,6 +23,7 @@ import weakref
 
 import numpy as np
 
+MAX_NODES = 5000  # larger plans stay with the loop: writing out 50,000 nodes takes seconds
 _RESERVED = ("node_", "forward_", "backward_", "grad_", "_")  # prefixes of the code's own names
 _files = itertools.count(1)
 

@@ -302,8 +302,8 @@ class Graph:
                 constant.value = constant.as_dtype(self.dtype)
         stamp = self._stamp = _clock.last = next(_passes)
         code = None if check_finite else self._compiled.get(id(nodes), _MISSING)
-        if code is _MISSING:
-            code = self._write(id(nodes), compiled.compile_forward, computed, inputs)
+        if code is _MISSING or code is _NEXT_TIME:
+            code = self._write(id(nodes), code, compiled.compile_forward, computed, inputs)
         if code is not None:
             code(stamp, *arrays)  # the loop's work, written out for this graph (compiled.py)
         else:
@@ -443,8 +443,8 @@ class Graph:
         code = None
         if hook is None and not check_finite:
             code = self._compiled.get(id(steps), _MISSING)
-            if code is _MISSING:
-                code = self._write(id(steps), compiled.compile_backward, steps, reached, out)
+            if code is _MISSING or code is _NEXT_TIME:
+                code = self._write(id(steps), code, compiled.compile_backward, steps, reached, out)
         if code is not None:
             code(seed)  # the loop's calls, written out for this graph (compiled.py)
         else:
@@ -454,8 +454,16 @@ class Graph:
             node.grad = np.zeros_like(node.value)
 
 
-    def _write(self, key, compile_plan, plan, *args):
-        """The written-out code of a plan (None: the loop runs it), made once per set of shapes."""
+    def _write(self, key, before, compile_plan, plan, *args):
+        """The written-out code of a plan, or None: the loop runs it this time.
+
+        A plan is written out on its second pass with the same shapes (a graph run
+        once never pays for it) and only up to ``compiled.MAX_NODES`` nodes (writing
+        out costs about as much as 25 passes of the loop).
+        """
+        if before is _MISSING or len(plan) > compiled.MAX_NODES:
+            self._compiled[key] = _NEXT_TIME if len(plan) <= compiled.MAX_NODES else None
+            return None
         code, _ = compile_plan(plan, *args, compiled.variable_names(self.nodes), repr(self))
         if code is not None or all(entry[0].shape is not None for entry in plan):
             self._compiled[key] = code  # (a shape still unknown: try again on the next pass)
@@ -515,6 +523,7 @@ def _checked_gradients(node, needs, grads):
 
 
 _MISSING = object()
+_NEXT_TIME = object()  # a plan's first pass ran in the loop: write it out on the next
 _passes = itertools.count(1)  # every forward pass of every graph gets its own number
 
 
