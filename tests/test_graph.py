@@ -1,5 +1,7 @@
 """Graph: ordering, lookup, forward/run, backward's summing and its errors."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -343,3 +345,25 @@ def test_a_parameter_whose_consumer_gives_no_gradient_gets_zeros():
     assert np.array_equal(t.grad, 0.0)
     report = tg.check_node(tg.SoftmaxCrossEntropy, [(3,), np.array(2.0)], wrt=(0,))
     assert report.passed and [r.name for r in report.rows] == ["in0"]
+
+
+def test_graphs_sharing_nodes_recheck_shapes_the_other_one_changed():
+    x, t = tg.Input("x"), tg.Input("t")
+    m = tg.Multiply(x, tg.Parameter(np.array(2.0), name="a"), name="m")
+    first = tg.Graph(tg.SquaredLoss(m, t, name="E"))
+    second = tg.Graph(tg.Sum(m, name="S"))
+    feed = {"x": np.array([1.0, 2.0, 3.0]), "t": np.zeros(3)}
+    for _ in range(3):                                  # (the third pass runs written-out code)
+        assert first.forward(feed) == 0.5 * (2 ** 2 + 4 ** 2 + 6 ** 2)
+        assert second.forward({"x": np.array(5.0)}) == 10.0   # x is now one number per sample
+    # graphs fed the same per-sample shapes in turn do not re-check each other every pass
+    net = tg.mlp([2, 3, 1], seed=0)
+    loss_graph = tg.Graph(net.loss)
+    loss_graph.forward({"x": np.ones((4, 2)), "t": np.ones((4, 1))})
+    net.graph.run("o", {"x": np.ones((4, 2))})
+    clock = sys.modules["tinygraph.graph"]._clock   # (tg.graph is not the module)
+    count = clock.shapes
+    for _ in range(3):
+        loss_graph.forward({"x": np.ones((4, 2)), "t": np.ones((4, 1))})
+        net.graph.run("o", {"x": np.ones((4, 2))})
+    assert clock.shapes == count

@@ -95,6 +95,7 @@ class Graph:
         self._forward_plan = None
         self._backward_plans = {}
         self._shapes = self._shaped = None  # the fed shapes and plan of the last shape check
+        self._shape_count = None  # _clock.shapes at that check
         self._late = False
         self._codes = {}     # {per-sample shapes of all nodes: {plan: its written-out code}} (compiled.py)
         self._compiled = {}  # the entry for the current shapes
@@ -169,7 +170,10 @@ class Graph:
         for node in nodes:
             shape = shapes[id(node)]
             if shape is not None or not partial:
-                node.shape = None if shape is None else tuple(shape)
+                shape = None if shape is None else tuple(shape)
+                if shape != node.shape:  # (nodes may be shared: other graphs re-check theirs)
+                    node.shape = shape
+                    _clock.shapes += 1
 
     def _feed_arrays(self, feed, inputs):
         """Look up and convert the fed array of each Input in ``inputs``; return them and their shapes."""
@@ -289,9 +293,10 @@ class Graph:
         plan = self._forward_plan if targets is self.outputs else None
         nodes, inputs, computed, reaches_output = plan or self._plan(targets)
         arrays, shapes = self._feed_arrays(feed, inputs)
-        if shapes != self._shapes or nodes is not self._shaped:  # new shapes: check them all first
+        if shapes != self._shapes or nodes is not self._shaped or self._shape_count != _clock.shapes:
+            # new shapes, here or (in shared nodes) from another graph: check them all first
             self._infer_shapes(self._sample_shapes(inputs, arrays), nodes)
-            self._shapes, self._shaped = shapes, nodes
+            self._shapes, self._shaped, self._shape_count = shapes, nodes, _clock.shapes
             self._late = any(n.shape is None for n in nodes)  # user nodes without infer_shape
             signature = tuple(n.shape for n in self.nodes)
             if signature not in self._codes and len(self._codes) >= 8:  # keep a few sets of shapes
@@ -528,7 +533,8 @@ _passes = itertools.count(1)  # every forward pass of every graph gets its own n
 
 
 class _Clock:
-    last = 0  # the number of the latest forward pass of any graph
+    last = 0    # the number of the latest forward pass of any graph
+    shapes = 0  # how many times any graph has changed a node's inferred shape
 
 
 _clock = _Clock()
