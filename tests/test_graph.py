@@ -367,3 +367,40 @@ def test_graphs_sharing_nodes_recheck_shapes_the_other_one_changed():
         loss_graph.forward({"x": np.ones((4, 2)), "t": np.ones((4, 1))})
         net.graph.run("o", {"x": np.ones((4, 2))})
     assert clock.shapes == count
+
+
+def test_copies_and_pickles_of_a_network_predict_and_train_on_their_own():
+    import copy
+    import pickle
+
+    X, T = tg.datasets.xor()
+    net = tg.mlp([2, 3, 1], seed=0)
+    net.fit(X, T, epochs=3, lr=0.5, progress=False)
+    for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        assert clone.graph["o"] in clone.graph and net.graph["o"] not in clone.graph
+        assert np.array_equal(clone.predict(X), net.predict(X))
+        clone.fit(X, T, epochs=2, lr=0.5, progress=False)
+        assert not np.array_equal(clone.predict(X), net.predict(X))
+
+
+def test_graphs_sharing_a_node_of_your_own_do_not_recheck_each_other_every_pass():
+    class Square(tg.Node):                               # no infer_shape: learned from its value
+        def forward(self, x):
+            return x * x
+
+        def backward(self, g):
+            return (2 * self.inputs[0].value * g,)
+
+    x = tg.Input("x", shape=(2,))
+    trunk = Square(tg.WeightedSum(x, tg.Parameter(np.ones((2, 3)), name="W"), name="z"), name="sq")
+    a = tg.Graph(tg.Sum(tg.Tanh(trunk, name="ta"), name="Ea"))
+    b = tg.Graph(tg.Sum(tg.Logistic(trunk, name="lb"), name="Eb"))
+    clock = sys.modules["tinygraph.graph"]._clock
+    for graph in (a, b):
+        graph.forward({"x": [0.1, 0.2]})
+    count = clock.shapes
+    for _ in range(5):
+        for graph in (a, b):
+            graph.forward({"x": [0.1, 0.2]})
+            graph.backward()
+    assert clock.shapes == count and trunk.shape == (3,)

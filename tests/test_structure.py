@@ -160,3 +160,19 @@ def test_slice_and_concat_check_their_arguments():
         tg.Slice(a, None)
     with pytest.raises(TypeError, match="axis must be an int, got True"):
         tg.Concat(a, a, axis=True)
+
+
+def test_a_rejected_feed_leaves_slices_and_concats_as_they_were():
+    """A shape check that fails half way must not leave a Slice cutting other features."""
+    x = tg.Input("x")
+    last2 = tg.Slice(x, -2, name="last2")
+    joined = tg.Concat(last2, tg.Slice(x, 0, 1, name="first"), name="joined")
+    graph = tg.Graph(tg.Add(tg.Sum(joined, name="s"),
+                            tg.Sum(tg.Add(x, tg.Parameter(np.zeros(4), name="p"), name="xp"), name="t"), name="E"))
+    feed = {"x": np.array([1.0, 2.0, 3.0, 4.0])}
+    assert graph.forward(feed) == 3 + 4 + 1 + 10
+    with pytest.raises(tg.GraphError, match="do not broadcast"):
+        graph.forward({"x": np.arange(5.0)})           # Slice and Concat are checked before Add fails
+    for _ in range(3):                                  # loop, then written-out code
+        assert graph.forward(feed) == 3 + 4 + 1 + 10
+        assert np.array_equal(last2.value, [3.0, 4.0])

@@ -211,3 +211,20 @@ def test_helpers_reject_what_is_not_a_node_class():
     net = tg.mlp([2, 1], seed=0)
     with pytest.raises(tg.GraphError, match="X has 4 rows but T has 3"):
         net.accuracy(np.zeros((4, 2)), np.zeros(3))
+
+
+def test_sgd_momentum_and_lr_can_be_changed_between_steps_and_are_checked():
+    w = tg.Parameter(np.array([1.0]), name="w")
+    opt = tg.SGD([w], lr=0.1)
+    w.grad = np.array([1.0])
+    opt.step()                                           # w = 0.9
+    opt.momentum = 0.5                                   # v starts at 0
+    opt.step()                                           # v = 1, w = 0.8
+    opt.step()                                           # v = 1.5, w = 0.65
+    opt.lr = 0.2
+    opt.step()                                           # v = 1.75, w = 0.3
+    assert np.allclose(w.value, [0.3])
+    for what, bad in (("momentum", 1.0), ("momentum", "0.5"), ("lr", 0.0), ("lr", np.nan)):
+        with pytest.raises(tg.GraphError, match=f"SGD: {what} must be"):
+            setattr(opt, what, bad)
+    assert opt.momentum == 0.5 and opt.lr == 0.2

@@ -78,29 +78,42 @@ class Graph:
             if other is not node:
                 raise GraphError(f"two nodes are named '{node.name}': {other.kind} and {node.kind}; "
                                  "names must be unique in a graph")
-        self._index = {id(n): i for i, n in enumerate(self.nodes)}
         self.inputs = [n for n in self.nodes if isinstance(n, Input)]
         params = self._parameters = [n for n in self.nodes if isinstance(n, Parameter)]
         self.dtype = np.result_type(*[p.value.dtype for p in params]) if params else np.dtype(np.float64)
-        # Which nodes depend on fed data (they carry the batch axis when it is present).
-        data = {}
+        self._constants = [n for n in self.nodes if isinstance(n, Constant)]
+        self._seed = np.ones(())
+        self._seed.flags.writeable = False
+        self._stamp = self._fed = None  # the last pass's number, and the Inputs it fed
+        self._ready = False
+        self._start()
+        self._infer_shapes({n: n.declared_shape for n in self.inputs}, self.nodes, partial=True)
+
+    def _start(self):
+        """The lookups keyed by the nodes' id(), and the plans and code made from them."""
+        self._index = {id(n): i for i, n in enumerate(self.nodes)}
+        data = {}  # which nodes depend on fed data (they carry the batch axis when it is present)
         for node in self.nodes:
             data[id(node)] = isinstance(node, Input) or any(data[id(i)] for i in node.inputs)
         self._data_dependent = data
-        self._constants = [n for n in self.nodes if isinstance(n, Constant)]
-        self._stamp = self._fed = None  # the last pass's number, and the Inputs it fed
-        self._plans = {}
-        self._seed = np.ones(())
-        self._seed.flags.writeable = False
-        self._forward_plan = None
-        self._backward_plans = {}
+        self._plans, self._forward_plan, self._backward_plans = {}, None, {}
         self._shapes = self._shaped = None  # the fed shapes and plan of the last shape check
         self._shape_count = None  # _clock.shapes at that check
-        self._late = False
+        self._forgotten = {}  # {node id: shape} of nodes whose shape only their next value can tell
         self._codes = {}     # {per-sample shapes of all nodes: {plan: its written-out code}} (compiled.py)
         self._compiled = {}  # the entry for the current shapes
-        self._ready = False
-        self._infer_shapes({n: n.declared_shape for n in self.inputs}, self.nodes, partial=True)
+
+    def __getstate__(self):
+        """Copies and pickles leave plans and code behind: they are keyed by and bound to these nodes."""
+        state = dict(self.__dict__)
+        for key in ("_index", "_data_dependent", "_plans", "_forward_plan", "_backward_plans",
+                    "_forgotten", "_codes", "_compiled"):
+            del state[key]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._start()
 
     # -- lookup -------------------------------------------------------------
     def __getitem__(self, name):
@@ -172,8 +185,11 @@ class Graph:
             if shape is not None or not partial:
                 shape = None if shape is None else tuple(shape)
                 if shape != node.shape:  # (nodes may be shared: other graphs re-check theirs)
+                    if shape is None:    # to be learned from its value: counted then, if it differs
+                        self._forgotten[id(node)] = node.shape
+                    else:
+                        _clock.shapes += 1
                     node.shape = shape
-                    _clock.shapes += 1
 
     def _feed_arrays(self, feed, inputs):
         """Look up and convert the fed array of each Input in ``inputs``; return them and their shapes."""
@@ -297,7 +313,6 @@ class Graph:
             # new shapes, here or (in shared nodes) from another graph: check them all first
             self._infer_shapes(self._sample_shapes(inputs, arrays), nodes)
             self._shapes, self._shaped, self._shape_count = shapes, nodes, _clock.shapes
-            self._late = any(n.shape is None for n in nodes)  # user nodes without infer_shape
             signature = tuple(n.shape for n in self.nodes)
             if signature not in self._codes and len(self._codes) >= 8:  # keep a few sets of shapes
                 del self._codes[next(iter(self._codes))]
@@ -321,15 +336,17 @@ class Graph:
 
     def _forward_loop(self, computed, inputs, check_finite):
         """Compute each node's value from its inputs', in topological order."""
-        late = self._late
         for node, forward, ins in computed:
-            unknown = late and node.shape is None and self._shape_from_inputs(node, ins)
+            relearn = node.shape is None  # (below a user node without infer_shape)
+            unknown = relearn and self._shape_from_inputs(node, ins)
             value = forward(*[i.value for i in ins])
             node.value = value if type(value) is np.ndarray else np.asarray(value)
             if unknown:  # a user node without infer_shape: learn its shape from its value
                 batched = self._data_dependent[id(node)] and any(
                     i.value.ndim > len(i.shape) for i in inputs)
                 node.shape = node.value.shape[1:] if batched else node.value.shape
+            if relearn and node.shape != self._forgotten.pop(id(node), None):
+                _clock.shapes += 1  # a real change: graphs sharing the node check theirs again
             if check_finite and not np.all(np.isfinite(node.value)):
                 raise GraphError(f"{node.kind} '{node.name}' produced a non-finite value "
                                  f"(nan or inf) in the forward pass: {_summary(node.value)}")
@@ -473,12 +490,6 @@ class Graph:
         if code is not None or all(entry[0].shape is not None for entry in plan):
             self._compiled[key] = code  # (a shape still unknown: try again on the next pass)
         return code
-
-    def __getstate__(self):
-        """Copies and pickles leave the written-out code behind: it is bound to these nodes."""
-        state = dict(self.__dict__)
-        state["_codes"], state["_compiled"] = {}, {}
-        return state
 
     @staticmethod
     def _backward_loop(steps, hook, check_finite):

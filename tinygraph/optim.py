@@ -61,9 +61,8 @@ class SGD:
         if not self.parameters:
             raise GraphError("SGD: no parameters to optimize")
         self.lr = lr
-        _check_number("momentum", momentum, None, 1.0)
-        self.momentum = float(momentum)
-        self.velocity = [np.zeros_like(p.value) for p in self.parameters] if momentum else None
+        self.velocity = None
+        self.momentum = momentum
         self._scratch = [np.empty_like(p.value) if p.value.size <= _BLOCK else np.empty(_BLOCK, p.value.dtype)
                          for p in self.parameters]
 
@@ -78,6 +77,20 @@ class SGD:
         self._lr = float(lr)
         # η as a 0-d array of each parameter's dtype: numpy multiplies by it faster than by a float
         self._rates = [np.array(self._lr, p.value.dtype) for p in self.parameters]
+
+    @property
+    def momentum(self):
+        """μ (0 for plain SGD; may be changed between steps)."""
+        return self._momentum
+
+    @momentum.setter
+    def momentum(self, momentum):
+        _check_number("momentum", momentum, None, 1.0)
+        self._momentum = float(momentum)
+        if self._momentum and self.velocity is None:   # v starts at 0
+            self.velocity = [np.zeros_like(p.value) for p in self.parameters]
+        elif not self._momentum:
+            self.velocity = None
 
     def step(self):
         """Apply one update to every parameter (after ``graph.backward()``)."""

@@ -142,13 +142,14 @@ class Concat(Node):
         rest = {s[:axis] + s[axis + 1:] for s in shapes}
         if any(len(s) != ndim for s in shapes) or len(rest) > 1:
             raise self.error(f"inputs must agree on every axis but {self.axis}: {listed}")
-        self.split_axis = axis - ndim  # counted from the end, the same with or without a batch
         return shapes[0][:axis] + (sum(s[axis] for s in shapes),) + shapes[0][axis + 1:]
 
     def forward(self, *values):
         listed = ", ".join(f"'{n.name}' {v.shape}" for n, v in zip(self.inputs, values))
         if len({v.ndim > len(n.shape) for n, v in zip(self.inputs, values)}) > 1:
             raise self.error(f"cannot join batched and single-sample values: {listed}")
+        ndim = len(self.shape)
+        self.split_axis = self.axis % ndim - ndim  # counted from the end: the same with or without a batch
         try:
             y = np.concatenate(values, axis=self.split_axis)
         except ValueError:
@@ -181,20 +182,24 @@ class Slice(Node):
         self.formula = f"y = x[{start}:{'' if stop is None else stop}]"
         self.formula_tex = rf"y = x_{{{start}:{'' if stop is None else stop}}}"
 
+    def _bounds(self, n):
+        """(start, stop) as positions in ``n`` features."""
+        start = self.start + n if self.start < 0 else self.start
+        stop = n if self.stop is None else self.stop + n if self.stop < 0 else self.stop
+        return start, stop
+
     def infer_shape(self, x_shape):
         if len(x_shape) < 1:
             raise self.error(f"x '{self.inputs[0].name}' has no feature axis (per-sample shape {x_shape})")
         n = x_shape[-1]
-        start = self.start + n if self.start < 0 else self.start
-        stop = n if self.stop is None else self.stop + n if self.stop < 0 else self.stop
+        start, stop = self._bounds(n)
         if not 0 <= start < stop <= n:
             raise self.error(f"slice [{self.start}:{self.stop}] is outside the {n} features of "
                              f"'{self.inputs[0].name}' (per-sample shape {x_shape})")
-        self.bounds = (start, stop)
         return x_shape[:-1] + (stop - start,)
 
     def forward(self, x):
-        start, stop = self.bounds
+        self.bounds = start, stop = self._bounds(x.shape[-1])
         return x[..., start:stop].copy()
 
     def backward(self, grad_out):
