@@ -314,9 +314,10 @@ class Graph:
             self._infer_shapes(self._sample_shapes(inputs, arrays), nodes)
             self._shapes, self._shaped, self._shape_count = shapes, nodes, _clock.shapes
             signature = tuple(n.shape for n in self.nodes)
-            if signature not in self._codes and len(self._codes) >= 8:  # keep a few sets of shapes
+            code = self._codes.pop(signature, None)
+            if code is None and len(self._codes) >= 8:  # keep the code of the last few sets of shapes
                 del self._codes[next(iter(self._codes))]
-            self._compiled = self._codes.setdefault(signature, {})
+            self._compiled = self._codes[signature] = code or {}
         for constant in self._constants:  # shared with a graph of another dtype: ours again
             if constant.value.dtype != self.dtype:
                 constant.value = constant.as_dtype(self.dtype)
@@ -436,7 +437,8 @@ class Graph:
         the computed nodes that depend on them get a ``.grad``; Inputs and
         Constants (and nodes computed from them alone) only with ``inputs=True``.
         ``hook(node, grads)``, if given, is called after each node's backward with
-        the gradients it returned (``tg.trace`` records the steps this way).
+        the gradients it returned (``tg.trace`` records the steps this way; the arrays
+        are the nodes' own, reused by the next pass: copy what you keep).
         """
         out = self.outputs[0]
         if not self._ready:
