@@ -477,7 +477,6 @@ class Graph:
         for node in zero:  # a parameter the output does not depend on: a zero gradient
             node.grad = np.zeros_like(node.value)
 
-
     def _write(self, key, before, compile_plan, plan, *args):
         """The written-out code of a plan, or None: the loop runs it this time.
 
@@ -485,8 +484,11 @@ class Graph:
         once never pays for it) and only up to ``compiled.MAX_NODES`` nodes (writing
         out costs about as much as 25 passes of the loop).
         """
-        if before is _MISSING or len(plan) > compiled.MAX_NODES:
-            self._compiled[key] = _NEXT_TIME if len(plan) <= compiled.MAX_NODES else None
+        if len(plan) > compiled.MAX_NODES:
+            self._compiled[key] = None
+            return None
+        if before is _MISSING:  # the plan's first pass with these shapes: the loop runs it
+            self._compiled[key] = _NEXT_TIME
             return None
         code, _ = compile_plan(plan, *args, compiled.variable_names(self.nodes), repr(self))
         if code is not None or all(entry[0].shape is not None for entry in plan):
