@@ -159,9 +159,8 @@ class Graph:
         """
         _, inputs_fed, computed, _ = self._plan(self.outputs)
         steps, _, reached, _ = self._backward_plan(bool(inputs))
-        names = compiled.variable_names(self.nodes)
-        parts = [compiled.compile_forward(computed, inputs_fed, names, repr(self)),
-                 compiled.compile_backward(steps, reached, self.outputs[0], names, repr(self))]
+        parts = [self._compile(compiled.compile_forward, computed, inputs_fed),
+                 self._compile(compiled.compile_backward, steps, reached, self.outputs[0])]
         for run, text in parts:
             if run is None:
                 raise GraphError(f"this graph runs its passes as a loop, not as written-out code: {text}")
@@ -284,8 +283,8 @@ class Graph:
 
     # -- forward ------------------------------------------------------------
     def _plan(self, targets):
-        if targets is self.outputs and self._forward_plan is not None:
-            return self._forward_plan
+        """(nodes, inputs, computed, reaches_output) of a pass that computes ``targets``, made once
+        (``_forward_plan`` keeps the outputs' plan at hand for ``_evaluate``)."""
         key = tuple(id(t) for t in targets)
         plan = self._plans.get(key)
         if plan is None:
@@ -482,7 +481,7 @@ class Graph:
 
         A plan is written out on its second pass with the same shapes (a graph run
         once never pays for it) and only up to ``compiled.MAX_NODES`` nodes (writing
-        out costs about as much as 25 passes of the loop).
+        out costs 25–35 µs a node).
         """
         if len(plan) > compiled.MAX_NODES:
             self._compiled[key] = None
@@ -490,10 +489,14 @@ class Graph:
         if before is _MISSING:  # the plan's first pass with these shapes: the loop runs it
             self._compiled[key] = _NEXT_TIME
             return None
-        code, _ = compile_plan(plan, *args, compiled.variable_names(self.nodes), repr(self))
+        code, _ = self._compile(compile_plan, plan, *args)
         if code is not None or all(entry[0].shape is not None for entry in plan):
             self._compiled[key] = code  # (a shape still unknown: try again on the next pass)
         return code
+
+    def _compile(self, compile_plan, plan, *args):
+        """(function, source) of a plan written out by ``compile_plan``, or (None, why not)."""
+        return compile_plan(plan, *args, compiled.variable_names(self.nodes), repr(self))
 
     @staticmethod
     def _backward_loop(steps, hook, check_finite):

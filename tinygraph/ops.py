@@ -69,6 +69,7 @@ class WeightedSum(Node):
             if needs[0]:
                 grad_x = np.dot(w, g)                    # w·g = g·wᵀ
             if needs[1]:                                 # ∂E/∂w_ij = x_i g_j
+                # (buffer() itself returns None up to SMALL; asked first, it saves a call per step)
                 out = self.buffer("grad_w", w.shape, w.dtype) if w.size > SMALL else None
                 grad_w = np.multiply(x[:, None], g, out=out) if w.ndim == 2 else np.multiply(x, g, out=out)
             grad_b = g
