@@ -130,16 +130,59 @@ def test_source_is_the_chain_rule_written_out():
     net = tg.mlp([2, 3, 1], seed=0)
     source = tg.Graph(net.loss).source()
     forward, backward = source.split("def backward")
-    # forward: one call per computed node, in topological order
-    assert re.findall(r"forward_(\w+)\(", forward) == ["z1", "h1", "z2", "o", "E"]
+    # forward: each computed node's value, in topological order
+    assert re.findall(r"^    node_(\w+)\.value = \1$", forward, re.M) == ["z1", "h1", "z2", "o", "E"]
+    # for one sample the layers are their numpy calls; the loss is a call of its forward
+    assert "    z1 = np.dot(x, W1) + b1\n" in forward
+    assert "    h1 = np.reciprocal(_one + np.exp(np.maximum(np.minimum(-z1, _limit), _minus_limit)))\n" in forward
+    assert "E = _asarray(forward_E(o, t))" in forward
     # backward: the reverse order; each layer's weighted sum hands back ∂E/∂h, ∂E/∂W, ∂E/∂b
+    assert re.findall(r"^    node_(\w+)\.grad = grad_\1$", backward, re.M) == \
+        ["E", "o", "z2", "h1", "z1", "W1", "b1", "W2", "b2"]
+    assert "grad_o, _ = backward_E(grad_E)" in backward
+    assert "grad_z2 = np.multiply(np.multiply(np.subtract(_one, o), o), grad_o)" in backward
+    for line in ["grad_h1 = np.dot(W2, grad_z2)", "grad_W2 = np.multiply(h1[:, None], grad_z2)",
+                 "grad_b2 = grad_z2"]:
+        assert f"    {line}\n" in backward
+    # the first layer's ∂E/∂x is not computed (needs says so), unless asked for
+    assert "node_z1.needs = (False, True, True)" in backward and "grad_x =" not in backward
+    with_inputs = tg.Graph(net.loss).source(inputs=True)
+    assert "node_z1.needs = (True, True, True)" in with_inputs
+    assert "    grad_x = np.dot(W1, grad_z1)\n" in with_inputs
+
+
+def test_source_after_a_batch_calls_the_methods():
+    """A batch runs each node's methods (they reuse their arrays); the source shows those calls."""
+    net = tg.mlp([2, 3, 1], seed=0)
+    graph = tg.Graph(net.loss)
+    graph.forward({"x": np.ones((4, 2)), "t": np.ones((4, 1))})
+    forward, backward = graph.source().split("def backward")
+    assert re.findall(r"forward_(\w+)\(", forward) == ["z1", "h1", "z2", "o", "E"]
     assert re.findall(r"backward_(\w+)\(", backward) == ["E", "o", "z2", "h1", "z1"]
     assert "grad_h1, grad_W2, grad_b2 = backward_z2(grad_z2)" in backward
-    for name in ["W1", "b1", "W2", "b2"]:
-        assert f"node_{name}.grad = grad_{name}" in backward
-    # the first layer's ∂E/∂x is not computed (needs says so), unless asked for
-    assert "node_z1.needs = (False, True, True)" in backward
-    assert "node_z1.needs = (True, True, True)" in tg.Graph(net.loss).source(inputs=True)
+    assert "np." not in graph.source()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("sizes", [[3, 1], [10, 8, 1], [3, 3000, 2]])
+def test_one_sample_numpy_lines_equal_the_loops(sizes, dtype):
+    """Layers written out as numpy lines, bit for bit as the loops: one neuron (w of shape
+    (n,)), weights above SMALL (kept gradient arrays), a layer wide enough to clip in one go."""
+    rng = np.random.default_rng(3)
+    x = tg.Input("x", shape=(sizes[0],))
+    h = x
+    for k, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        shape = (a,) if b == 1 and k == len(sizes) - 2 else (a, b)   # the last: a single neuron
+        W = tg.Parameter((rng.normal(size=shape) * 30).astype(dtype), name=f"W{k}")
+        bias = tg.Parameter(rng.normal(size=shape[1:]).astype(dtype), name=f"b{k}")
+        h = tg.Logistic(tg.WeightedSum(h, W, bias, name=f"z{k}"), name=f"h{k}")
+    t = tg.Input("t", shape=h.shape)
+    graph = tg.Graph(tg.SquaredLoss(h, t, name="E"))
+    feed = {"x": rng.normal(size=sizes[0]), "t": rng.uniform(size=h.shape)}
+    written, looped = both_ways(graph, feed, inputs=True)
+    assert "np.dot" in graph.source(inputs=True)
+    assert_identical(written, looped)
+    assert written[1]["h0"].dtype == np.dtype(dtype)
 
 
 def test_source_sums_what_a_shared_node_receives():
@@ -156,11 +199,12 @@ def test_source_sums_what_a_shared_node_receives():
 
 def test_node_names_that_are_not_python_names_get_placeholders():
     x = tg.Input("x̃ in", shape=(2,))
-    graph = tg.Graph(tg.Sum(tg.Tanh(tg.WeightedSum(x, tg.Parameter(np.ones(2), name="class"), name="z"),
+    graph = tg.Graph(tg.Sum(tg.Tanh(tg.WeightedSum(x, tg.Parameter(np.ones(2), name="class"), name="np"),
                                     name="_y"), name="E"))
     source = graph.source(inputs=True)
     compile(source, "<test>", "exec")
     assert "class" not in source.replace("'class'", "") and "node__y" not in source
+    assert "node_np" not in source and " np =" not in source  # np is numpy in the written-out lines
     assert_identical(*both_ways(graph, {"x̃ in": [0.2, 0.3]}, inputs=True))
 
 
@@ -255,15 +299,16 @@ def test_alternating_shapes_reuse_their_code_and_dead_graphs_leave_no_source_beh
     rng = np.random.default_rng(0)
     feeds = [{"x": rng.normal(size=(4, 2)), "t": rng.uniform(size=(4, 1))},
              {"x": rng.normal(size=2), "t": rng.uniform(size=1)}]
-    for feed in feeds:
-        net.graph.forward(feed)
-        net.graph.backward()
+    for _ in range(2):                           # each written out on its second pass
+        for feed in feeds:
+            net.graph.forward(feed)
+            net.graph.backward()
     entries = len(linecache.cache)
     for _ in range(5):
         for feed in feeds:
             net.graph.forward(feed)
             net.graph.backward()
-    assert len(linecache.cache) == entries      # no new code: one set per per-sample shapes
+    assert len(linecache.cache) == entries      # no new code: one set per batch-or-not and shapes
     for _ in range(20):                          # short-lived graphs
         g = tg.Graph(tg.mlp([2, 2, 1]).loss)
         g.forward(feeds[1])

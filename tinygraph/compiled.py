@@ -19,12 +19,13 @@ sequence of calls faster than a loop that calls a different method at every turn
 import itertools
 import keyword
 import linecache
+import re
 import weakref
 
 import numpy as np
 
 MAX_NODES = 5000  # larger plans stay with the loop: writing out 50,000 nodes takes seconds
-_RESERVED = ("node_", "forward_", "backward_", "grad_", "_")  # prefixes of the code's own names
+_RESERVED = ("node_", "forward_", "backward_", "grad_", "_")  # prefixes of the code's own names (and np)
 _files = itertools.count(1)
 
 
@@ -41,7 +42,7 @@ def variable_names(nodes):
     for i, node in enumerate(nodes):
         name = node.name
         ok = (name.isascii() and name.isidentifier() and not keyword.iskeyword(name)
-              and not name.startswith(_RESERVED))
+              and not name.startswith(_RESERVED) and name != "np")
         names[id(node)] = name if ok else f"_v{i}"
     return names
 
@@ -78,18 +79,26 @@ def _docstring(text):
     return f"    {_text(text)!r}"
 
 
-def compile_forward(computed, inputs, names, title):
+def written_out(node, method, one_sample):
+    """Whether ``node``'s ``method`` ("forward" or "backward") may be written out as numpy
+    lines: one sample, and the class's own method (not one set on this node)."""
+    return one_sample and method not in vars(node)
+
+
+def compile_forward(computed, inputs, names, title, one_sample):
     """``forward(stamp, *fed arrays)``: store the fed arrays in their Inputs, then compute
     and store every computed node's value, in order.
 
     ``computed`` is the forward plan's (node, forward, inputs) in topological order.
+    With ``one_sample`` (no batch axis), nodes that say how (``Node.forward_code``)
+    are written out as their numpy calls, the others as calls of ``forward``.
     Returns (function, source), or (None, the reason) if some node is not one of
     tinygraph's own or has no known shape.
     """
     for node, _, _ in computed:
         if not is_builtin(node) or node.shape is None:
             return None, _why(node)
-    namespace = {"_asarray": np.asarray}
+    namespace = {"_asarray": np.asarray, "np": np}
     lines = [f"def forward(_stamp, {', '.join(names[id(i)] for i in inputs)}):",
              _docstring(f"The forward pass of {title}, one line per node.")]
     for inp in inputs:  # the fed arrays, and the number of the pass that fed them
@@ -105,23 +114,34 @@ def compile_forward(computed, inputs, names, title):
                 namespace[f"node_{var}"] = leaf
                 lines.append(_line(f"{var} = node_{var}.value", _comment(leaf, None)))
         var = names[id(node)]
-        namespace[f"node_{var}"], namespace[f"forward_{var}"] = node, forward
-        call = f"forward_{var}({', '.join(names[id(i)] for i in ins)})"
-        if node.shape == ():  # one number per sample: numpy may hand back a numpy scalar
-            call = f"_asarray({call})"
-        lines.append(_line(f"{var} = {call}", _comment(node, node.formula)))
+        namespace[f"node_{var}"] = node
+        code = written_out(node, "forward", one_sample) and node.forward_code(
+            var, [names[id(i)] for i in ins], namespace)
+        if code:  # the node's numpy calls themselves
+            lines.append(f"    # {_comment(node, node.formula)}")
+            lines += [f"    {line}" for line in code]
+            if node.shape == ():  # one number per sample: numpy may hand back a numpy scalar
+                lines.append(f"    {var} = _asarray({var})")
+        else:
+            namespace[f"forward_{var}"] = forward
+            call = f"forward_{var}({', '.join(names[id(i)] for i in ins)})"
+            if node.shape == ():
+                call = f"_asarray({call})"
+            lines.append(_line(f"{var} = {call}", _comment(node, node.formula)))
         lines.append(f"    node_{var}.value = {var}")
         done.add(id(node))
     return _build("forward", title, lines, namespace)
 
 
-def compile_backward(steps, reached, output, names, title):
+def compile_backward(steps, reached, output, names, title, one_sample):
     """``backward(seed)``: the chain rule from the output back, as ``Graph.backward`` runs it.
 
     ``steps`` is the backward plan (node, backward, needs, sends, trusted) in reverse
     topological order and ``reached`` the nodes that receive a gradient.  Each
     node's gradient is the sum of what its consumers send; it is final, and stored
-    in ``node.grad``, before the node's own backward runs.  Returns (function,
+    in ``node.grad``, before the node's own backward runs.  With ``one_sample``, nodes
+    that say how (``Node.backward_code``) are written out as their numpy calls, reading
+    the values they need from the nodes once.  Returns (function,
     source), or (None, the reason) if some node is not one of tinygraph's own, has
     no known shape, or may send no gradient to an input it was asked for (those
     graphs stay with the loop, which handles them).
@@ -133,14 +153,15 @@ def compile_backward(steps, reached, output, names, title):
             if needs[k]:
                 return None, (f"{node.kind} '{node.name}' may send no gradient to "
                               f"'{node.inputs[k].name}' (it sends none for class indices)")
-    namespace = {"_asarray": np.asarray}
+    namespace = {"_asarray": np.asarray, "np": np}
     grad = {id(n): f"grad_{names[id(n)]}" for n in reached}
+    loaded = set()  # the nodes whose value a variable holds
     lines = [f"def backward({grad[id(output)]}):",
              _docstring(f"The backward pass of {title}: each node's gradient, then what it sends back.")]
     temps = itertools.count()
     for node, backward, needs, sends, _ in steps:
         var = names[id(node)]
-        namespace[f"node_{var}"], namespace[f"backward_{var}"] = node, backward
+        namespace[f"node_{var}"] = node
         lines.append(f"    node_{var}.grad = {grad[id(node)]}")
         lines.append(f"    node_{var}.needs = {needs!r}")
         targets, sums = ["_"] * len(node.inputs), []
@@ -150,8 +171,22 @@ def compile_backward(steps, reached, output, names, title):
             else:
                 targets[k] = f"_g{next(temps)}"
                 sums.append((grad[id(inp)], targets[k]))
-        unpack = ", ".join(targets) + ("," if len(targets) == 1 else "")
-        lines.append(_line(f"{unpack} = backward_{var}({grad[id(node)]})", _comment(node, node.derivative)))
+        code = written_out(node, "backward", one_sample) and node.backward_code(
+            [t if t != "_" else None for t in targets], grad[id(node)], var,
+            [names[id(i)] for i in node.inputs], namespace)
+        if code:  # the node's numpy calls themselves, after reading the values they use
+            lines.append(f"    # {_comment(node, node.derivative)}")
+            for n in (node,) + tuple(node.inputs):
+                name = names[id(n)]
+                if id(n) not in loaded and any(re.search(rf"\b{name}\b", line) for line in code):
+                    loaded.add(id(n))
+                    namespace[f"node_{name}"] = n
+                    lines.append(f"    {name} = node_{name}.value")
+            lines += [f"    {line}" for line in code]
+        else:
+            namespace[f"backward_{var}"] = backward
+            unpack = ", ".join(targets) + ("," if len(targets) == 1 else "")
+            lines.append(_line(f"{unpack} = backward_{var}({grad[id(node)]})", _comment(node, node.derivative)))
         for k, inp, first in sends:
             if inp.shape == ():  # one number per sample: numpy may hand back a numpy scalar
                 lines.append(f"    {targets[k]} = _asarray({targets[k]})")

@@ -100,8 +100,9 @@ class Graph:
         self._shapes = self._shaped = None  # the fed shapes and plan of the last shape check
         self._shape_count = None  # _clock.shapes at that check
         self._forgotten = {}  # {node id: shape} of nodes whose shape only their next value can tell
-        self._codes = {}     # {per-sample shapes of all nodes: {plan: its written-out code}} (compiled.py)
+        self._codes = {}     # {(batch?, per-sample shapes of all nodes): {plan: its written-out code}} (compiled.py)
         self._compiled = {}  # the entry for the current shapes
+        self._batched = False  # whether the last pass was fed a batch (else one sample)
 
     def __getstate__(self):
         """Copies and pickles leave plans and code behind: they are keyed by and bound to these nodes."""
@@ -198,9 +199,9 @@ class Graph:
         arrays, shapes = [], []
         dtype = self.dtype
         for inp in inputs:
-            value = feed.get(inp, _MISSING)
+            value = feed.get(inp.name, _MISSING)  # by name (the usual way) or by the node itself
             if value is _MISSING:
-                value = feed.get(inp.name, _MISSING)
+                value = feed.get(inp, _MISSING)
                 if value is _MISSING:
                     raise GraphError(f"feed is missing Input '{inp.name}' (it was given: "
                                      f"{', '.join(_key_name(k) for k in feed) or 'nothing'})")
@@ -310,9 +311,11 @@ class Graph:
         arrays, shapes = self._feed_arrays(feed, inputs)
         if shapes != self._shapes or nodes is not self._shaped or self._shape_count != _clock.shapes:
             # new shapes, here or (in shared nodes) from another graph: check them all first
-            self._infer_shapes(self._sample_shapes(inputs, arrays), nodes)
+            sample_shapes = self._sample_shapes(inputs, arrays)
+            self._infer_shapes(sample_shapes, nodes)
             self._shapes, self._shaped, self._shape_count = shapes, nodes, _clock.shapes
-            signature = tuple(n.shape for n in self.nodes)
+            self._batched = any(a.ndim > len(sample_shapes[i]) for i, a in zip(inputs, arrays))
+            signature = (self._batched,) + tuple(n.shape for n in self.nodes)  # (one sample: other code)
             code = self._codes.pop(signature, None)
             if code is None and len(self._codes) >= 8:  # keep the code of the last few sets of shapes
                 del self._codes[next(iter(self._codes))]
@@ -496,7 +499,7 @@ class Graph:
 
     def _compile(self, compile_plan, plan, *args):
         """(function, source) of a plan written out by ``compile_plan``, or (None, why not)."""
-        return compile_plan(plan, *args, compiled.variable_names(self.nodes), repr(self))
+        return compile_plan(plan, *args, compiled.variable_names(self.nodes), repr(self), not self._batched)
 
     @staticmethod
     def _backward_loop(steps, hook, check_finite):

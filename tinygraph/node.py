@@ -143,6 +143,22 @@ class Node(metaclass=_NodeType):
         """Per-sample output shape from the inputs' per-sample shapes; None if unknown."""
         return None
 
+    # For one sample the graph may write a node's numpy calls straight into its passes
+    # (compiled.py) instead of calling forward and backward: a node of a few numbers
+    # costs more in calls than in arithmetic.  A built-in node that can be written out
+    # says how; the lines must compute exactly what forward and backward compute (a
+    # test compares both ways bit for bit).  None: the passes call the methods.
+    def forward_code(self, out, ins, namespace):
+        """Lines that set the variable ``out`` to this node's value for one sample, from the
+        variables ``ins`` holding its inputs' values; names they use go into ``namespace``."""
+        return None
+
+    def backward_code(self, grads, g, value, ins, namespace):
+        """Lines that set the variables ``grads`` (one per input, None where no gradient is
+        wanted) for one sample, from ``g`` (∂E/∂this node), ``value`` (this node's value)
+        and ``ins`` (its inputs' values), all variable names."""
+        return None
+
     @property
     def kind(self):
         return type(self).__name__

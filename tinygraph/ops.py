@@ -84,6 +84,28 @@ class WeightedSum(Node):
                 grad_b = np.matmul(ones, g, out=self.buffer("grad_b", g.shape[1:], g.dtype))
         return (grad_x, grad_w) if len(needs) == 2 else (grad_x, grad_w, grad_b)
 
+    # One sample, written into the graph's passes: the one-sample lines of forward and backward.
+    def forward_code(self, out, ins, namespace):
+        x, w = ins[0], ins[1]
+        return [f"{out} = np.dot({x}, {w})" + (f" + {ins[2]}" if len(ins) == 3 else "")]
+
+    def backward_code(self, grads, g, value, ins, namespace):
+        x, w = ins[0], ins[1]
+        lines = []
+        if grads[0]:
+            lines.append(f"{grads[0]} = np.dot({w}, {g})")
+        if grads[1]:
+            w_value = self.inputs[1].value
+            out = ""
+            if w_value.size > SMALL:   # the node's own kept array, as backward uses it
+                namespace[f"_out_{grads[1]}"] = self.buffer("grad_w", w_value.shape, w_value.dtype)
+                out = f", out=_out_{grads[1]}"
+            column = f"{x}[:, None]" if w_value.ndim == 2 else x
+            lines.append(f"{grads[1]} = np.multiply({column}, {g}{out})")
+        if len(grads) == 3 and grads[2]:
+            lines.append(f"{grads[2]} = {g}")
+        return lines
+
 
 class AppendOne(Node):
     """x̃ = [x, 1] — the bias trick: a constant-1 input element whose weight is the bias.
@@ -189,6 +211,18 @@ class Logistic(_Elementwise):
         out = self.buffer("grad_z", y.shape, y.dtype)
         local = np.multiply(np.subtract(one, y, out=out), y, out=out)   # y(1 − y)
         return (np.multiply(local, grad_out, out=out),)                # g · y(1 − y)
+
+    # One sample, written into the graph's passes: the same numpy calls as above.
+    def forward_code(self, out, ins, namespace):
+        namespace["_SIGMOID"] = _SIGMOID
+        z = ins[0]
+        return [f"_limit, _minus_limit, _one = _SIGMOID[{z}.dtype]",
+                f"{out} = np.reciprocal(_one + np.exp(np.maximum(np.minimum(-{z}, _limit), _minus_limit)))"]
+
+    def backward_code(self, grads, g, value, ins, namespace):
+        namespace["_SIGMOID"] = _SIGMOID
+        return [f"_one = _SIGMOID[{value}.dtype][2]",
+                f"{grads[0]} = np.multiply(np.multiply(np.subtract(_one, {value}), {value}), {g})"]
 
 
 class Step(_Elementwise):

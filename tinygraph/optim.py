@@ -45,26 +45,33 @@ def as_optimizer(optimizer, graph, what):
 class SGD:
     """Update every Parameter with its last gradient: ``w ← w − η ∂E/∂w``.
 
-    ``parameters`` is a list of Parameter nodes or a Graph (its parameters).
+    ``parameters`` is a list of Parameter nodes or a Graph (its parameters); the
+    optimizer keeps them as a tuple (make a new SGD to train a different set).
     With ``momentum`` μ > 0 the step uses a velocity ``v ← μ v + ∂E/∂w``,
     ``w ← w − η v`` (off by default, as in the plain derivation).
-    Values are updated in place, so arrays read from ``p.value`` follow them.
+    Values are updated in place, so arrays read from ``p.value`` follow them; a
+    ``p.value`` replaced by a new array is updated from then on, in its own dtype.
     """
 
     def __init__(self, parameters, lr=0.1, momentum=0.0):
         if hasattr(parameters, "parameters") and callable(parameters.parameters):
             parameters = parameters.parameters()
-        self.parameters = list(parameters)
-        for p in self.parameters:
+        parameters = tuple(parameters)
+        for p in parameters:
             if not isinstance(p, Parameter):
                 raise TypeError(f"SGD: expected Parameter nodes, got {p!r}")
-        if not self.parameters:
+        if not parameters:
             raise GraphError("SGD: no parameters to optimize")
-        self.lr = lr
+        self._parameters = parameters
+        self._state = None
         self.velocity = None
+        self.lr = lr
         self.momentum = momentum
-        self._scratch = [np.empty_like(p.value) if p.value.size <= _BLOCK else np.empty(_BLOCK, p.value.dtype)
-                         for p in self.parameters]
+
+    @property
+    def parameters(self):
+        """The Parameter nodes this optimizer updates (a tuple)."""
+        return self._parameters
 
     @property
     def lr(self):
@@ -75,8 +82,7 @@ class SGD:
     def lr(self, lr):
         _check_number("lr", lr, 0.0, None)
         self._lr = float(lr)
-        # η as a 0-d array of each parameter's dtype: numpy multiplies by it faster than by a float
-        self._rates = [np.array(self._lr, p.value.dtype) for p in self.parameters]
+        self._state = None  # η is kept per parameter, in its dtype: made again on the next step
 
     @property
     def momentum(self):
@@ -88,31 +94,60 @@ class SGD:
         _check_number("momentum", momentum, None, 1.0)
         self._momentum = float(momentum)
         if self._momentum and self.velocity is None:   # v starts at 0
-            self.velocity = [np.zeros_like(p.value) for p in self.parameters]
+            self.velocity = [np.zeros_like(p.value) for p in self._parameters]
         elif not self._momentum:
             self.velocity = None
 
-    def step(self):
-        """Apply one update to every parameter (after ``graph.backward()``)."""
-        for p in self.parameters:  # check all before changing any
-            if p.grad is None or p.grad.shape != p.value.shape:
-                if p.grad is None:
-                    raise GraphError(f"Parameter '{p.name}' has no gradient: call graph.backward() "
-                                     "before optimizer.step()")
+    def _prepare(self):
+        """Per parameter: (node, its value array, scratch for η·g, η as a 0-d array of its dtype,
+        whether it is updated in blocks).  numpy multiplies by a 0-d array of the same dtype
+        faster than by a Python float, and a float32 parameter stays float32."""
+        state = []
+        for i, p in enumerate(self._parameters):
+            w = p.value
+            blocked = w.size > _BLOCK
+            scratch = np.empty(_BLOCK, w.dtype) if blocked else np.empty_like(w)
+            state.append((p, w, scratch, np.array(self._lr, w.dtype), blocked))
+            if self.velocity is not None and (self.velocity[i].shape != w.shape or self.velocity[i].dtype != w.dtype):
+                self.velocity[i] = np.zeros_like(w)   # a value of a new shape or dtype: v starts again
+        self._state = state
+        return state
+
+    def _check(self):
+        """Raise unless every parameter has a gradient of its value's shape; then (values may
+        have been replaced) make the per-parameter state again."""
+        for p in self._parameters:  # check all before changing any
+            if p.grad is None:
+                raise GraphError(f"Parameter '{p.name}' has no gradient: call graph.backward() "
+                                 "before optimizer.step()")
+            if p.grad.shape != p.value.shape:
                 raise GraphError(f"Parameter '{p.name}': gradient shape {p.grad.shape} does not "
                                  f"match value shape {p.value.shape}")
-        if self.velocity is None:
-            for p, scratch, lr in zip(self.parameters, self._scratch, self._rates):
-                if scratch.shape == p.value.shape:                # (small: in one go)
-                    p.value -= np.multiply(p.grad, lr, out=scratch)   # w ← w − η ∂E/∂w
-                else:
-                    _descend(p.value, p.grad, lr, scratch)
+        return self._prepare()
+
+    def step(self):
+        """Apply one update to every parameter (after ``graph.backward()``)."""
+        state = self._state
+        if state is None:
+            state = self._check()
         else:
-            for p, v, scratch, lr in zip(self.parameters, self.velocity, self._scratch, self._rates):
-                v *= self.momentum
+            for p, w, _, _, _ in state:  # the usual case, checked cheaply: same arrays, gradients fit
+                g = p.grad
+                if g is None or p.value is not w or g.shape != w.shape:
+                    state = self._check()
+                    break
+        if self.velocity is None:
+            for p, w, scratch, lr, blocked in state:
+                if blocked:
+                    _descend(w, p.grad, lr, scratch)
+                else:
+                    w -= np.multiply(p.grad, lr, out=scratch)   # w ← w − η ∂E/∂w
+        else:
+            for (p, w, scratch, lr, _), v in zip(state, self.velocity):
+                v *= self._momentum
                 v += p.grad                                       # v ← μ v + ∂E/∂w
-                _descend(p.value, v, lr, scratch)                 # w ← w − η v
+                _descend(w, v, lr, scratch)                       # w ← w − η v
 
     def __repr__(self):
         extra = f", momentum={self.momentum}" if self.momentum else ""
-        return f"SGD({len(self.parameters)} parameters, lr={self.lr}{extra})"
+        return f"SGD({len(self._parameters)} parameters, lr={self.lr}{extra})"
