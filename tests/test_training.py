@@ -228,3 +228,36 @@ def test_sgd_momentum_and_lr_can_be_changed_between_steps_and_are_checked():
         with pytest.raises(tg.GraphError, match=f"SGD: {what} must be"):
             setattr(opt, what, bad)
     assert opt.momentum == 0.5 and opt.lr == 0.2
+
+
+def test_sgd_keeps_its_parameters_and_follows_values_that_are_replaced():
+    w = tg.Parameter(np.array([1.0, 2.0], dtype=np.float32), name="w")
+    v = tg.Parameter(np.array([3.0]), name="v")
+    opt = tg.SGD([w, v], lr=0.5)
+    assert opt.parameters == (w, v)
+    with pytest.raises(AttributeError):
+        opt.parameters.append(tg.Parameter([0.0]))          # a new set needs a new SGD
+    w.grad, v.grad = np.array([1.0, 1.0], dtype=np.float32), np.array([2.0])
+    opt.step()
+    assert w.value.dtype == np.float32 and np.array_equal(w.value, np.float32([0.5, 1.5]))
+    old = w.value
+    w.value = np.array([10.0, 20.0, 30.0])                   # replaced: another shape and dtype
+    w.grad = np.array([2.0, 2.0, 2.0])
+    opt.step()
+    assert w.value.dtype == np.float64 and np.array_equal(w.value, [9.0, 19.0, 29.0])
+    assert np.array_equal(old, np.float32([0.5, 1.5]))       # the old array is left alone
+    assert np.array_equal(v.value, [1.0])                     # 3 − 0.5·2 − 0.5·2
+    w.grad = np.array([1.0])                                  # wrong shape: nothing changes
+    with pytest.raises(tg.GraphError, match=r"Parameter 'w': gradient shape \(1,\) does not match value shape \(3,\)"):
+        opt.step()
+    assert np.array_equal(w.value, [9.0, 19.0, 29.0]) and np.array_equal(v.value, [1.0])
+
+
+def test_sgd_momentum_starts_again_for_a_value_of_a_new_shape():
+    w = tg.Parameter(np.array([1.0]), name="w")
+    opt = tg.SGD([w], lr=0.1, momentum=0.5)
+    w.grad = np.array([1.0])
+    opt.step()                                                # v = 1, w = 0.9
+    w.value, w.grad = np.array([1.0, 1.0]), np.array([1.0, 1.0])
+    opt.step()                                                # v = 0·0.5 + 1 = 1, w = 0.9
+    assert np.allclose(w.value, [0.9, 0.9]) and np.allclose(opt.velocity[0], [1.0, 1.0])
