@@ -132,23 +132,23 @@ def test_source_is_the_chain_rule_written_out():
     forward, backward = source.split("def backward")
     # forward: each computed node's value, in topological order
     assert re.findall(r"^    node_(\w+)\.value = \1$", forward, re.M) == ["z1", "h1", "z2", "o", "E"]
-    # for one sample the layers are their numpy calls; the loss is a call of its forward
+    # for one sample each node is its numpy calls
     assert "    z1 = np.dot(x, W1) + b1\n" in forward
     assert "    h1 = np.reciprocal(_one + np.exp(np.maximum(np.minimum(-z1, _limit), _minus_limit)))\n" in forward
-    assert "E = _asarray(forward_E(o, t))" in forward
+    assert "    _diff = np.subtract(o, t)\n" in forward
+    assert "    E = _asarray(0.5 * np.vdot(_diff, _diff))\n" in forward
+    assert "forward_" not in forward and "backward_" not in backward
     # backward: the reverse order; each layer's weighted sum hands back ∂E/∂h, ∂E/∂W, ∂E/∂b
     assert re.findall(r"^    node_(\w+)\.grad = grad_\1$", backward, re.M) == \
         ["E", "o", "z2", "h1", "z1", "W1", "b1", "W2", "b2"]
-    assert "grad_o, _ = backward_E(grad_E)" in backward
+    assert "    grad_o = np.multiply(node_E.diff, grad_E)\n" in backward
     assert "grad_z2 = np.multiply(np.multiply(np.subtract(_one, o), o), grad_o)" in backward
     for line in ["grad_h1 = np.dot(W2, grad_z2)", "grad_W2 = np.multiply(h1[:, None], grad_z2)",
                  "grad_b2 = grad_z2"]:
         assert f"    {line}\n" in backward
-    # the first layer's ∂E/∂x is not computed (needs says so), unless asked for
-    assert "node_z1.needs = (False, True, True)" in backward and "grad_x =" not in backward
-    with_inputs = tg.Graph(net.loss).source(inputs=True)
-    assert "node_z1.needs = (True, True, True)" in with_inputs
-    assert "    grad_x = np.dot(W1, grad_z1)\n" in with_inputs
+    # the first layer's ∂E/∂x is not computed, unless asked for
+    assert "grad_x" not in backward
+    assert "    grad_x = np.dot(W1, grad_z1)\n" in tg.Graph(net.loss).source(inputs=True)
 
 
 def test_source_after_a_batch_calls_the_methods():
@@ -161,13 +161,16 @@ def test_source_after_a_batch_calls_the_methods():
     assert re.findall(r"backward_(\w+)\(", backward) == ["E", "o", "z2", "h1", "z1"]
     assert "grad_h1, grad_W2, grad_b2 = backward_z2(grad_z2)" in backward
     assert "np." not in graph.source()
+    # the first layer's ∂E/∂x is not computed (needs tells its backward), unless asked for
+    assert "node_z1.needs = (False, True, True)" in backward
+    assert "node_z1.needs = (True, True, True)" in graph.source(inputs=True)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("sizes", [[3, 1], [10, 8, 1], [3, 3000, 2]])
+@pytest.mark.parametrize("sizes", [[3, 1], [10, 8, 1], [3, 3000, 2], [4, 100]])
 def test_one_sample_numpy_lines_equal_the_loops(sizes, dtype):
     """Layers written out as numpy lines, bit for bit as the loops: one neuron (w of shape
-    (n,)), weights above SMALL (kept gradient arrays), a layer wide enough to clip in one go."""
+    (n,)), weights and outputs above SMALL (kept arrays), a layer wide enough to clip in one go."""
     rng = np.random.default_rng(3)
     x = tg.Input("x", shape=(sizes[0],))
     h = x

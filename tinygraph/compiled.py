@@ -2,17 +2,20 @@
 
 ``Graph.forward`` and ``Graph.backward`` are loops over the nodes (graph.py): the
 reference, with every check, used for any graph.  For a graph of tinygraph's own
-nodes whose shapes are known, the graph also writes the same calls out once, one
-line per node in the same order, and runs that code instead: the CPU runs a
-sequence of calls faster than a loop that calls a different method at every turn
-(benchmarks/README.md has the numbers).  The values are the same, bit for bit.
+nodes whose shapes are known, the graph also writes the same work out once, in the
+same order, and runs that code instead: the CPU runs a sequence of calls faster than
+a loop that calls a different method at every turn (benchmarks/README.md has the
+numbers).  For one sample, nodes that say how (``Node.forward_code`` and
+``backward_code``) are written as their numpy calls, since for a few numbers the
+calls cost more than the arithmetic; the others as calls of their methods.  The
+values are the same, bit for bit.
 
 ``Graph.source()`` shows the code; it is the chain rule unrolled for that graph::
 
     def backward(grad_E):
         node_E.grad = grad_E
-        node_E.needs = (True, False)
-        grad_o, _ = backward_E(grad_E)                   # SquaredLoss 'E': ∂E/∂o = o − t
+        # SquaredLoss 'E': ∂E/∂o = o − t
+        grad_o = np.multiply(node_E.diff, grad_E)
         ...
 """
 
@@ -118,10 +121,10 @@ def compile_forward(computed, inputs, names, title, one_sample):
         code = written_out(node, "forward", one_sample) and node.forward_code(
             var, [names[id(i)] for i in ins], namespace)
         if code:  # the node's numpy calls themselves
+            if node.shape == ():  # one number per sample: numpy may hand back a numpy scalar
+                code[-1] = f"{var} = _asarray({code[-1].split(' = ', 1)[1]})"  # (the last line sets var)
             lines.append(f"    # {_comment(node, node.formula)}")
             lines += [f"    {line}" for line in code]
-            if node.shape == ():  # one number per sample: numpy may hand back a numpy scalar
-                lines.append(f"    {var} = _asarray({var})")
         else:
             namespace[f"forward_{var}"] = forward
             call = f"forward_{var}({', '.join(names[id(i)] for i in ins)})"
@@ -163,7 +166,6 @@ def compile_backward(steps, reached, output, names, title, one_sample):
         var = names[id(node)]
         namespace[f"node_{var}"] = node
         lines.append(f"    node_{var}.grad = {grad[id(node)]}")
-        lines.append(f"    node_{var}.needs = {needs!r}")
         targets, sums = ["_"] * len(node.inputs), []
         for k, inp, first in sends:
             if first:
@@ -183,8 +185,9 @@ def compile_backward(steps, reached, output, names, title, one_sample):
                     namespace[f"node_{name}"] = n
                     lines.append(f"    {name} = node_{name}.value")
             lines += [f"    {line}" for line in code]
-        else:
+        else:  # (needs: which gradients the method is asked for)
             namespace[f"backward_{var}"] = backward
+            lines.append(f"    node_{var}.needs = {needs!r}")
             unpack = ", ".join(targets) + ("," if len(targets) == 1 else "")
             lines.append(_line(f"{unpack} = backward_{var}({grad[id(node)]})", _comment(node, node.derivative)))
         for k, inp, first in sends:

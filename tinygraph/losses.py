@@ -73,6 +73,26 @@ class SquaredLoss(_Loss):
         grad_t = -grad_o if self.needs[1] else None
         return grad_o, grad_t
 
+    # One sample, written into the graph's passes: the same numpy calls, with scale 1.
+    def forward_code(self, out, ins, namespace):
+        o, t = ins
+        kept = self.out_code(out, "diff", self.inputs[0], namespace)
+        if kept is None:
+            return None
+        return [f"_diff = np.subtract({o}, {t}{kept})",
+                f"node_{out}.diff, node_{out}.scale = _diff, 1.0",
+                f"{out} = 0.5 * np.vdot(_diff, _diff)"]
+
+    def backward_code(self, grads, g, value, ins, namespace):
+        kept = self.out_code(value, "grad_o", self.inputs[0], namespace)
+        if kept is None:
+            return None
+        grad_o = grads[0] or "_grad_o"
+        lines = [f"{grad_o} = np.multiply(node_{value}.diff, {g}{kept})"]
+        if grads[1]:
+            lines.append(f"{grads[1]} = -{grad_o}")
+        return lines
+
 
 class LogLoss(_Loss):
     """E = −Σ_k [t_k log p_k + (1 − t_k) log(1 − p_k)] — binary cross-entropy on probabilities.

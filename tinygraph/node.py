@@ -149,8 +149,8 @@ class Node(metaclass=_NodeType):
     # says how; the lines must compute exactly what forward and backward compute (a
     # test compares both ways bit for bit).  None: the passes call the methods.
     def forward_code(self, out, ins, namespace):
-        """Lines that set the variable ``out`` to this node's value for one sample, from the
-        variables ``ins`` holding its inputs' values; names they use go into ``namespace``."""
+        """Lines whose last sets the variable ``out`` to this node's value for one sample, from
+        the variables ``ins`` holding its inputs' values; names they use go into ``namespace``."""
         return None
 
     def backward_code(self, grads, g, value, ins, namespace):
@@ -158,6 +158,20 @@ class Node(metaclass=_NodeType):
         wanted) for one sample, from ``g`` (∂E/∂this node), ``value`` (this node's value)
         and ``ins`` (its inputs' values), all variable names."""
         return None
+
+    def out_code(self, var, buffer, like, namespace):
+        """``", out=…"`` for such lines: the array this node (variable ``var``) keeps as
+        ``buffer``, of the shape and dtype of node ``like``'s value; "" up to SMALL numbers
+        (made fresh, as ``buffer`` does); None while ``like`` has no value to tell them."""
+        if like.shape is not None and math.prod(like.shape) <= SMALL:
+            return ""
+        if like.value is None:
+            return None
+        array = self.buffer(buffer, like.value.shape, like.value.dtype)
+        if array is None:
+            return ""
+        namespace[f"_{var}_{buffer}"] = array
+        return f", out=_{var}_{buffer}"
 
     @property
     def kind(self):

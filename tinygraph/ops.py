@@ -95,13 +95,11 @@ class WeightedSum(Node):
         if grads[0]:
             lines.append(f"{grads[0]} = np.dot({w}, {g})")
         if grads[1]:
-            w_value = self.inputs[1].value
-            out = ""
-            if w_value.size > SMALL:   # the node's own kept array, as backward uses it
-                namespace[f"_out_{grads[1]}"] = self.buffer("grad_w", w_value.shape, w_value.dtype)
-                out = f", out=_out_{grads[1]}"
-            column = f"{x}[:, None]" if w_value.ndim == 2 else x
-            lines.append(f"{grads[1]} = np.multiply({column}, {g}{out})")
+            kept = self.out_code(value, "grad_w", self.inputs[1], namespace)
+            if kept is None:
+                return None
+            column = f"{x}[:, None]" if len(self.inputs[1].shape) == 2 else x
+            lines.append(f"{grads[1]} = np.multiply({column}, {g}{kept})")
         if len(grads) == 3 and grads[2]:
             lines.append(f"{grads[2]} = {g}")
         return lines
@@ -246,6 +244,12 @@ class Step(_Elementwise):
     def backward(self, grad_out):
         return (grad_out,)
 
+    def forward_code(self, out, ins, namespace):
+        return [f"{out} = ({ins[0]} >= 0).astype({ins[0]}.dtype)"]
+
+    def backward_code(self, grads, g, value, ins, namespace):
+        return [f"{grads[0]} = {g}"]
+
 
 class Tanh(_Elementwise):
     """y = tanh(z), elementwise.  Derivative: ∂y/∂z = 1 − y²."""
@@ -265,6 +269,12 @@ class Tanh(_Elementwise):
         local = np.subtract(1.0, np.multiply(y, y, out=out), out=out)  # 1 − y²
         return (np.multiply(local, grad_out, out=out),)               # g · (1 − y²)
 
+    def forward_code(self, out, ins, namespace):
+        return [f"{out} = np.tanh({ins[0]})"]
+
+    def backward_code(self, grads, g, value, ins, namespace):
+        return [f"{grads[0]} = np.multiply(np.subtract(1.0, np.multiply({value}, {value})), {g})"]
+
 
 class ReLU(_Elementwise):
     """y = max(0, z), elementwise.  Derivative: ∂y/∂z = 1 if z > 0 else 0."""
@@ -282,6 +292,12 @@ class ReLU(_Elementwise):
         y = self.value
         on = np.greater(y, 0, out=self.buffer("on", y.shape, bool))          # [z > 0]
         return (np.multiply(grad_out, on, out=self.buffer("grad_z", y.shape, y.dtype)),)
+
+    def forward_code(self, out, ins, namespace):
+        return [f"{out} = np.maximum({ins[0]}, 0)"]
+
+    def backward_code(self, grads, g, value, ins, namespace):
+        return [f"{grads[0]} = np.multiply({g}, np.greater({value}, 0))"]
 
 
 class Softmax(Node):
