@@ -115,6 +115,23 @@ def test_single_sample_and_batch_alternate_in_one_graph():
         assert_identical(*both_ways(net.graph, feed))
 
 
+def test_one_sample_code_written_after_a_batch_keeps_one_sample_arrays():
+    """One-sample code may be written while the nodes still hold a batch's values (one
+    sample, a batch, then one sample again): its kept arrays have the one-sample shape."""
+    rng = np.random.default_rng(0)
+    x, t = tg.Input("x", shape=(3,)), tg.Input("t", shape=(100,))
+    W = tg.Parameter(rng.normal(size=(3, 100)), name="W")
+    graph = tg.Graph(tg.SquaredLoss(tg.Logistic(tg.WeightedSum(x, W, name="z"), name="o"), t, name="E"))
+    one = {"x": rng.normal(size=3), "t": rng.uniform(size=100)}
+    batch = {"x": rng.normal(size=(5, 3)), "t": rng.uniform(size=(5, 100))}
+    for feed in [one, batch, one, one, batch, batch, one]:
+        expected = 0.5 * np.sum((1 / (1 + np.exp(-(feed["x"] @ W.value))) - feed["t"]) ** 2) / len(np.atleast_2d(feed["x"]))
+        assert np.isclose(graph.forward(feed), expected)
+        graph.backward()
+        assert W.grad.shape == (3, 100) and graph["E"].diff.shape == np.shape(feed["t"])
+    assert "np.subtract(o, t, out=" in graph.source()
+
+
 def test_new_feature_sizes_rewrite_the_code():
     """Undeclared inputs: the per-sample shapes change with the feed, and the code with them."""
     x = tg.Input("x")

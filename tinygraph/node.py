@@ -161,13 +161,14 @@ class Node(metaclass=_NodeType):
 
     def out_code(self, var, buffer, like, namespace):
         """``", out=…"`` for such lines: the array this node (variable ``var``) keeps as
-        ``buffer``, of the shape and dtype of node ``like``'s value; "" up to SMALL numbers
-        (made fresh, as ``buffer`` does); None while ``like`` has no value to tell them."""
-        if like.shape is not None and math.prod(like.shape) <= SMALL:
+        ``buffer``, of node ``like``'s one-sample shape and its value's dtype; "" up to SMALL
+        numbers (made fresh, as ``buffer`` does); None while ``like`` has no value to tell
+        the dtype.  (Its value may be the last pass's, of a batch: only its dtype is read.)"""
+        if math.prod(like.shape) <= SMALL:
             return ""
         if like.value is None:
             return None
-        array = self.buffer(buffer, like.value.shape, like.value.dtype)
+        array = self.buffer(buffer, like.shape, like.value.dtype)
         if array is None:
             return ""
         namespace[f"_{var}_{buffer}"] = array
