@@ -168,26 +168,38 @@ def test_source_is_the_chain_rule_written_out():
     assert "    grad_x = np.dot(W1, grad_z1)\n" in tg.Graph(net.loss).source(inputs=True)
 
 
-def test_source_after_a_batch_calls_the_methods():
-    """A batch runs each node's methods (they reuse their arrays); the source shows those calls."""
+def test_source_of_a_batch_keeps_arrays_and_scales_by_the_batch():
+    """Code for a batch knows its size: kept arrays, the bias gradient as 1ᵀ g, the mean's 1/4."""
     net = tg.mlp([2, 3, 1], seed=0)
     graph = tg.Graph(net.loss)
     graph.forward({"x": np.ones((4, 2)), "t": np.ones((4, 1))})
     forward, backward = graph.source().split("def backward")
-    assert re.findall(r"forward_(\w+)\(", forward) == ["z1", "h1", "z2", "o", "E"]
-    assert re.findall(r"backward_(\w+)\(", backward) == ["E", "o", "z2", "h1", "z1"]
-    assert "grad_h1, grad_W2, grad_b2 = backward_z2(grad_z2)" in backward
-    assert "np." not in graph.source()
-    # the first layer's ∂E/∂x is not computed (needs tells its backward), unless asked for
-    assert "node_z1.needs = (False, True, True)" in backward
-    assert "node_z1.needs = (True, True, True)" in graph.source(inputs=True)
+    for line in ["z1 = np.matmul(x, W1)", "z1 = np.add(z1, b1, out=z1)",
+                 "node_E.diff, node_E.scale = _diff, 0.25", "E = _asarray(0.5 * 0.25 * np.vdot(_diff, _diff))"]:
+        assert f"    {line}\n" in forward
+    for line in ["grad_o = np.multiply(node_E.diff, grad_E * 0.25)", "grad_h1 = np.matmul(grad_z2, W2.T)",
+                 "grad_W2 = np.matmul(h1.T, grad_z2)", "grad_b2 = np.matmul(_z2_ones, grad_z2)"]:
+        assert f"    {line}\n" in backward
+    assert "grad_x" not in backward
+    assert "    grad_x = np.matmul(grad_z1, W1.T)\n" in graph.source(inputs=True)
 
 
+def test_nodes_without_numpy_lines_are_called_and_told_what_to_compute():
+    x = tg.Input("x", shape=(2,))
+    o = tg.WeightedSum(x, tg.Parameter(np.ones((2, 3)), name="W"), name="o")
+    graph = tg.Graph(tg.SoftmaxCrossEntropy(o, tg.Input("t", shape=(3,)), name="E"))
+    backward = graph.source().split("def backward")[1]
+    assert "    node_E.needs = (True, False)\n    grad_o, _ = backward_E(grad_E)" in backward
+    assert "node_o.needs" not in backward   # written out: it needs no telling
+
+
+@pytest.mark.parametrize("rows", [None, 1, 7, 40])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("sizes", [[3, 1], [10, 8, 1], [3, 3000, 2], [4, 100]])
-def test_one_sample_numpy_lines_equal_the_loops(sizes, dtype):
+def test_numpy_lines_equal_the_loops(sizes, dtype, rows):
     """Layers written out as numpy lines, bit for bit as the loops: one neuron (w of shape
-    (n,)), weights and outputs above SMALL (kept arrays), a layer wide enough to clip in one go."""
+    (n,)), arrays above SMALL (kept between passes), a layer wide enough to clip in one go;
+    one sample and batches."""
     rng = np.random.default_rng(3)
     x = tg.Input("x", shape=(sizes[0],))
     h = x
@@ -195,14 +207,31 @@ def test_one_sample_numpy_lines_equal_the_loops(sizes, dtype):
         shape = (a,) if b == 1 and k == len(sizes) - 2 else (a, b)   # the last: a single neuron
         W = tg.Parameter((rng.normal(size=shape) * 30).astype(dtype), name=f"W{k}")
         bias = tg.Parameter(rng.normal(size=shape[1:]).astype(dtype), name=f"b{k}")
-        h = tg.Logistic(tg.WeightedSum(h, W, bias, name=f"z{k}"), name=f"h{k}")
+        act = [tg.Logistic, tg.Tanh, tg.ReLU][k % 3]
+        h = act(tg.WeightedSum(h, W, bias, name=f"z{k}"), name=f"h{k}")
     t = tg.Input("t", shape=h.shape)
     graph = tg.Graph(tg.SquaredLoss(h, t, name="E"))
-    feed = {"x": rng.normal(size=sizes[0]), "t": rng.uniform(size=h.shape)}
+    batch = () if rows is None else (rows,)
+    feed = {"x": rng.normal(size=batch + (sizes[0],)), "t": rng.uniform(size=batch + h.shape)}
     written, looped = both_ways(graph, feed, inputs=True)
-    assert "np.dot" in graph.source(inputs=True)
+    assert ("np.dot" if rows is None else "np.matmul") in graph.source(inputs=True)
     assert_identical(written, looped)
     assert written[1]["h0"].dtype == np.dtype(dtype)
+
+
+def test_code_for_each_batch_size_after_another():
+    """Code written while the nodes hold another batch size's values keeps arrays of its own."""
+    rng = np.random.default_rng(1)
+    net = tg.mlp([5, 70, 3], seed=0)
+    feeds = [{"x": rng.normal(size=rows + (5,)), "t": rng.uniform(size=rows + (3,))} for rows in [(), (9,), (4,)]]
+    for feed in feeds * 3:
+        loss = net.graph.forward(feed)
+        net.graph.backward()
+        grads = [p.grad.copy() for p in net.parameters()]
+        assert loss == net.graph.forward(feed, check_finite=True)   # the loops, for comparison
+        net.graph.backward(hook=lambda node, g: None)
+        assert all(np.array_equal(a, p.grad) for a, p in zip(grads, net.parameters()))
+    assert len([c for c in net.graph._compiled.values() if callable(c)]) == 2
 
 
 def test_source_sums_what_a_shared_node_receives():

@@ -82,19 +82,20 @@ def _docstring(text):
     return f"    {_text(text)!r}"
 
 
-def written_out(node, method, one_sample):
+def written_out(node, method):
     """Whether ``node``'s ``method`` ("forward" or "backward") may be written out as numpy
-    lines: one sample, and the class's own method (not one set on this node)."""
-    return one_sample and method not in vars(node)
+    lines: the class's own method, not one set on this node."""
+    return method not in vars(node)
 
 
-def compile_forward(computed, inputs, names, title, one_sample):
+def compile_forward(computed, inputs, names, title, shape):
     """``forward(stamp, *fed arrays)``: store the fed arrays in their Inputs, then compute
     and store every computed node's value, in order.
 
-    ``computed`` is the forward plan's (node, forward, inputs) in topological order.
-    With ``one_sample`` (no batch axis), nodes that say how (``Node.forward_code``)
-    are written out as their numpy calls, the others as calls of ``forward``.
+    ``computed`` is the forward plan's (node, forward, inputs) in topological order;
+    ``shape(node)`` a node's whole shape in the passes this code is for.  Nodes that
+    say how (``Node.forward_code``) are written out as their numpy calls, the others
+    as calls of ``forward``.
     Returns (function, source), or (None, the reason) if some node is not one of
     tinygraph's own or has no known shape.
     """
@@ -118,8 +119,8 @@ def compile_forward(computed, inputs, names, title, one_sample):
                 lines.append(_line(f"{var} = node_{var}.value", _comment(leaf, None)))
         var = names[id(node)]
         namespace[f"node_{var}"] = node
-        code = written_out(node, "forward", one_sample) and node.forward_code(
-            var, [names[id(i)] for i in ins], namespace)
+        code = written_out(node, "forward") and node.forward_code(
+            var, [names[id(i)] for i in ins], shape, namespace)
         if code:  # the node's numpy calls themselves
             if node.shape == ():  # one number per sample: numpy may hand back a numpy scalar
                 code[-1] = f"{var} = _asarray({code[-1].split(' = ', 1)[1]})"  # (the last line sets var)
@@ -136,15 +137,15 @@ def compile_forward(computed, inputs, names, title, one_sample):
     return _build("forward", title, lines, namespace)
 
 
-def compile_backward(steps, reached, output, names, title, one_sample):
+def compile_backward(steps, reached, output, names, title, shape):
     """``backward(seed)``: the chain rule from the output back, as ``Graph.backward`` runs it.
 
     ``steps`` is the backward plan (node, backward, needs, sends, trusted) in reverse
     topological order and ``reached`` the nodes that receive a gradient.  Each
     node's gradient is the sum of what its consumers send; it is final, and stored
-    in ``node.grad``, before the node's own backward runs.  With ``one_sample``, nodes
-    that say how (``Node.backward_code``) are written out as their numpy calls, reading
-    the values they need from the nodes once.  Returns (function,
+    in ``node.grad``, before the node's own backward runs.  Nodes that say how
+    (``Node.backward_code``) are written out as their numpy calls, reading the values
+    they need from the nodes once; ``shape`` as for ``compile_forward``.  Returns (function,
     source), or (None, the reason) if some node is not one of tinygraph's own, has
     no known shape, or may send no gradient to an input it was asked for (those
     graphs stay with the loop, which handles them).
@@ -173,9 +174,9 @@ def compile_backward(steps, reached, output, names, title, one_sample):
             else:
                 targets[k] = f"_g{next(temps)}"
                 sums.append((grad[id(inp)], targets[k]))
-        code = written_out(node, "backward", one_sample) and node.backward_code(
+        code = written_out(node, "backward") and node.backward_code(
             [t if t != "_" else None for t in targets], grad[id(node)], var,
-            [names[id(i)] for i in node.inputs], namespace)
+            [names[id(i)] for i in node.inputs], shape, namespace)
         if code:  # the node's numpy calls themselves, after reading the values they use
             lines.append(f"    # {_comment(node, node.derivative)}")
             for n in (node,) + tuple(node.inputs):

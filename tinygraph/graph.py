@@ -100,9 +100,9 @@ class Graph:
         self._shapes = self._shaped = None  # the fed shapes and plan of the last shape check
         self._shape_count = None  # _clock.shapes at that check
         self._forgotten = {}  # {node id: shape} of nodes whose shape only their next value can tell
-        self._codes = {}     # {(batch?, per-sample shapes of all nodes): {plan: its written-out code}} (compiled.py)
+        self._codes = {}     # {(batch size, per-sample shapes of all nodes): {plan: its written-out code}} (compiled.py)
         self._compiled = {}  # the entry for the current shapes
-        self._batched = False  # whether the last pass was fed a batch (else one sample)
+        self._rows = None    # the batch size of the last pass (None: one sample)
 
     def __getstate__(self):
         """Copies and pickles leave plans and code behind: they are keyed by and bound to these nodes."""
@@ -314,8 +314,8 @@ class Graph:
             sample_shapes = self._sample_shapes(inputs, arrays)
             self._infer_shapes(sample_shapes, nodes)
             self._shapes, self._shaped, self._shape_count = shapes, nodes, _clock.shapes
-            self._batched = any(a.ndim > len(sample_shapes[i]) for i, a in zip(inputs, arrays))
-            signature = (self._batched,) + tuple(n.shape for n in self.nodes)  # (one sample: other code)
+            self._rows = next((a.shape[0] for i, a in zip(inputs, arrays) if a.ndim > len(sample_shapes[i])), None)
+            signature = (self._rows,) + tuple(n.shape for n in self.nodes)  # (the code knows every array's shape)
             code = self._codes.pop(signature, None)
             if code is None and len(self._codes) >= 8:  # keep the code of the last few sets of shapes
                 del self._codes[next(iter(self._codes))]
@@ -499,7 +499,11 @@ class Graph:
 
     def _compile(self, compile_plan, plan, *args):
         """(function, source) of a plan written out by ``compile_plan``, or (None, why not)."""
-        return compile_plan(plan, *args, compiled.variable_names(self.nodes), repr(self), not self._batched)
+        rows, data = self._rows, self._data_dependent
+
+        def shape(node):  # a node's whole shape in the passes of the code
+            return node.shape if rows is None or not data[id(node)] else (rows,) + node.shape
+        return compile_plan(plan, *args, compiled.variable_names(self.nodes), repr(self), shape)
 
     @staticmethod
     def _backward_loop(steps, hook, check_finite):

@@ -7,7 +7,7 @@ reductions give exactly the single-sample formula.
 
 import numpy as np
 
-from .node import Input, Node
+from .node import Input, Node, dtype_of
 from .ops import _EXP_LIMIT
 
 _REDUCTIONS = ("mean", "sum")
@@ -25,8 +25,11 @@ class _Loss(Node):
 
     def _set_scale(self, prediction):
         """1/batch for a batch with reduction 'mean', else 1 (stored for backward)."""
-        batched = prediction.ndim > len(self.inputs[0].shape)
-        self.scale = 1.0 / prediction.shape[0] if batched and self.reduction == "mean" else 1.0
+        self.scale = self._scale_for(prediction.shape)
+
+    def _scale_for(self, shape):
+        batched = len(shape) > len(self.inputs[0].shape)
+        return 1.0 / shape[0] if batched and self.reduction == "mean" else 1.0
 
     def _check_same(self, p_shape, t_shape):
         if p_shape != t_shape:
@@ -73,22 +76,27 @@ class SquaredLoss(_Loss):
         grad_t = -grad_o if self.needs[1] else None
         return grad_o, grad_t
 
-    # One sample, written into the graph's passes: the same numpy calls, with scale 1.
-    def forward_code(self, out, ins, namespace):
-        o, t = ins
-        kept = self.out_code(out, "diff", self.inputs[0], namespace)
+    # Written into the graph's passes (compiled.py): the same calls as above, the scale known.
+    def forward_code(self, out, ins, shape, namespace):
+        (o, t), o_node = ins, self.inputs[0]
+        if shape(o_node) != shape(self.inputs[1]):             # (forward reports it)
+            return None
+        kept = self.out_code(out, "diff", shape(o_node), dtype_of(o_node), namespace)
         if kept is None:
             return None
+        scale = self._scale_for(shape(o_node))
         return [f"_diff = np.subtract({o}, {t}{kept})",
-                f"node_{out}.diff, node_{out}.scale = _diff, 1.0",
-                f"{out} = 0.5 * np.vdot(_diff, _diff)"]
+                f"node_{out}.diff, node_{out}.scale = _diff, {scale!r}",
+                f"{out} = 0.5{'' if scale == 1.0 else f' * {scale!r}'} * np.vdot(_diff, _diff)"]
 
-    def backward_code(self, grads, g, value, ins, namespace):
-        kept = self.out_code(value, "grad_o", self.inputs[0], namespace)
+    def backward_code(self, grads, g, value, ins, shape, namespace):
+        o_node = self.inputs[0]
+        kept = self.out_code(value, "grad_o", shape(o_node), dtype_of(o_node), namespace)
         if kept is None:
             return None
+        scale = self._scale_for(shape(o_node))
         grad_o = grads[0] or "_grad_o"
-        lines = [f"{grad_o} = np.multiply(node_{value}.diff, {g}{kept})"]
+        lines = [f"{grad_o} = np.multiply(node_{value}.diff, {g if scale == 1.0 else f'{g} * {scale!r}'}{kept})"]
         if grads[1]:
             lines.append(f"{grads[1]} = -{grad_o}")
         return lines

@@ -41,6 +41,11 @@ def as_float_array(value, what, dtype=None):
     return np.asarray(arr, dtype=dtype)
 
 
+def dtype_of(node):
+    """The dtype of a node's value (its last, if the graph is between passes); None before any."""
+    return None if node.value is None else node.value.dtype
+
+
 def _argument_name(node, i):
     """The name of ``node.forward``'s i-th argument (x, w, b …), for messages."""
     params = [p for p in inspect.signature(node.forward).parameters.values() if p.kind != p.VAR_POSITIONAL]
@@ -143,35 +148,32 @@ class Node(metaclass=_NodeType):
         """Per-sample output shape from the inputs' per-sample shapes; None if unknown."""
         return None
 
-    # For one sample the graph may write a node's numpy calls straight into its passes
-    # (compiled.py) instead of calling forward and backward: a node of a few numbers
-    # costs more in calls than in arithmetic.  A built-in node that can be written out
-    # says how; the lines must compute exactly what forward and backward compute (a
-    # test compares both ways bit for bit).  None: the passes call the methods.
-    def forward_code(self, out, ins, namespace):
-        """Lines whose last sets the variable ``out`` to this node's value for one sample, from
-        the variables ``ins`` holding its inputs' values; names they use go into ``namespace``."""
+    # The graph may write a node's numpy calls straight into its passes (compiled.py)
+    # instead of calling forward and backward: for a few numbers the calls cost more than
+    # the arithmetic.  A built-in node that can be written out says how, taking the same
+    # branches as its methods; the lines must compute exactly what forward and backward
+    # compute (a test compares both ways bit for bit).  None: the passes call the methods.
+    def forward_code(self, out, ins, shape, namespace):
+        """Lines whose last sets the variable ``out`` to this node's value, from the variables
+        ``ins`` holding its inputs' values.  ``shape(node)`` is a node's whole shape in this
+        pass (with the batch axis, if any); names the lines use go into ``namespace``."""
         return None
 
-    def backward_code(self, grads, g, value, ins, namespace):
+    def backward_code(self, grads, g, value, ins, shape, namespace):
         """Lines that set the variables ``grads`` (one per input, None where no gradient is
-        wanted) for one sample, from ``g`` (∂E/∂this node), ``value`` (this node's value)
-        and ``ins`` (its inputs' values), all variable names."""
+        wanted) from ``g`` (∂E/∂this node), ``value`` (this node's value) and ``ins`` (its
+        inputs' values), all variable names; ``shape`` and ``namespace`` as for forward_code."""
         return None
 
-    def out_code(self, var, buffer, like, namespace):
+    def out_code(self, var, buffer, shape, dtype, namespace):
         """``", out=…"`` for such lines: the array this node (variable ``var``) keeps as
-        ``buffer``, of node ``like``'s one-sample shape and its value's dtype; "" up to SMALL
-        numbers (made fresh, as ``buffer`` does); None while ``like`` has no value to tell
-        the dtype.  (Its value may be the last pass's, of a batch: only its dtype is read.)"""
-        if math.prod(like.shape) <= SMALL:
+        ``buffer`` for ``shape`` and ``dtype``, as ``buffer()`` gives it; "" up to SMALL
+        numbers (made fresh); None if the dtype is not known yet."""
+        if math.prod(shape) <= SMALL:
             return ""
-        if like.value is None:
+        if dtype is None:
             return None
-        array = self.buffer(buffer, like.shape, like.value.dtype)
-        if array is None:
-            return ""
-        namespace[f"_{var}_{buffer}"] = array
+        namespace[f"_{var}_{buffer}"] = self.buffer(buffer, shape, dtype)
         return f", out=_{var}_{buffer}"
 
     @property

@@ -5,9 +5,11 @@ and computes them in ``forward`` and ``backward`` right below, in the same symbo
 Values may carry a leading batch axis; every formula here acts row by row.
 """
 
+import math
+
 import numpy as np
 
-from .node import SMALL, Node
+from .node import SMALL, Node, dtype_of
 
 
 class WeightedSum(Node):
@@ -84,25 +86,45 @@ class WeightedSum(Node):
                 grad_b = np.matmul(ones, g, out=self.buffer("grad_b", g.shape[1:], g.dtype))
         return (grad_x, grad_w) if len(needs) == 2 else (grad_x, grad_w, grad_b)
 
-    # One sample, written into the graph's passes: the one-sample lines of forward and backward.
-    def forward_code(self, out, ins, namespace):
+    # Written into the graph's passes (compiled.py): the same calls as above, branch by branch.
+    def forward_code(self, out, ins, shape, namespace):
         x, w = ins[0], ins[1]
-        return [f"{out} = np.dot({x}, {w})" + (f" + {ins[2]}" if len(ins) == 3 else "")]
+        if len(shape(self.inputs[0])) == 1:                   # one sample
+            return [f"{out} = np.dot({x}, {w})" + (f" + {ins[2]}" if len(ins) == 3 else "")]
+        kept = self.out_code(out, "z", shape(self), dtype_of(self.inputs[0]), namespace)
+        if kept is None:
+            return None
+        return [f"{out} = np.matmul({x}, {w}{kept})"] + ([f"{out} = np.add({out}, {ins[2]}, out={out})"]
+                                                       if len(ins) == 3 else [])
 
-    def backward_code(self, grads, g, value, ins, namespace):
-        x, w = ins[0], ins[1]
+    def backward_code(self, grads, g, value, ins, shape, namespace):
+        x_node, w_node = self.inputs[0], self.inputs[1]
+        (x, w), (grad_x, grad_w), grad_b = ins[:2], grads[:2], grads[2] if len(grads) == 3 else None
+        layer = len(w_node.shape) == 2
+        outs = [self.out_code(value, "grad_w", w_node.shape, dtype_of(w_node), namespace) if grad_w else ""]
         lines = []
-        if grads[0]:
-            lines.append(f"{grads[0]} = np.dot({w}, {g})")
-        if grads[1]:
-            kept = self.out_code(value, "grad_w", self.inputs[1], namespace)
-            if kept is None:
-                return None
-            column = f"{x}[:, None]" if len(self.inputs[1].shape) == 2 else x
-            lines.append(f"{grads[1]} = np.multiply({column}, {g}{kept})")
-        if len(grads) == 3 and grads[2]:
-            lines.append(f"{grads[2]} = {g}")
-        return lines
+        if len(shape(x_node)) == 1:                            # one sample
+            if grad_x:
+                lines.append(f"{grad_x} = np.dot({w}, {g})")
+            if grad_w:
+                lines.append(f"{grad_w} = np.multiply({x + '[:, None]' if layer else x}, {g}{outs[0]})")
+            if grad_b:
+                lines.append(f"{grad_b} = {g}")
+        else:                                                  # a batch
+            if grad_x:
+                outs.append(self.out_code(value, "grad_x", shape(x_node), dtype_of(x_node), namespace))
+                lines.append(f"{grad_x} = np.matmul({g}, {w}.T{outs[-1]})" if layer else
+                             f"{grad_x} = np.multiply.outer({g}, {w}{outs[-1]})")
+            if grad_w:
+                lines.append(f"{grad_w} = np.matmul({x}.T, {g}{outs[0]})")
+            if grad_b:
+                dtype = dtype_of(self)                         # (∂E/∂z has z's dtype)
+                if dtype is None:
+                    return None
+                namespace[f"_{value}_ones"] = self.buffer("ones", shape(self)[:1], dtype, fill=1.0)
+                outs.append(self.out_code(value, "grad_b", shape(self)[1:], dtype, namespace))
+                lines.append(f"{grad_b} = np.matmul(_{value}_ones, {g}{outs[-1]})")
+        return None if None in outs else lines
 
 
 class AppendOne(Node):
@@ -170,6 +192,7 @@ class _PerDtype(dict):
         return numbers
 
 
+_CLIP_IN_ONE_GO = 2048  # elements from which np.clip beats np.minimum and np.maximum
 _SIGMOID = _PerDtype(lambda dtype: (np.array(_EXP_LIMIT.get(dtype, 500.0), dtype),
                                     np.array(-_EXP_LIMIT.get(dtype, 500.0), dtype), np.array(1, dtype)))
 
@@ -194,7 +217,7 @@ class Logistic(_Elementwise):
         if z.size <= SMALL:                    # a few numbers: the formula as written
             return np.reciprocal(one + np.exp(np.maximum(np.minimum(-z, limit), minus_limit)))
         y = np.negative(z, out=self.buffer("y", z.shape, z.dtype))   # larger: in one kept array
-        if y.size > 2048:                      # one clip pass beats two ufuncs on large arrays
+        if y.size > _CLIP_IN_ONE_GO:           # one clip pass beats two ufuncs on large arrays
             np.clip(y, minus_limit, limit, out=y)
         else:
             np.minimum(y, limit, out=y)
@@ -210,17 +233,31 @@ class Logistic(_Elementwise):
         local = np.multiply(np.subtract(one, y, out=out), y, out=out)   # y(1 − y)
         return (np.multiply(local, grad_out, out=out),)                # g · y(1 − y)
 
-    # One sample, written into the graph's passes: the same numpy calls as above.
-    def forward_code(self, out, ins, namespace):
+    # Written into the graph's passes (compiled.py): the same calls as above, branch by branch.
+    def forward_code(self, out, ins, shape, namespace):
         namespace["_SIGMOID"] = _SIGMOID
-        z = ins[0]
-        return [f"_limit, _minus_limit, _one = _SIGMOID[{z}.dtype]",
-                f"{out} = np.reciprocal(_one + np.exp(np.maximum(np.minimum(-{z}, _limit), _minus_limit)))"]
+        z, size = ins[0], math.prod(shape(self))
+        lines = [f"_limit, _minus_limit, _one = _SIGMOID[{z}.dtype]"]
+        if size <= SMALL:
+            return lines + [f"{out} = np.reciprocal(_one + np.exp(np.maximum(np.minimum(-{z}, _limit), _minus_limit)))"]
+        kept = self.out_code(out, "y", shape(self), dtype_of(self.inputs[0]), namespace)
+        if kept is None:
+            return None
+        lines.append(f"{out} = np.negative({z}{kept})")
+        if size > _CLIP_IN_ONE_GO:
+            lines.append(f"np.clip({out}, _minus_limit, _limit, out={out})")
+        else:
+            lines += [f"np.minimum({out}, _limit, out={out})", f"np.maximum({out}, _minus_limit, out={out})"]
+        return lines + [f"np.exp({out}, out={out})", f"np.add({out}, _one, out={out})",
+                        f"{out} = np.reciprocal({out}, out={out})"]
 
-    def backward_code(self, grads, g, value, ins, namespace):
+    def backward_code(self, grads, g, value, ins, shape, namespace):
         namespace["_SIGMOID"] = _SIGMOID
+        kept = self.out_code(value, "grad_z", shape(self), dtype_of(self), namespace)
+        if kept is None:
+            return None
         return [f"_one = _SIGMOID[{value}.dtype][2]",
-                f"{grads[0]} = np.multiply(np.multiply(np.subtract(_one, {value}), {value}), {g})"]
+                f"{grads[0]} = np.multiply(np.multiply(np.subtract(_one, {value}{kept}), {value}{kept}), {g}{kept})"]
 
 
 class Step(_Elementwise):
@@ -244,10 +281,10 @@ class Step(_Elementwise):
     def backward(self, grad_out):
         return (grad_out,)
 
-    def forward_code(self, out, ins, namespace):
+    def forward_code(self, out, ins, shape, namespace):
         return [f"{out} = ({ins[0]} >= 0).astype({ins[0]}.dtype)"]
 
-    def backward_code(self, grads, g, value, ins, namespace):
+    def backward_code(self, grads, g, value, ins, shape, namespace):
         return [f"{grads[0]} = {g}"]
 
 
@@ -269,11 +306,14 @@ class Tanh(_Elementwise):
         local = np.subtract(1.0, np.multiply(y, y, out=out), out=out)  # 1 − y²
         return (np.multiply(local, grad_out, out=out),)               # g · (1 − y²)
 
-    def forward_code(self, out, ins, namespace):
-        return [f"{out} = np.tanh({ins[0]})"]
+    def forward_code(self, out, ins, shape, namespace):
+        kept = self.out_code(out, "y", shape(self), dtype_of(self.inputs[0]), namespace)
+        return None if kept is None else [f"{out} = np.tanh({ins[0]}{kept})"]
 
-    def backward_code(self, grads, g, value, ins, namespace):
-        return [f"{grads[0]} = np.multiply(np.subtract(1.0, np.multiply({value}, {value})), {g})"]
+    def backward_code(self, grads, g, value, ins, shape, namespace):
+        k = self.out_code(value, "grad_z", shape(self), dtype_of(self), namespace)
+        return None if k is None else [
+            f"{grads[0]} = np.multiply(np.subtract(1.0, np.multiply({value}, {value}{k}){k}), {g}{k})"]
 
 
 class ReLU(_Elementwise):
@@ -293,11 +333,14 @@ class ReLU(_Elementwise):
         on = np.greater(y, 0, out=self.buffer("on", y.shape, bool))          # [z > 0]
         return (np.multiply(grad_out, on, out=self.buffer("grad_z", y.shape, y.dtype)),)
 
-    def forward_code(self, out, ins, namespace):
-        return [f"{out} = np.maximum({ins[0]}, 0)"]
+    def forward_code(self, out, ins, shape, namespace):
+        kept = self.out_code(out, "y", shape(self), dtype_of(self.inputs[0]), namespace)
+        return None if kept is None else [f"{out} = np.maximum({ins[0]}, 0{kept})"]
 
-    def backward_code(self, grads, g, value, ins, namespace):
-        return [f"{grads[0]} = np.multiply({g}, np.greater({value}, 0))"]
+    def backward_code(self, grads, g, value, ins, shape, namespace):
+        on = self.out_code(value, "on", shape(self), np.dtype(bool), namespace)
+        kept = self.out_code(value, "grad_z", shape(self), dtype_of(self), namespace)
+        return None if kept is None else [f"{grads[0]} = np.multiply({g}, np.greater({value}, 0{on}){kept})"]
 
 
 class Softmax(Node):
