@@ -404,3 +404,16 @@ def test_graphs_sharing_a_node_of_your_own_do_not_recheck_each_other_every_pass(
             graph.forward({"x": [0.1, 0.2]})
             graph.backward()
     assert clock.shapes == count and trunk.shape == (3,)
+
+
+def test_a_constant_shared_by_graphs_of_two_dtypes_keeps_its_value_and_a_new_one():
+    c = tg.Constant([0.1, 0.2], name="c")
+    x = tg.Input("x", shape=(2,))
+    g32 = tg.Graph(tg.Sum(tg.Multiply(tg.Add(x, c, name="a"), tg.Parameter(np.ones(2, np.float32), name="w"), name="m"), name="E"))
+    g64 = tg.Graph(tg.Sum(tg.Add(x, c, name="a2"), name="E2"))
+    feed = {"x": [0.0, 0.0]}
+    assert g32.forward(feed) == np.float32(0.1) + np.float32(0.2) and c.value.dtype == np.float32
+    assert g64.forward(feed) == 0.1 + 0.2 and c.value.dtype == np.float64       # nothing lost on the way
+    c.value = np.array([1.5, 2.5])                                               # set by hand (float64)
+    assert g32.forward(feed) == 4.0 and c.value.dtype == np.float32              # the new value, in float32
+    assert g64.forward(feed) == 4.0

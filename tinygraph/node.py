@@ -265,13 +265,21 @@ class Constant(Node):
         super().__init__(name=name)
         self._original = np.array(as_float_array(value, f"Constant '{self.name}'"), copy=True)
         self._original.flags.writeable = False
-        self.value = self._original
+        self.value = self._given = self._original
         self.shape = self.value.shape
 
     def as_dtype(self, dtype):
-        """The constant's value in ``dtype`` (a graph computes in its parameters' dtype)."""
+        """The constant's value in ``dtype`` (a graph computes in its parameters' dtype).
+
+        Made from the value as given, so graphs of different dtypes sharing the constant
+        lose nothing; a value set by hand since (``c.value = …``) is the constant from then on.
+        """
+        if self.value is not self._given:
+            self._original = np.array(as_float_array(self.value, f"Constant '{self.name}'"), copy=True)
+            self._original.flags.writeable = False
         value = self._original.astype(dtype, copy=self._original.dtype != dtype)
         value.flags.writeable = False
+        self._given = value
         return value
 
     def backward(self, grad_out):
