@@ -214,15 +214,22 @@ def _calibrate(run, seconds=0.02):
 
 
 def peak_memory(impl, problem):
-    """Peak bytes allocated while building ``impl`` and running two steps (tracemalloc sees
-    numpy's buffers): weights, gradients, activations and temporaries alike."""
+    """(peak, steady): peak bytes allocated while building ``impl`` and running two steps
+    (tracemalloc sees numpy's buffers: weights, gradients, activations and temporaries
+    alike), and the peak of everything held during steps 4 and 5, once tinygraph's
+    one-time work (its written-out passes, compiled on the second step) is done."""
     tracemalloc.start()
     run = impl(*problem)
     run.step()
     run.step()
     peak = tracemalloc.get_traced_memory()[1]
+    run.step()
+    tracemalloc.reset_peak()
+    run.step()
+    run.step()
+    steady = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    return peak
+    return peak, steady
 
 
 def gemm_seconds(workload):
@@ -272,9 +279,10 @@ def bench(workload, repeats=15, seconds=0.02):
         for name in names[:-1]:
             result[f"{name}_gemm_fraction"] = extra["flops"] / result[f"{name}_s"] / gemm_rate
         result["gemm_gflops"] = gemm_rate / 1e9
-    result["tinygraph_peak_bytes"] = peak_memory(TinygraphStep, problem)
-    result["numpy_peak_bytes"] = peak_memory(NumpyStep, problem)
+    result["tinygraph_peak_bytes"], result["tinygraph_steady_bytes"] = peak_memory(TinygraphStep, problem)
+    result["numpy_peak_bytes"], result["numpy_steady_bytes"] = peak_memory(NumpyStep, problem)
     result["memory_ratio"] = result["tinygraph_peak_bytes"] / result["numpy_peak_bytes"]
+    result["steady_memory_ratio"] = result["tinygraph_steady_bytes"] / result["numpy_steady_bytes"]
     return result
 
 
@@ -291,7 +299,7 @@ def table(results):
     head = ["workload", "numpy", "tinygraph", "tg ÷ numpy", "target"]
     if has_torch:
         head += ["torch", "torch ÷ numpy"]
-    head += ["peak memory tg ÷ np"]
+    head += ["peak memory tg ÷ np", "from step 4"]
     rows = [head]
     for r in results:
         if r["target"] == "gemm":
@@ -306,6 +314,7 @@ def table(results):
             row += [_fmt_time(r["torch_s"]), torch_ratio] if "torch_s" in r else ["–", "–"]
         row.append(f"{r['memory_ratio']:.2f} ({_fmt_bytes(r['tinygraph_peak_bytes'])} vs "
                    f"{_fmt_bytes(r['numpy_peak_bytes'])})")
+        row.append(f"{r['steady_memory_ratio']:.2f}")
         rows.append(row)
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(head))]
     lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths)) + " |" for row in rows]

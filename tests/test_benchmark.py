@@ -34,3 +34,12 @@ def test_the_reference_really_learns_and_reports_the_loss():
 def test_quick_mode_runs(capsys):
     assert train_step.main(["--quick", "--only", "2-3-1"]) == 0
     assert "(ok)" in capsys.readouterr().out
+
+
+def test_memory_is_measured_for_both_and_holds_at_least_the_weights():
+    w = train_step.WORKLOADS[1]
+    problem = train_step.make_problem(w["sizes"], w["batch"], w["dtype"])
+    weights = sum(a.nbytes for a in problem[0] + problem[1])
+    for impl in (train_step.NumpyStep, train_step.TinygraphStep):
+        peak, steady = train_step.peak_memory(impl, problem)
+        assert peak >= weights and steady >= weights

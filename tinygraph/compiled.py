@@ -30,6 +30,7 @@ import numpy as np
 MAX_NODES = 5000  # larger plans stay with the loop: writing out 50,000 nodes takes seconds
 _RESERVED = ("node_", "forward_", "backward_", "grad_", "_")  # prefixes of the code's own names (and np)
 _files = itertools.count(1)
+_WORD = re.compile(r"[A-Za-z_]\w*")  # the names in a line of code (node variables are ASCII)
 
 
 def is_builtin(node):
@@ -179,9 +180,10 @@ def compile_backward(steps, reached, output, names, title, shape):
             [names[id(i)] for i in node.inputs], shape, namespace)
         if code:  # the node's numpy calls themselves, after reading the values they use
             lines.append(f"    # {_comment(node, node.derivative)}")
+            used = set(_WORD.findall("\n".join(code)))
             for n in (node,) + tuple(node.inputs):
                 name = names[id(n)]
-                if id(n) not in loaded and any(re.search(rf"\b{name}\b", line) for line in code):
+                if id(n) not in loaded and name in used:
                     loaded.add(id(n))
                     namespace[f"node_{name}"] = n
                     lines.append(f"    {name} = node_{name}.value")
