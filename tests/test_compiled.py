@@ -395,3 +395,58 @@ def test_code_is_written_on_the_second_pass_and_not_for_huge_graphs(monkeypatch)
         big.backward()
     assert not [c for c in big._compiled.values() if callable(c)]
     assert np.array_equal(big["W1"].grad, graph["W1"].grad)
+
+
+@pytest.mark.parametrize("new", [np.ones((3, 100), np.float32), np.ones((3, 120))])
+def test_a_parameter_replaced_by_another_dtype_or_shape_gets_code_of_its_own(new):
+    x = tg.Input("x", shape=(3,))
+    W = tg.Parameter(np.ones((3, 100)), name="W")
+    graph = tg.Graph(tg.Sum(tg.Logistic(tg.WeightedSum(x, W, name="z"), name="h"), name="E"))
+    feed = {"x": np.array([0.5, -1.0, 2.0])}
+    both_ways(graph, feed)
+    W.value = new                                   # e.g. weights set by hand, as float32
+    written, looped = both_ways(graph, feed)
+    assert_identical(written, looped)
+    assert W.grad.dtype == new.dtype and W.grad.shape == new.shape and graph["z"].shape == new.shape[1:]
+
+
+def test_code_written_while_shared_nodes_hold_another_graphs_values_has_its_own_dtypes():
+    rng = np.random.default_rng(0)
+    x, t = tg.Input("x", shape=(3,)), tg.Input("t", shape=(100,))
+    W = tg.Parameter(rng.normal(size=(3, 100)).astype(np.float32), name="W")
+    E = tg.SquaredLoss(tg.WeightedSum(x, W, name="o"), t, name="E")
+    a = tg.Graph(E)                                                                    # float32
+    b = tg.Graph(tg.Add(E, tg.Sum(tg.Parameter(np.zeros(2), name="c"), name="s"), name="F"))  # float64
+    feed = {"x": rng.normal(size=3), "t": rng.normal(size=100)}
+    for graph in (a, b, a, b, a):      # a's code is written while the nodes hold b's float64 values
+        loss = graph.forward(feed)
+        graph.backward()
+        assert loss.dtype == graph.dtype and W.grad.dtype == np.float32
+    assert any(callable(c) for c in a._compiled.values())
+    assert_identical(*both_ways(a, feed))
+
+
+def test_methods_replaced_on_the_class_or_a_node_are_called_not_written_out(monkeypatch):
+    x = tg.Input("x", shape=(2,))
+    feed = {"x": np.array([0.5, -1.0])}
+    original = tg.Tanh.backward
+    monkeypatch.setattr(tg.Tanh, "backward", lambda self, g: (2 * original(self, g)[0],))  # a planted bug
+    graph = tg.Graph(tg.Sum(tg.Tanh(tg.WeightedSum(x, tg.Parameter(np.ones((2, 2)), name="W"), name="z"),
+                                    name="h"), name="E"))
+    grads = []
+    for _ in range(3):                     # the loop, then written-out code: the same (wrong) gradient
+        graph.forward(feed)
+        graph.backward()
+        grads.append(graph["W"].grad.copy())
+    assert np.array_equal(grads[0], grads[2]) and "backward_h(grad_h)" in graph.source()
+    assert np.allclose(grads[2][0], 2 * 0.5 * (1 - np.tanh(-0.5) ** 2))
+    h = graph["h"]
+    h.forward = lambda z: np.tanh(2 * z)   # on the node, before its plan is made: both ways use it
+    graph._plans.clear()
+    graph._forward_plan = None
+    graph._codes.clear()
+    graph._compiled = {}
+    values = [float(graph.forward(feed)) for _ in range(2)]
+    del h.forward                          # the plan still holds the node's own function
+    values.append(float(graph.forward(feed)))
+    assert values == [values[0]] * 3 and np.isclose(values[0], np.tanh(2 * np.array([-0.5, -0.5])).sum())

@@ -83,29 +83,40 @@ def _docstring(text):
     return f"    {_text(text)!r}"
 
 
-def written_out(node, method):
-    """Whether ``node``'s ``method`` ("forward" or "backward") may be written out as numpy
-    lines: the class's own method, not one set on this node."""
-    return method not in vars(node)
+def written_out(node, method, name):
+    """Whether the bound ``method`` (``name`` "forward" or "backward") the plan calls is the
+    one the class's ``forward_code``/``backward_code`` lines stand for (not one set since)."""
+    for cls in type(node).__mro__:
+        if f"{name}_code" in vars(cls):
+            return getattr(method, "__func__", None) is vars(cls).get("_code_for", {}).get(name)
+    return False
 
 
-def compile_forward(computed, inputs, names, title, shape):
+class Arrays:
+    """The arrays of the passes some code is for: ``shape(node)``, a node's whole shape (with
+    the batch axis, if any), and ``dtype(node)``."""
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = shape, dtype
+
+
+def compile_forward(computed, inputs, names, title, shape, dtype):
     """``forward(stamp, *fed arrays)``: store the fed arrays in their Inputs, then compute
     and store every computed node's value, in order.
 
     ``computed`` is the forward plan's (node, forward, inputs) in topological order;
-    ``shape(node)`` a node's whole shape in the passes this code is for.  Nodes that
-    say how (``Node.forward_code``) are written out as their numpy calls, the others
-    as calls of ``forward``.
+    ``shape(node)`` and ``dtype(node)`` a node's whole shape and its dtype in the passes
+    this code is for.  Nodes that say how (``Node.forward_code``) are written out as
+    their numpy calls, the others as calls of ``forward``.
     Returns (function, source), or (None, the reason) if some node is not one of
     tinygraph's own or has no known shape.
     """
     for node, _, _ in computed:
         if not is_builtin(node) or node.shape is None:
             return None, _why(node)
-    namespace = {"_asarray": np.asarray, "np": np}
+    namespace, arrays = {"_asarray": np.asarray, "np": np}, Arrays(shape, dtype)
     lines = [f"def forward(_stamp, {', '.join(names[id(i)] for i in inputs)}):",
-             _docstring(f"The forward pass of {title}, one line per node.")]
+             _docstring(f"The forward pass of {title}, node by node.")]
     for inp in inputs:  # the fed arrays, and the number of the pass that fed them
         var = names[id(inp)]
         namespace[f"node_{var}"] = inp
@@ -120,8 +131,8 @@ def compile_forward(computed, inputs, names, title, shape):
                 lines.append(_line(f"{var} = node_{var}.value", _comment(leaf, None)))
         var = names[id(node)]
         namespace[f"node_{var}"] = node
-        code = written_out(node, "forward") and node.forward_code(
-            var, [names[id(i)] for i in ins], shape, namespace)
+        code = written_out(node, forward, "forward") and node.forward_code(
+            var, [names[id(i)] for i in ins], arrays, namespace)
         if code:  # the node's numpy calls themselves
             if node.shape == ():  # one number per sample: numpy may hand back a numpy scalar
                 code[-1] = f"{var} = _asarray({code[-1].split(' = ', 1)[1]})"  # (the last line sets var)
@@ -138,7 +149,7 @@ def compile_forward(computed, inputs, names, title, shape):
     return _build("forward", title, lines, namespace)
 
 
-def compile_backward(steps, reached, output, names, title, shape):
+def compile_backward(steps, reached, output, names, title, shape, dtype):
     """``backward(seed)``: the chain rule from the output back, as ``Graph.backward`` runs it.
 
     ``steps`` is the backward plan (node, backward, needs, sends, trusted) in reverse
@@ -146,7 +157,7 @@ def compile_backward(steps, reached, output, names, title, shape):
     node's gradient is the sum of what its consumers send; it is final, and stored
     in ``node.grad``, before the node's own backward runs.  Nodes that say how
     (``Node.backward_code``) are written out as their numpy calls, reading the values
-    they need from the nodes once; ``shape`` as for ``compile_forward``.  Returns (function,
+    they need from the nodes once; ``shape`` and ``dtype`` as for ``compile_forward``.  Returns (function,
     source), or (None, the reason) if some node is not one of tinygraph's own, has
     no known shape, or may send no gradient to an input it was asked for (those
     graphs stay with the loop, which handles them).
@@ -158,7 +169,7 @@ def compile_backward(steps, reached, output, names, title, shape):
             if needs[k]:
                 return None, (f"{node.kind} '{node.name}' may send no gradient to "
                               f"'{node.inputs[k].name}' (it sends none for class indices)")
-    namespace = {"_asarray": np.asarray, "np": np}
+    namespace, arrays = {"_asarray": np.asarray, "np": np}, Arrays(shape, dtype)
     grad = {id(n): f"grad_{names[id(n)]}" for n in reached}
     loaded = set()  # the nodes whose value a variable holds
     lines = [f"def backward({grad[id(output)]}):",
@@ -175,9 +186,9 @@ def compile_backward(steps, reached, output, names, title, shape):
             else:
                 targets[k] = f"_g{next(temps)}"
                 sums.append((grad[id(inp)], targets[k]))
-        code = written_out(node, "backward") and node.backward_code(
+        code = written_out(node, backward, "backward") and node.backward_code(
             [t if t != "_" else None for t in targets], grad[id(node)], var,
-            [names[id(i)] for i in node.inputs], shape, namespace)
+            [names[id(i)] for i in node.inputs], arrays, namespace)
         if code:  # the node's numpy calls themselves, after reading the values they use
             lines.append(f"    # {_comment(node, node.derivative)}")
             used = set(_WORD.findall("\n".join(code)))

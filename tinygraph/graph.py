@@ -1,6 +1,7 @@
 """Graph: orders the nodes once, then runs forward passes and backpropagation."""
 
 import itertools
+import operator
 
 import numpy as np
 
@@ -103,12 +104,13 @@ class Graph:
         self._codes = {}     # {(batch size, per-sample shapes of all nodes): {plan: its written-out code}} (compiled.py)
         self._compiled = {}  # the entry for the current shapes
         self._rows = None    # the batch size of the last pass (None: one sample)
+        self._values = None  # the Parameters' value arrays at the last shape check
 
     def __getstate__(self):
         """Copies and pickles leave plans and code behind: they are keyed by and bound to these nodes."""
         state = dict(self.__dict__)
         for key in ("_index", "_data_dependent", "_plans", "_forward_plan", "_backward_plans",
-                    "_forgotten", "_codes", "_compiled"):
+                    "_forgotten", "_codes", "_compiled", "_values"):
             del state[key]
         return state
 
@@ -309,13 +311,17 @@ class Graph:
         plan = self._forward_plan if targets is self.outputs else None
         nodes, inputs, computed, reaches_output = plan or self._plan(targets)
         arrays, shapes = self._feed_arrays(feed, inputs)
-        if shapes != self._shapes or nodes is not self._shaped or self._shape_count != _clock.shapes:
-            # new shapes, here or (in shared nodes) from another graph: check them all first
+        if shapes != self._shapes or nodes is not self._shaped or self._shape_count != _clock.shapes or \
+                any(map(operator.is_not, map(_VALUE, self._parameters), self._values)):
+            # new shapes, here or (in shared nodes) from another graph, or a parameter's value
+            # replaced (maybe by one of another shape or dtype): check them all first
             sample_shapes = self._sample_shapes(inputs, arrays)
             self._infer_shapes(sample_shapes, nodes)
             self._shapes, self._shaped, self._shape_count = shapes, nodes, _clock.shapes
+            self._values = [p.value for p in self._parameters]
             self._rows = next((a.shape[0] for i, a in zip(inputs, arrays) if a.ndim > len(sample_shapes[i])), None)
-            signature = (self._rows,) + tuple(n.shape for n in self.nodes)  # (the code knows every array's shape)
+            signature = (self._rows, tuple(v.dtype for v in self._values)) + tuple(n.shape for n in self.nodes)
+            # (the code knows every array's shape and the parameters' dtypes)
             code = self._codes.pop(signature, None)
             if code is None and len(self._codes) >= 8:  # keep the code of the last few sets of shapes
                 del self._codes[next(iter(self._codes))]
@@ -334,6 +340,8 @@ class Graph:
                 inp.value = a
                 inp.stamp = stamp
             self._forward_loop(computed, inputs, check_finite)
+            if self._compiled.get(id(nodes)) is _NEXT_TIME:  # the dtypes of this graph's values, for
+                self._compiled["dtypes", id(nodes)] = {id(n): n.value.dtype for n in nodes}  # the code
         self._ready = reaches_output
         self._fed = inputs
 
@@ -492,18 +500,29 @@ class Graph:
         if before is _MISSING:  # the plan's first pass with these shapes: the loop runs it
             self._compiled[key] = _NEXT_TIME
             return None
-        code, _ = self._compile(compile_plan, plan, *args)
+        code, _ = self._compile(compile_plan, plan, *args, dtypes=self._compiled.get(("dtypes", key)))
         if code is not None or all(entry[0].shape is not None for entry in plan):
             self._compiled[key] = code  # (a shape still unknown: try again on the next pass)
         return code
 
-    def _compile(self, compile_plan, plan, *args):
-        """(function, source) of a plan written out by ``compile_plan``, or (None, why not)."""
+    def _compile(self, compile_plan, plan, *args, dtypes=None):
+        """(function, source) of a plan written out by ``compile_plan``, or (None, why not).
+
+        The code is for passes of this graph with the current shapes: the nodes' shapes
+        with the batch axis, if any, and their dtypes as ``dtypes`` (node id: dtype, seen in
+        such a pass of this graph; shared nodes may hold another graph's values since) or,
+        without it, as the nodes' values have them now (or, with no value yet, the graph's).
+        """
         rows, data = self._rows, self._data_dependent
 
-        def shape(node):  # a node's whole shape in the passes of the code
+        def shape(node):
             return node.shape if rows is None or not data[id(node)] else (rows,) + node.shape
-        return compile_plan(plan, *args, compiled.variable_names(self.nodes), repr(self), shape)
+
+        def dtype(node):
+            if dtypes is not None and id(node) in dtypes:
+                return dtypes[id(node)]
+            return self.dtype if node.value is None else node.value.dtype
+        return compile_plan(plan, *args, compiled.variable_names(self.nodes), repr(self), shape, dtype)
 
     @staticmethod
     def _backward_loop(steps, hook, check_finite):
@@ -553,6 +572,7 @@ def _checked_gradients(node, needs, grads):
 
 
 _MISSING = object()
+_VALUE = operator.attrgetter("value")
 _NEXT_TIME = object()  # a plan's first pass ran in the loop: write it out on the next
 _passes = itertools.count(1)  # every forward pass of every graph gets its own number
 

@@ -7,7 +7,7 @@ reductions give exactly the single-sample formula.
 
 import numpy as np
 
-from .node import Input, Node, dtype_of
+from .node import Input, Node
 from .ops import _EXP_LIMIT
 
 _REDUCTIONS = ("mean", "sum")
@@ -77,24 +77,20 @@ class SquaredLoss(_Loss):
         return grad_o, grad_t
 
     # Written into the graph's passes (compiled.py): the same calls as above, the scale known.
-    def forward_code(self, out, ins, shape, namespace):
+    def forward_code(self, out, ins, arrays, namespace):
         (o, t), o_node = ins, self.inputs[0]
-        if shape(o_node) != shape(self.inputs[1]):             # (forward reports it)
+        if arrays.shape(o_node) != arrays.shape(self.inputs[1]):             # (forward reports it)
             return None
-        kept = self.out_code(out, "diff", shape(o_node), dtype_of(o_node), namespace)
-        if kept is None:
-            return None
-        scale = self._scale_for(shape(o_node))
+        kept = self.out_code(out, "diff", arrays.shape(o_node), arrays.dtype(o_node), namespace)
+        scale = self._scale_for(arrays.shape(o_node))
         return [f"_diff = np.subtract({o}, {t}{kept})",
                 f"node_{out}.diff, node_{out}.scale = _diff, {scale!r}",
                 f"{out} = 0.5{'' if scale == 1.0 else f' * {scale!r}'} * np.vdot(_diff, _diff)"]
 
-    def backward_code(self, grads, g, value, ins, shape, namespace):
+    def backward_code(self, grads, g, value, ins, arrays, namespace):
         o_node = self.inputs[0]
-        kept = self.out_code(value, "grad_o", shape(o_node), dtype_of(o_node), namespace)
-        if kept is None:
-            return None
-        scale = self._scale_for(shape(o_node))
+        kept = self.out_code(value, "grad_o", arrays.shape(o_node), arrays.dtype(o_node), namespace)
+        scale = self._scale_for(arrays.shape(o_node))
         grad_o = grads[0] or "_grad_o"
         lines = [f"{grad_o} = np.multiply(node_{value}.diff, {g if scale == 1.0 else f'{g} * {scale!r}'}{kept})"]
         if grads[1]:

@@ -41,11 +41,6 @@ def as_float_array(value, what, dtype=None):
     return np.asarray(arr, dtype=dtype)
 
 
-def dtype_of(node):
-    """The dtype of a node's value (its last, if the graph is between passes); None before any."""
-    return None if node.value is None else node.value.dtype
-
-
 def _argument_name(node, i):
     """The name of ``node.forward``'s i-th argument (x, w, b …), for messages."""
     params = [p for p in inspect.signature(node.forward).parameters.values() if p.kind != p.VAR_POSITIONAL]
@@ -153,28 +148,36 @@ class Node(metaclass=_NodeType):
     # the arithmetic.  A built-in node that can be written out says how, taking the same
     # branches as its methods; the lines must compute exactly what forward and backward
     # compute (a test compares both ways bit for bit).  None: the passes call the methods.
-    def forward_code(self, out, ins, shape, namespace):
+    _code_for = {}  # {"forward"/"backward": the method the class's *_code lines stand for}
+
+    def forward_code(self, out, ins, arrays, namespace):
         """Lines whose last sets the variable ``out`` to this node's value, from the variables
-        ``ins`` holding its inputs' values.  ``shape(node)`` is a node's whole shape in this
-        pass (with the batch axis, if any); names the lines use go into ``namespace``."""
+        ``ins`` holding its inputs' values.  ``arrays.shape(node)`` and ``arrays.dtype(node)``
+        are a node's whole shape (with the batch axis, if any) and dtype in the passes the
+        code is for; names the lines use go into ``namespace``."""
         return None
 
-    def backward_code(self, grads, g, value, ins, shape, namespace):
+    def backward_code(self, grads, g, value, ins, arrays, namespace):
         """Lines that set the variables ``grads`` (one per input, None where no gradient is
         wanted) from ``g`` (∂E/∂this node), ``value`` (this node's value) and ``ins`` (its
-        inputs' values), all variable names; ``shape`` and ``namespace`` as for forward_code."""
+        inputs' values), all variable names; ``arrays`` and ``namespace`` as for forward_code."""
         return None
 
     def out_code(self, var, buffer, shape, dtype, namespace):
         """``", out=…"`` for such lines: the array this node (variable ``var``) keeps as
         ``buffer`` for ``shape`` and ``dtype``, as ``buffer()`` gives it; "" up to SMALL
-        numbers (made fresh); None if the dtype is not known yet."""
+        numbers, which are made fresh."""
         if math.prod(shape) <= SMALL:
             return ""
-        if dtype is None:
-            return None
         namespace[f"_{var}_{buffer}"] = self.buffer(buffer, shape, dtype)
         return f", out=_{var}_{buffer}"
+
+    def __init_subclass__(cls, **kwargs):
+        """Remember which forward and backward a class's forward_code and backward_code
+        were written for: a method replaced later (on the class or a node) is called."""
+        super().__init_subclass__(**kwargs)
+        cls._code_for = {name: vars(cls)[name] for name in ("forward", "backward")
+                         if f"{name}_code" in vars(cls) and name in vars(cls)}
 
     @property
     def kind(self):

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .node import SMALL, Node, dtype_of
+from .node import SMALL, Node
 
 
 class WeightedSum(Node):
@@ -87,44 +87,41 @@ class WeightedSum(Node):
         return (grad_x, grad_w) if len(needs) == 2 else (grad_x, grad_w, grad_b)
 
     # Written into the graph's passes (compiled.py): the same calls as above, branch by branch.
-    def forward_code(self, out, ins, shape, namespace):
-        x, w = ins[0], ins[1]
-        if len(shape(self.inputs[0])) == 1:                   # one sample
+    def forward_code(self, out, ins, arrays, namespace):
+        x, w, x_node = ins[0], ins[1], self.inputs[0]
+        if len(arrays.shape(x_node)) == 1:                      # one sample
             return [f"{out} = np.dot({x}, {w})" + (f" + {ins[2]}" if len(ins) == 3 else "")]
-        kept = self.out_code(out, "z", shape(self), dtype_of(self.inputs[0]), namespace)
-        if kept is None:
-            return None
-        return [f"{out} = np.matmul({x}, {w}{kept})"] + ([f"{out} = np.add({out}, {ins[2]}, out={out})"]
-                                                       if len(ins) == 3 else [])
+        kept = self.out_code(out, "z", arrays.shape(self), arrays.dtype(x_node), namespace)
+        lines = [f"{out} = np.matmul({x}, {w}{kept})"]
+        return lines + [f"{out} = np.add({out}, {ins[2]}, out={out})"] if len(ins) == 3 else lines
 
-    def backward_code(self, grads, g, value, ins, shape, namespace):
+    def backward_code(self, grads, g, value, ins, arrays, namespace):
         x_node, w_node = self.inputs[0], self.inputs[1]
         (x, w), (grad_x, grad_w), grad_b = ins[:2], grads[:2], grads[2] if len(grads) == 3 else None
         layer = len(w_node.shape) == 2
-        outs = [self.out_code(value, "grad_w", w_node.shape, dtype_of(w_node), namespace) if grad_w else ""]
         lines = []
-        if len(shape(x_node)) == 1:                            # one sample
+        if len(arrays.shape(x_node)) == 1:                      # one sample
             if grad_x:
                 lines.append(f"{grad_x} = np.dot({w}, {g})")
             if grad_w:
-                lines.append(f"{grad_w} = np.multiply({x + '[:, None]' if layer else x}, {g}{outs[0]})")
+                kept = self.out_code(value, "grad_w", w_node.shape, arrays.dtype(w_node), namespace)
+                lines.append(f"{grad_w} = np.multiply({x + '[:, None]' if layer else x}, {g}{kept})")
             if grad_b:
                 lines.append(f"{grad_b} = {g}")
-        else:                                                  # a batch
-            if grad_x:
-                outs.append(self.out_code(value, "grad_x", shape(x_node), dtype_of(x_node), namespace))
-                lines.append(f"{grad_x} = np.matmul({g}, {w}.T{outs[-1]})" if layer else
-                             f"{grad_x} = np.multiply.outer({g}, {w}{outs[-1]})")
-            if grad_w:
-                lines.append(f"{grad_w} = np.matmul({x}.T, {g}{outs[0]})")
-            if grad_b:
-                dtype = dtype_of(self)                         # (∂E/∂z has z's dtype)
-                if dtype is None:
-                    return None
-                namespace[f"_{value}_ones"] = self.buffer("ones", shape(self)[:1], dtype, fill=1.0)
-                outs.append(self.out_code(value, "grad_b", shape(self)[1:], dtype, namespace))
-                lines.append(f"{grad_b} = np.matmul(_{value}_ones, {g}{outs[-1]})")
-        return None if None in outs else lines
+            return lines
+        if grad_x:                                              # a batch: sums over its rows
+            kept = self.out_code(value, "grad_x", arrays.shape(x_node), arrays.dtype(x_node), namespace)
+            lines.append(f"{grad_x} = np.matmul({g}, {w}.T{kept})" if layer else
+                         f"{grad_x} = np.multiply.outer({g}, {w}{kept})")
+        if grad_w:
+            kept = self.out_code(value, "grad_w", w_node.shape, arrays.dtype(w_node), namespace)
+            lines.append(f"{grad_w} = np.matmul({x}.T, {g}{kept})")
+        if grad_b:
+            dtype = arrays.dtype(self)                          # (∂E/∂z has z's dtype)
+            namespace[f"_{value}_ones"] = self.buffer("ones", arrays.shape(self)[:1], dtype, fill=1.0)
+            kept = self.out_code(value, "grad_b", arrays.shape(self)[1:], dtype, namespace)
+            lines.append(f"{grad_b} = np.matmul(_{value}_ones, {g}{kept})")
+        return lines
 
 
 class AppendOne(Node):
@@ -234,15 +231,13 @@ class Logistic(_Elementwise):
         return (np.multiply(local, grad_out, out=out),)                # g · y(1 − y)
 
     # Written into the graph's passes (compiled.py): the same calls as above, branch by branch.
-    def forward_code(self, out, ins, shape, namespace):
+    def forward_code(self, out, ins, arrays, namespace):
         namespace["_SIGMOID"] = _SIGMOID
-        z, size = ins[0], math.prod(shape(self))
+        z, size = ins[0], math.prod(arrays.shape(self))
         lines = [f"_limit, _minus_limit, _one = _SIGMOID[{z}.dtype]"]
         if size <= SMALL:
             return lines + [f"{out} = np.reciprocal(_one + np.exp(np.maximum(np.minimum(-{z}, _limit), _minus_limit)))"]
-        kept = self.out_code(out, "y", shape(self), dtype_of(self.inputs[0]), namespace)
-        if kept is None:
-            return None
+        kept = self.out_code(out, "y", arrays.shape(self), arrays.dtype(self.inputs[0]), namespace)
         lines.append(f"{out} = np.negative({z}{kept})")
         if size > _CLIP_IN_ONE_GO:
             lines.append(f"np.clip({out}, _minus_limit, _limit, out={out})")
@@ -251,11 +246,9 @@ class Logistic(_Elementwise):
         return lines + [f"np.exp({out}, out={out})", f"np.add({out}, _one, out={out})",
                         f"{out} = np.reciprocal({out}, out={out})"]
 
-    def backward_code(self, grads, g, value, ins, shape, namespace):
+    def backward_code(self, grads, g, value, ins, arrays, namespace):
         namespace["_SIGMOID"] = _SIGMOID
-        kept = self.out_code(value, "grad_z", shape(self), dtype_of(self), namespace)
-        if kept is None:
-            return None
+        kept = self.out_code(value, "grad_z", arrays.shape(self), arrays.dtype(self), namespace)
         return [f"_one = _SIGMOID[{value}.dtype][2]",
                 f"{grads[0]} = np.multiply(np.multiply(np.subtract(_one, {value}{kept}), {value}{kept}), {g}{kept})"]
 
@@ -281,10 +274,10 @@ class Step(_Elementwise):
     def backward(self, grad_out):
         return (grad_out,)
 
-    def forward_code(self, out, ins, shape, namespace):
+    def forward_code(self, out, ins, arrays, namespace):
         return [f"{out} = ({ins[0]} >= 0).astype({ins[0]}.dtype)"]
 
-    def backward_code(self, grads, g, value, ins, shape, namespace):
+    def backward_code(self, grads, g, value, ins, arrays, namespace):
         return [f"{grads[0]} = {g}"]
 
 
@@ -306,14 +299,13 @@ class Tanh(_Elementwise):
         local = np.subtract(1.0, np.multiply(y, y, out=out), out=out)  # 1 − y²
         return (np.multiply(local, grad_out, out=out),)               # g · (1 − y²)
 
-    def forward_code(self, out, ins, shape, namespace):
-        kept = self.out_code(out, "y", shape(self), dtype_of(self.inputs[0]), namespace)
-        return None if kept is None else [f"{out} = np.tanh({ins[0]}{kept})"]
+    def forward_code(self, out, ins, arrays, namespace):
+        kept = self.out_code(out, "y", arrays.shape(self), arrays.dtype(self.inputs[0]), namespace)
+        return [f"{out} = np.tanh({ins[0]}{kept})"]
 
-    def backward_code(self, grads, g, value, ins, shape, namespace):
-        k = self.out_code(value, "grad_z", shape(self), dtype_of(self), namespace)
-        return None if k is None else [
-            f"{grads[0]} = np.multiply(np.subtract(1.0, np.multiply({value}, {value}{k}){k}), {g}{k})"]
+    def backward_code(self, grads, g, value, ins, arrays, namespace):
+        k = self.out_code(value, "grad_z", arrays.shape(self), arrays.dtype(self), namespace)
+        return [f"{grads[0]} = np.multiply(np.subtract(1.0, np.multiply({value}, {value}{k}){k}), {g}{k})"]
 
 
 class ReLU(_Elementwise):
@@ -333,14 +325,14 @@ class ReLU(_Elementwise):
         on = np.greater(y, 0, out=self.buffer("on", y.shape, bool))          # [z > 0]
         return (np.multiply(grad_out, on, out=self.buffer("grad_z", y.shape, y.dtype)),)
 
-    def forward_code(self, out, ins, shape, namespace):
-        kept = self.out_code(out, "y", shape(self), dtype_of(self.inputs[0]), namespace)
-        return None if kept is None else [f"{out} = np.maximum({ins[0]}, 0{kept})"]
+    def forward_code(self, out, ins, arrays, namespace):
+        kept = self.out_code(out, "y", arrays.shape(self), arrays.dtype(self.inputs[0]), namespace)
+        return [f"{out} = np.maximum({ins[0]}, 0{kept})"]
 
-    def backward_code(self, grads, g, value, ins, shape, namespace):
-        on = self.out_code(value, "on", shape(self), np.dtype(bool), namespace)
-        kept = self.out_code(value, "grad_z", shape(self), dtype_of(self), namespace)
-        return None if kept is None else [f"{grads[0]} = np.multiply({g}, np.greater({value}, 0{on}){kept})"]
+    def backward_code(self, grads, g, value, ins, arrays, namespace):
+        on = self.out_code(value, "on", arrays.shape(self), np.dtype(bool), namespace)
+        kept = self.out_code(value, "grad_z", arrays.shape(self), arrays.dtype(self), namespace)
+        return [f"{grads[0]} = np.multiply({g}, np.greater({value}, 0{on}){kept})"]
 
 
 class Softmax(Node):
