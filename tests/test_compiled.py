@@ -450,3 +450,14 @@ def test_methods_replaced_on_the_class_or_a_node_are_called_not_written_out(monk
     del h.forward                          # the plan still holds the node's own function
     values.append(float(graph.forward(feed)))
     assert values == [values[0]] * 3 and np.isclose(values[0], np.tanh(2 * np.array([-0.5, -0.5])).sum())
+
+
+def test_nodes_with_arrays_above_written_out_are_called():
+    """Large arrays: a call costs little beside the arithmetic, and code keeps no large arrays."""
+    net = tg.mlp([3, tg.node.WRITTEN_OUT + 1, 2], seed=0)
+    graph = tg.Graph(net.loss)
+    feed = {"x": np.array([0.5, -1.0, 2.0]), "t": np.array([0.0, 1.0])}
+    source = graph.source()
+    assert "h1 = forward_h1(z1)" in source and "z2 = np.dot(h1, W2) + b2" in source
+    assert "backward_z2(grad_z2)" in source                    # its ∂E/∂h1 is large
+    assert_identical(*both_ways(graph, feed))

@@ -27,6 +27,8 @@ import weakref
 
 import numpy as np
 
+from .node import NotWrittenOut
+
 MAX_NODES = 5000  # larger plans stay with the loop: writing out 50,000 nodes takes seconds
 _RESERVED = ("node_", "forward_", "backward_", "grad_", "_")  # prefixes of the code's own names (and np)
 _files = itertools.count(1)
@@ -92,6 +94,19 @@ def written_out(node, method, name):
     return False
 
 
+def _lines(namespace, code, *args):
+    """The lines ``code`` (a node's forward_code or backward_code) writes, their names added to
+    ``namespace``; None if the node is to be called instead."""
+    names = {}
+    try:
+        lines = code(*args, names)
+    except NotWrittenOut:
+        return None
+    if lines:
+        namespace.update(names)
+    return lines
+
+
 class Arrays:
     """The arrays of the passes some code is for: ``shape(node)``, a node's whole shape (with
     the batch axis, if any), and ``dtype(node)``."""
@@ -131,8 +146,8 @@ def compile_forward(computed, inputs, names, title, shape, dtype):
                 lines.append(_line(f"{var} = node_{var}.value", _comment(leaf, None)))
         var = names[id(node)]
         namespace[f"node_{var}"] = node
-        code = written_out(node, forward, "forward") and node.forward_code(
-            var, [names[id(i)] for i in ins], arrays, namespace)
+        code = written_out(node, forward, "forward") and _lines(
+            namespace, node.forward_code, var, [names[id(i)] for i in ins], arrays)
         if code:  # the node's numpy calls themselves
             if node.shape == ():  # one number per sample: numpy may hand back a numpy scalar
                 code[-1] = f"{var} = _asarray({code[-1].split(' = ', 1)[1]})"  # (the last line sets var)
@@ -186,9 +201,9 @@ def compile_backward(steps, reached, output, names, title, shape, dtype):
             else:
                 targets[k] = f"_g{next(temps)}"
                 sums.append((grad[id(inp)], targets[k]))
-        code = written_out(node, backward, "backward") and node.backward_code(
-            [t if t != "_" else None for t in targets], grad[id(node)], var,
-            [names[id(i)] for i in node.inputs], arrays, namespace)
+        code = written_out(node, backward, "backward") and _lines(
+            namespace, node.backward_code, [t if t != "_" else None for t in targets], grad[id(node)],
+            var, [names[id(i)] for i in node.inputs], arrays)
         if code:  # the node's numpy calls themselves, after reading the values they use
             lines.append(f"    # {_comment(node, node.derivative)}")
             used = set(_WORD.findall("\n".join(code)))

@@ -15,6 +15,13 @@ _counters = defaultdict(itertools.count)
 # (For a handful of numbers numpy's fixed cost per call dominates, and numpy is slow when a
 # tiny array is both input and output of a ufunc; larger arrays are cheaper to reuse.)
 SMALL = 64
+# Nodes whose arrays are all up to this many elements may be written into the graph's passes
+# as numpy lines (compiled.py); larger ones are called.
+WRITTEN_OUT = 4096
+
+
+class NotWrittenOut(Exception):
+    """Raised by a node's forward_code/backward_code: call its method instead."""
 
 
 
@@ -166,9 +173,14 @@ class Node(metaclass=_NodeType):
     def out_code(self, var, buffer, shape, dtype, namespace):
         """``", out=…"`` for such lines: the array this node (variable ``var``) keeps as
         ``buffer`` for ``shape`` and ``dtype``, as ``buffer()`` gives it; "" up to SMALL
-        numbers, which are made fresh."""
-        if math.prod(shape) <= SMALL:
+        numbers, which are made fresh.  Raises NotWrittenOut above WRITTEN_OUT numbers:
+        there a call costs little beside the arithmetic, and code that holds its arrays
+        (one set per batch size it is kept for) would hold large ones."""
+        size = math.prod(shape)
+        if size <= SMALL:
             return ""
+        if size > WRITTEN_OUT:
+            raise NotWrittenOut(f"{self.kind} '{self.name}' keeps an array of {size} numbers")
         namespace[f"_{var}_{buffer}"] = self.buffer(buffer, shape, dtype)
         return f", out=_{var}_{buffer}"
 
