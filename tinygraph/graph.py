@@ -155,10 +155,13 @@ class Graph:
     def source(self, inputs=False):
         """The Python code this graph runs for a forward and a backward pass (compiled.py).
 
-        One line per node, in the order the passes visit them: the chain rule written
-        out for this graph.  ``inputs`` as for ``backward``.  Needs the shapes known
-        (declared Inputs, or one forward pass); raises GraphError for graphs that run
-        in the loop instead (nodes of your own, or targets given as class indices).
+        Node by node, in the order the passes visit them — WeightedSum, the activations
+        and SquaredLoss as their numpy calls, other nodes as calls of their methods: the
+        chain rule written out for this graph, for passes like the last one (one sample,
+        or a batch of its size; one sample before any).  ``inputs`` as for ``backward``.
+        Needs the shapes known (declared Inputs, or one forward pass); raises GraphError
+        for graphs that run in the loop instead (nodes of your own, or targets given as
+        class indices).
         """
         _, inputs_fed, computed, _ = self._plan(self.outputs)
         steps, _, reached, _ = self._backward_plan(bool(inputs))
