@@ -461,3 +461,61 @@ def test_nodes_with_arrays_above_written_out_are_called():
     assert "h1 = forward_h1(z1)" in source and "z2 = np.dot(h1, W2) + b2" in source
     assert "backward_z2(grad_z2)" in source                    # its ∂E/∂h1 is large
     assert_identical(*both_ways(graph, feed))
+
+
+def test_backward_code_written_while_shared_nodes_hold_another_graphs_values_has_its_own_dtypes():
+    c = tg.Constant(np.linspace(-1, 1, 100), name="c")
+    p = tg.Parameter(np.full(100, 0.5, np.float32), name="p")
+    h = tg.Tanh(tg.Multiply(c, p, name="cp"), name="h")                 # shared, fed by no Input
+    xa, xb = tg.Input("xa", shape=(100,)), tg.Input("xb", shape=(100,))
+    a = tg.Graph(tg.Sum(tg.Multiply(h, xa, name="ma"), name="EA"))                  # float32
+    b = tg.Graph(tg.Sum(tg.Add(tg.Multiply(h, xb, name="mb"), tg.Parameter(np.zeros(1), name="q"),
+                               name="ab"), name="EB"))                             # float64
+    fa, fb = {"xa": np.ones(100)}, {"xb": np.ones(100)}
+    a.forward(fa)
+    a.backward()
+    a.forward(fa)
+    b.forward(fb)                      # h now holds b's float64 value
+    a.backward()                       # a's backward code is written now
+    written, looped = both_ways(a, fa)
+    assert_identical(written, looped)
+    assert p.grad.dtype == np.float32
+
+
+def test_bias_gradient_has_the_dtype_of_the_gradient_it_sums():
+    rng = np.random.default_rng(0)
+    x = tg.Input("x", shape=(3,))
+    W = tg.Parameter(rng.normal(size=(3, 70)).astype(np.float32), name="W")
+    b = tg.Parameter(np.zeros(70, np.float32), name="b")
+    q = tg.Parameter(rng.normal(size=70).astype(np.float32), name="q")
+    graph = tg.Graph(tg.Sum(tg.Multiply(tg.WeightedSum(x, W, b, name="z"), q, name="m"), name="E"))
+    q.value = q.value.astype(np.float64)           # ∂E/∂z is float64 while z is float32
+    written, looped = both_ways(graph, {"x": rng.normal(size=(5, 3))})
+    assert_identical(written, looped)
+    assert b.grad.dtype == np.float64
+
+
+def test_a_constant_replaced_by_another_shape_is_checked_again():
+    x = tg.Input("x", shape=(3,))
+    c = tg.Constant(np.full(100, 0.5), name="c")
+    graph = tg.Graph(tg.Add(tg.WeightedSum(x, tg.Parameter(np.ones(3), name="W"), name="z"),
+                            tg.Sum(tg.Tanh(c, name="tc"), name="s"), name="E"))
+    feed = {"x": np.array([1.0, 2.0, 3.0])}
+    both_ways(graph, feed)
+    c.value = np.full(1, 2.0)                      # set by hand, of another shape
+    written, looped = both_ways(graph, feed)
+    assert_identical(written, looped)
+    assert np.isclose(written[0], 6.0 + np.tanh(2.0)) and graph["tc"].value.shape == (1,)
+
+
+def test_written_out_code_keeps_no_large_arrays():
+    """Not even the column of ones a batch's bias gradient sums with (one per row)."""
+    x = tg.Input("x", shape=(3,))
+    z = tg.WeightedSum(x, tg.Parameter(np.ones(3), name="w"), tg.Parameter(0.5, name="b"), name="z")
+    graph = tg.Graph(tg.Sum(tg.Tanh(z, name="y"), name="E"))
+    feed = {"x": np.ones((tg.node.WRITTEN_OUT + 1, 3))}
+    assert_identical(*both_ways(graph, feed))
+    code = [c for c in graph._compiled.values() if callable(c)]
+    assert len(code) == 2
+    held = [v for c in code for v in c.__globals__.values() if isinstance(v, np.ndarray)]
+    assert all(a.size <= tg.node.WRITTEN_OUT for a in held)

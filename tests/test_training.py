@@ -261,3 +261,15 @@ def test_sgd_momentum_starts_again_for_a_value_of_a_new_shape():
     w.value, w.grad = np.array([1.0, 1.0]), np.array([1.0, 1.0])
     opt.step()                                                # v = 0·0.5 + 1 = 1, w = 0.9
     assert np.allclose(w.value, [0.9, 0.9]) and np.allclose(opt.velocity[0], [1.0, 1.0])
+
+
+def test_sgd_updates_large_parameters_of_any_memory_order():
+    rng = np.random.default_rng(0)
+    w = tg.Parameter(np.zeros((300, 200)), name="w")                    # over SGD's block size
+    opt = tg.SGD([w], lr=0.5)
+    w.value = np.asfortranarray(rng.normal(size=(300, 200)))            # set by hand, column-major
+    start = w.value.copy()
+    w.grad = rng.normal(size=(300, 200))
+    opt.step()
+    assert np.array_equal(w.value, start - np.float64(0.5) * w.grad)
+    assert tg.Parameter(np.ones((3, 4)).T).value.flags.c_contiguous    # kept in C order

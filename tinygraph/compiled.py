@@ -109,19 +109,19 @@ def _lines(namespace, code, *args):
 
 class Arrays:
     """The arrays of the passes some code is for: ``shape(node)``, a node's whole shape (with
-    the batch axis, if any), and ``dtype(node)``."""
+    the batch axis, if any), ``dtype(node)`` its value's dtype and ``grad_dtype(node)`` its
+    gradient's."""
 
-    def __init__(self, shape, dtype):
-        self.shape, self.dtype = shape, dtype
+    def __init__(self, shape, dtype, grad_dtype):
+        self.shape, self.dtype, self.grad_dtype = shape, dtype, grad_dtype
 
 
-def compile_forward(computed, inputs, names, title, shape, dtype):
+def compile_forward(computed, inputs, names, title, arrays):
     """``forward(stamp, *fed arrays)``: store the fed arrays in their Inputs, then compute
     and store every computed node's value, in order.
 
     ``computed`` is the forward plan's (node, forward, inputs) in topological order;
-    ``shape(node)`` and ``dtype(node)`` a node's whole shape and its dtype in the passes
-    this code is for.  Nodes that say how (``Node.forward_code``) are written out as
+    ``arrays`` (an Arrays) tells the shapes and dtypes of the passes this code is for.  Nodes that say how (``Node.forward_code``) are written out as
     their numpy calls, the others as calls of ``forward``.
     Returns (function, source), or (None, the reason) if some node is not one of
     tinygraph's own or has no known shape.
@@ -129,7 +129,7 @@ def compile_forward(computed, inputs, names, title, shape, dtype):
     for node, _, _ in computed:
         if not is_builtin(node) or node.shape is None:
             return None, _why(node)
-    namespace, arrays = {"_asarray": np.asarray, "np": np}, Arrays(shape, dtype)
+    namespace = {"_asarray": np.asarray, "np": np}
     lines = [f"def forward(_stamp, {', '.join(names[id(i)] for i in inputs)}):",
              _docstring(f"The forward pass of {title}, node by node.")]
     for inp in inputs:  # the fed arrays, and the number of the pass that fed them
@@ -164,7 +164,7 @@ def compile_forward(computed, inputs, names, title, shape, dtype):
     return _build("forward", title, lines, namespace)
 
 
-def compile_backward(steps, reached, output, names, title, shape, dtype):
+def compile_backward(steps, reached, output, names, title, arrays):
     """``backward(seed)``: the chain rule from the output back, as ``Graph.backward`` runs it.
 
     ``steps`` is the backward plan (node, backward, needs, sends, trusted) in reverse
@@ -172,7 +172,7 @@ def compile_backward(steps, reached, output, names, title, shape, dtype):
     node's gradient is the sum of what its consumers send; it is final, and stored
     in ``node.grad``, before the node's own backward runs.  Nodes that say how
     (``Node.backward_code``) are written out as their numpy calls, reading the values
-    they need from the nodes once; ``shape`` and ``dtype`` as for ``compile_forward``.  Returns (function,
+    they need from the nodes once; ``arrays`` as for ``compile_forward``.  Returns (function,
     source), or (None, the reason) if some node is not one of tinygraph's own, has
     no known shape, or may send no gradient to an input it was asked for (those
     graphs stay with the loop, which handles them).
@@ -184,7 +184,7 @@ def compile_backward(steps, reached, output, names, title, shape, dtype):
             if needs[k]:
                 return None, (f"{node.kind} '{node.name}' may send no gradient to "
                               f"'{node.inputs[k].name}' (it sends none for class indices)")
-    namespace, arrays = {"_asarray": np.asarray, "np": np}, Arrays(shape, dtype)
+    namespace = {"_asarray": np.asarray, "np": np}
     grad = {id(n): f"grad_{names[id(n)]}" for n in reached}
     loaded = set()  # the nodes whose value a variable holds
     lines = [f"def backward({grad[id(output)]}):",

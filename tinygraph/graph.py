@@ -83,6 +83,7 @@ class Graph:
         params = self._parameters = [n for n in self.nodes if isinstance(n, Parameter)]
         self.dtype = np.result_type(*[p.value.dtype for p in params]) if params else np.dtype(np.float64)
         self._constants = [n for n in self.nodes if isinstance(n, Constant)]
+        self._leaves = params + self._constants  # their value arrays are watched (see _evaluate)
         self._seed = np.ones(())
         self._seed.flags.writeable = False
         self._stamp = self._fed = None  # the last pass's number, and the Inputs it fed
@@ -104,7 +105,7 @@ class Graph:
         self._codes = {}     # {(batch size, per-sample shapes of all nodes): {plan: its written-out code}} (compiled.py)
         self._compiled = {}  # the entry for the current shapes
         self._rows = None    # the batch size of the last pass (None: one sample)
-        self._values = None  # the Parameters' value arrays at the last shape check
+        self._values = None  # the Parameters' and Constants' value arrays at the last shape check
 
     def __getstate__(self):
         """Copies and pickles leave plans and code behind: they are keyed by and bound to these nodes."""
@@ -314,24 +315,24 @@ class Graph:
         plan = self._forward_plan if targets is self.outputs else None
         nodes, inputs, computed, reaches_output = plan or self._plan(targets)
         arrays, shapes = self._feed_arrays(feed, inputs)
+        for constant in self._constants:  # shared with a graph of another dtype: ours again
+            if constant.value.dtype != self.dtype:
+                constant.value = constant.as_dtype(self.dtype)
         if shapes != self._shapes or nodes is not self._shaped or self._shape_count != _clock.shapes or \
-                any(map(operator.is_not, map(_VALUE, self._parameters), self._values)):
-            # new shapes, here or (in shared nodes) from another graph, or a parameter's value
-            # replaced (maybe by one of another shape or dtype): check them all first
+                any(map(operator.is_not, map(_VALUE, self._leaves), self._values)):
+            # new shapes, here or (in shared nodes) from another graph, or a Parameter's or
+            # Constant's value replaced (maybe by one of another shape or dtype): check them all first
             sample_shapes = self._sample_shapes(inputs, arrays)
             self._infer_shapes(sample_shapes, nodes)
             self._shapes, self._shaped, self._shape_count = shapes, nodes, _clock.shapes
-            self._values = [p.value for p in self._parameters]
+            self._values = [n.value for n in self._leaves]
             self._rows = next((a.shape[0] for i, a in zip(inputs, arrays) if a.ndim > len(sample_shapes[i])), None)
             signature = (self._rows, tuple(v.dtype for v in self._values)) + tuple(n.shape for n in self.nodes)
-            # (the code knows every array's shape and the parameters' dtypes)
+            # (the code knows every array's shape and the leaves' dtypes)
             code = self._codes.pop(signature, None)
             if code is None and len(self._codes) >= 8:  # keep the code of the last few sets of shapes
                 del self._codes[next(iter(self._codes))]
             self._compiled = self._codes[signature] = code or {}
-        for constant in self._constants:  # shared with a graph of another dtype: ours again
-            if constant.value.dtype != self.dtype:
-                constant.value = constant.as_dtype(self.dtype)
         stamp = self._stamp = _clock.last = next(_passes)
         code = None if check_finite else self._compiled.get(id(nodes), _MISSING)
         if code is _MISSING or code is _NEXT_TIME:
@@ -343,8 +344,7 @@ class Graph:
                 inp.value = a
                 inp.stamp = stamp
             self._forward_loop(computed, inputs, check_finite)
-            if self._compiled.get(id(nodes)) is _NEXT_TIME:  # the dtypes of this graph's values, for
-                self._compiled["dtypes", id(nodes)] = {id(n): n.value.dtype for n in nodes}  # the code
+            self._note_dtypes(id(nodes))
         self._ready = reaches_output
         self._fed = inputs
 
@@ -486,6 +486,7 @@ class Graph:
             code(seed)  # the loop's calls, written out for this graph (compiled.py)
         else:
             self._backward_loop(steps, hook, check_finite)
+            self._note_dtypes(id(steps))
             zero = [p for p in self._parameters if p.grad is None]  # (or given None: class indices)
         for node in zero:  # a parameter the output does not depend on: a zero gradient
             node.grad = np.zeros_like(node.value)
@@ -503,18 +504,25 @@ class Graph:
         if before is _MISSING:  # the plan's first pass with these shapes: the loop runs it
             self._compiled[key] = _NEXT_TIME
             return None
-        code, _ = self._compile(compile_plan, plan, *args, dtypes=self._compiled.get(("dtypes", key)))
+        code, _ = self._compile(compile_plan, plan, *args, seen=self._compiled.get(("dtypes", key)))
         if code is not None or all(entry[0].shape is not None for entry in plan):
             self._compiled[key] = code  # (a shape still unknown: try again on the next pass)
         return code
 
-    def _compile(self, compile_plan, plan, *args, dtypes=None):
+    def _note_dtypes(self, key):
+        """After a plan's first pass in the loop: the dtypes of this graph's values and gradients,
+        for its code (written on the next pass, when nodes shared with another graph may hold
+        that graph's arrays)."""
+        if self._compiled.get(key) is _NEXT_TIME:
+            self._compiled["dtypes", key] = {id(n): (_dtype(n.value), _dtype(n.grad)) for n in self.nodes}
+
+    def _compile(self, compile_plan, plan, *args, seen=None):
         """(function, source) of a plan written out by ``compile_plan``, or (None, why not).
 
         The code is for passes of this graph with the current shapes: the nodes' shapes
-        with the batch axis, if any, and their dtypes as ``dtypes`` (node id: dtype, seen in
-        such a pass of this graph; shared nodes may hold another graph's values since) or,
-        without it, as the nodes' values have them now (or, with no value yet, the graph's).
+        with the batch axis, if any, and the dtypes of their values and gradients as
+        ``seen`` holds them (node id: (dtype, gradient's dtype), from such a pass of this
+        graph) or, without them, as the nodes' arrays have them now (the graph's dtype if none).
         """
         rows, data = self._rows, self._data_dependent
 
@@ -522,10 +530,14 @@ class Graph:
             return node.shape if rows is None or not data[id(node)] else (rows,) + node.shape
 
         def dtype(node):
-            if dtypes is not None and id(node) in dtypes:
-                return dtypes[id(node)]
-            return self.dtype if node.value is None else node.value.dtype
-        return compile_plan(plan, *args, compiled.variable_names(self.nodes), repr(self), shape, dtype)
+            known = seen.get(id(node), (None,))[0] if seen else None
+            return known or _dtype(node.value) or self.dtype
+
+        def grad_dtype(node):
+            known = seen.get(id(node), (None, None))[1] if seen else None
+            return known or _dtype(node.grad) or dtype(node)
+        arrays = compiled.Arrays(shape, dtype, grad_dtype)
+        return compile_plan(plan, *args, compiled.variable_names(self.nodes), repr(self), arrays)
 
     @staticmethod
     def _backward_loop(steps, hook, check_finite):
@@ -586,6 +598,10 @@ class _Clock:
 
 
 _clock = _Clock()
+
+
+def _dtype(array):
+    return None if array is None else array.dtype
 
 
 def _key_name(key):

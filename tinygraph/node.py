@@ -260,7 +260,7 @@ class Parameter(Node):
 
     def __init__(self, value, name=None):
         super().__init__(name=name)
-        self.value = np.array(as_float_array(value, f"Parameter '{self.name}'"), copy=True)
+        self.value = np.array(as_float_array(value, f"Parameter '{self.name}'"), copy=True, order="C")
         self.shape = self.value.shape
 
     def backward(self, grad_out):

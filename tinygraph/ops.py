@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .node import SMALL, Node
+from .node import SMALL, WRITTEN_OUT, Node, NotWrittenOut
 
 
 class WeightedSum(Node):
@@ -117,8 +117,10 @@ class WeightedSum(Node):
             kept = self.out_code(value, "grad_w", w_node.shape, arrays.dtype(w_node), namespace)
             lines.append(f"{grad_w} = np.matmul({x}.T, {g}{kept})")
         if grad_b:
-            dtype = arrays.dtype(self)                          # (∂E/∂z has z's dtype)
-            namespace[f"_{value}_ones"] = self.buffer("ones", arrays.shape(self)[:1], dtype, fill=1.0)
+            rows, dtype = arrays.shape(self)[:1], arrays.grad_dtype(self)   # (g's dtype)
+            if rows[0] > WRITTEN_OUT:
+                raise NotWrittenOut(f"{self.kind} '{self.name}' keeps {rows[0]} ones")
+            namespace[f"_{value}_ones"] = self.buffer("ones", rows, dtype, fill=1.0)
             kept = self.out_code(value, "grad_b", arrays.shape(self)[1:], dtype, namespace)
             lines.append(f"{grad_b} = np.matmul(_{value}_ones, {g}{kept})")
         return lines

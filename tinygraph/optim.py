@@ -16,8 +16,8 @@ def _descend(w, g, lr, scratch):
     Large arrays go in blocks, so that lr · g is still in cache when it is
     subtracted (numpy has no fused w − lr·g); small ones in one go.
     """
-    if w.size <= _BLOCK:
-        w -= np.multiply(g, lr, out=scratch)
+    if w.size <= _BLOCK or not (w.flags.c_contiguous and g.flags.c_contiguous):
+        w -= np.multiply(g, lr, out=scratch if w.size <= _BLOCK else None)  # (flat views need C order)
         return
     wf, gf = w.reshape(-1), g.reshape(-1)
     for i in range(0, wf.size, _BLOCK):
