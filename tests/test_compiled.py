@@ -166,6 +166,9 @@ def test_source_is_the_chain_rule_written_out():
     # the first layer's ∂E/∂x is not computed, unless asked for
     assert "grad_x" not in backward
     assert "    grad_x = np.dot(W1, grad_z1)\n" in tg.Graph(net.loss).source(inputs=True)
+    # the names it uses without defining them are explained, and the formulas' symbols named
+    assert "    # _SIGMOID[dtype]: σ's clip bounds and 1, as arrays of that dtype\n" in backward
+    assert "    # WeightedSum 'z2': z = x·w + b  (z: z2, x: h1, w: W2, b: b2)\n" in forward
 
 
 def test_source_of_a_batch_keeps_arrays_and_scales_by_the_batch():
@@ -175,7 +178,8 @@ def test_source_of_a_batch_keeps_arrays_and_scales_by_the_batch():
     graph.forward({"x": np.ones((4, 2)), "t": np.ones((4, 1))})
     forward, backward = graph.source().split("def backward")
     for line in ["z1 = np.matmul(x, W1)", "z1 = np.add(z1, b1, out=z1)",
-                 "node_E.diff, node_E.scale = _diff, 0.25", "E = _asarray(0.5 * 0.25 * np.vdot(_diff, _diff))"]:
+                 "node_E.diff, node_E.scale = _diff, 0.25  # the mean over 4 rows: 1/4",
+                 "E = _asarray(0.5 * 0.25 * np.vdot(_diff, _diff))"]:
         assert f"    {line}\n" in forward
     for line in ["grad_o = np.multiply(node_E.diff, grad_E * 0.25)", "grad_h1 = np.matmul(grad_z2, W2.T)",
                  "grad_W2 = np.matmul(h1.T, grad_z2)", "grad_b2 = np.matmul(_z2_ones, grad_z2)"]:

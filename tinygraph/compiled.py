@@ -19,6 +19,7 @@ values are the same, bit for bit.
         ...
 """
 
+import inspect
 import itertools
 import keyword
 import linecache
@@ -62,16 +63,38 @@ def _comment(node, formula):
     return _text(f"{node.kind} '{node.name}'" + (f": {formula}" if formula else ""))
 
 
+def _symbols(node, var, ins):
+    """"(y: h1, z: z1)": the variables that stand for the formula's symbols, where they differ."""
+    params = list(inspect.signature(type(node).forward).parameters)[1:]
+    pairs = [(node.formula.split(" = ")[0], var)] + list(zip(params, ins))
+    shown = [f"{symbol}: {name}" for symbol, name in pairs if symbol.isidentifier() and symbol != name]
+    return f"  ({', '.join(shown)})" if shown else ""
+
+
+_LEGEND = [("np.", "np is numpy"),
+           ("_SIGMOID[", "_SIGMOID[dtype]: σ's clip bounds and 1, as arrays of that dtype"),
+           (", out=_", "out=_<node>_<array>: an array the node keeps between passes"),
+           ("_asarray(", "_asarray: numpy.asarray (one number per sample comes back as a numpy scalar)")]
+
+
+def _legend(lines):
+    """Comment lines saying what the names the code uses but does not define are."""
+    body = "\n".join(lines)
+    return [f"    # {text}" for mark, text in _LEGEND if mark in body]
+
+
 def _line(code, comment):
     return f"    {code:<48} # {comment}"
 
 
 def _build(name, title, lines, namespace):
-    """Compile ``lines`` (a function's source) and return the function and its source.
+    """Compile ``lines`` (a function's source: its def, docstring and body) and return the
+    function and its source, with a legend of the names it uses after the docstring.
 
     The source is registered with linecache for as long as the function lives, so a
     traceback printed by the traceback module (pytest, IPython, logging) shows the line.
     """
+    lines = lines[:2] + _legend(lines[2:]) + lines[2:]
     source = "\n".join(lines) + "\n"
     filename = f"<tinygraph {name} #{next(_files)} of {_text(title)}>"
     exec(compile(source, filename, "exec"), namespace)
@@ -151,7 +174,7 @@ def compile_forward(computed, inputs, names, title, arrays):
         if code:  # the node's numpy calls themselves
             if node.shape == ():  # one number per sample: numpy may hand back a numpy scalar
                 code[-1] = f"{var} = _asarray({code[-1].split(' = ', 1)[1]})"  # (the last line sets var)
-            lines.append(f"    # {_comment(node, node.formula)}")
+            lines.append(f"    # {_comment(node, node.formula)}{_symbols(node, var, [names[id(i)] for i in ins])}")
             lines += [f"    {line}" for line in code]
         else:
             namespace[f"forward_{var}"] = forward
@@ -205,7 +228,8 @@ def compile_backward(steps, reached, output, names, title, arrays):
             namespace, node.backward_code, [t if t != "_" else None for t in targets], grad[id(node)],
             var, [names[id(i)] for i in node.inputs], arrays)
         if code:  # the node's numpy calls themselves, after reading the values they use
-            lines.append(f"    # {_comment(node, node.derivative)}")
+            lines.append(f"    # {_comment(node, node.derivative)}"
+                         f"{_symbols(node, var, [names[id(i)] for i in node.inputs])}")
             used = set(_WORD.findall("\n".join(code)))
             for n in (node,) + tuple(node.inputs):
                 name = names[id(n)]

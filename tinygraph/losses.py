@@ -84,7 +84,8 @@ class SquaredLoss(_Loss):
         kept = self.out_code(out, "diff", arrays.shape(o_node), arrays.dtype(o_node), namespace)
         scale = self._scale_for(arrays.shape(o_node))
         return [f"_diff = np.subtract({o}, {t}{kept})",
-                f"node_{out}.diff, node_{out}.scale = _diff, {scale!r}",
+                f"node_{out}.diff, node_{out}.scale = _diff, {scale!r}"
+                + ("" if scale == 1.0 else f"  # the mean over {arrays.shape(o_node)[0]} rows: 1/{arrays.shape(o_node)[0]}"),
                 f"{out} = 0.5{'' if scale == 1.0 else f' * {scale!r}'} * np.vdot(_diff, _diff)"]
 
     def backward_code(self, grads, g, value, ins, arrays, namespace):
