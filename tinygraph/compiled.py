@@ -5,10 +5,11 @@ reference, with every check, used for any graph.  For a graph of tinygraph's own
 nodes whose shapes are known, the graph also writes the same work out once, in the
 same order, and runs that code instead: the CPU runs a sequence of calls faster than
 a loop that calls a different method at every turn (benchmarks/README.md has the
-numbers).  For one sample, nodes that say how (``Node.forward_code`` and
-``backward_code``) are written as their numpy calls, since for a few numbers the
-calls cost more than the arithmetic; the others as calls of their methods.  The
-values are the same, bit for bit.
+numbers).  Nodes that say how (``Node.forward_code`` and ``backward_code``) are
+written as their numpy calls, since for a few numbers the calls cost more than the
+arithmetic; the others as calls of their methods.  The code is written for one set
+of shapes (one sample, or a batch of one size) and checks nothing itself: the Graph
+runs it only for passes like those.  The values are the same, bit for bit.
 
 ``Graph.source()`` shows the code; it is the chain rule unrolled for that graph::
 
@@ -144,8 +145,9 @@ def compile_forward(computed, inputs, names, title, arrays):
     and store every computed node's value, in order.
 
     ``computed`` is the forward plan's (node, forward, inputs) in topological order;
-    ``arrays`` (an Arrays) tells the shapes and dtypes of the passes this code is for.  Nodes that say how (``Node.forward_code``) are written out as
-    their numpy calls, the others as calls of ``forward``.
+    ``arrays`` (an Arrays) tells the shapes and dtypes of the passes this code is for.
+    Nodes that say how (``Node.forward_code``) are written out as their numpy calls,
+    the others as calls of ``forward``.
     Returns (function, source), or (None, the reason) if some node is not one of
     tinygraph's own or has no known shape.
     """
@@ -174,7 +176,8 @@ def compile_forward(computed, inputs, names, title, arrays):
         if code:  # the node's numpy calls themselves
             if node.shape == ():  # one number per sample: numpy may hand back a numpy scalar
                 code[-1] = f"{var} = _asarray({code[-1].split(' = ', 1)[1]})"  # (the last line sets var)
-            lines.append(f"    # {_comment(node, node.formula)}{_symbols(node, var, [names[id(i)] for i in ins])}")
+            symbols = _symbols(node, var, [names[id(i)] for i in ins])
+            lines.append(f"    # {_comment(node, node.formula)}{symbols}")
             lines += [f"    {line}" for line in code]
         else:
             namespace[f"forward_{var}"] = forward
@@ -195,8 +198,8 @@ def compile_backward(steps, reached, output, names, title, arrays):
     node's gradient is the sum of what its consumers send; it is final, and stored
     in ``node.grad``, before the node's own backward runs.  Nodes that say how
     (``Node.backward_code``) are written out as their numpy calls, reading the values
-    they need from the nodes once; ``arrays`` as for ``compile_forward``.  Returns (function,
-    source), or (None, the reason) if some node is not one of tinygraph's own, has
+    they need from the nodes once; ``arrays`` as for ``compile_forward``.  Returns
+    (function, source), or (None, the reason) if some node is not one of tinygraph's own, has
     no known shape, or may send no gradient to an input it was asked for (those
     graphs stay with the loop, which handles them).
     """
@@ -242,7 +245,8 @@ def compile_backward(steps, reached, output, names, title, arrays):
             namespace[f"backward_{var}"] = backward
             lines.append(f"    node_{var}.needs = {needs!r}")
             unpack = ", ".join(targets) + ("," if len(targets) == 1 else "")
-            lines.append(_line(f"{unpack} = backward_{var}({grad[id(node)]})", _comment(node, node.derivative)))
+            call = f"{unpack} = backward_{var}({grad[id(node)]})"
+            lines.append(_line(call, _comment(node, node.derivative)))
         for k, inp, first in sends:
             if inp.shape == ():  # one number per sample: numpy may hand back a numpy scalar
                 lines.append(f"    {targets[k]} = _asarray({targets[k]})")

@@ -102,7 +102,7 @@ class Graph:
         self._shapes = self._shaped = None  # the fed shapes and plan of the last shape check
         self._shape_count = None  # _clock.shapes at that check
         self._forgotten = {}  # {node id: shape} of nodes whose shape only their next value can tell
-        self._codes = {}     # {(batch size, per-sample shapes of all nodes): {plan: its written-out code}} (compiled.py)
+        self._codes = {}     # {signature (see _evaluate): {plan: its written-out code}} (compiled.py)
         self._compiled = {}  # the entry for the current shapes
         self._rows = None    # the batch size of the last pass (None: one sample)
         self._values = None  # the Parameters' and Constants' value arrays at the last shape check
@@ -326,9 +326,10 @@ class Graph:
             self._infer_shapes(sample_shapes, nodes)
             self._shapes, self._shaped, self._shape_count = shapes, nodes, _clock.shapes
             self._values = [n.value for n in self._leaves]
-            self._rows = next((a.shape[0] for i, a in zip(inputs, arrays) if a.ndim > len(sample_shapes[i])), None)
+            self._rows = next((a.shape[0] for i, a in zip(inputs, arrays)
+                               if a.ndim > len(sample_shapes[i])), None)   # the batch size
+            # the code knows every array's shape and the leaves' dtypes
             signature = (self._rows, tuple(v.dtype for v in self._values)) + tuple(n.shape for n in self.nodes)
-            # (the code knows every array's shape and the leaves' dtypes)
             code = self._codes.pop(signature, None)
             if code is None and len(self._codes) >= 8:  # keep the code of the last few sets of shapes
                 del self._codes[next(iter(self._codes))]

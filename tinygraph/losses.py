@@ -83,9 +83,10 @@ class SquaredLoss(_Loss):
             return None
         kept = self.out_code(out, "diff", arrays.shape(o_node), arrays.dtype(o_node), namespace)
         scale = self._scale_for(arrays.shape(o_node))
+        rows = round(1 / scale)  # (the batch size, when the loss is a mean over one)
         return [f"_diff = np.subtract({o}, {t}{kept})",
                 f"node_{out}.diff, node_{out}.scale = _diff, {scale!r}"
-                + ("" if scale == 1.0 else f"  # the mean over {arrays.shape(o_node)[0]} rows: 1/{arrays.shape(o_node)[0]}"),
+                + ("" if scale == 1.0 else f"  # the mean over {rows} rows: 1/{rows}"),
                 f"{out} = 0.5{'' if scale == 1.0 else f' * {scale!r}'} * np.vdot(_diff, _diff)"]
 
     def backward_code(self, grads, g, value, ins, arrays, namespace):
@@ -93,7 +94,8 @@ class SquaredLoss(_Loss):
         kept = self.out_code(value, "grad_o", arrays.shape(o_node), arrays.dtype(o_node), namespace)
         scale = self._scale_for(arrays.shape(o_node))
         grad_o = grads[0] or "_grad_o"
-        lines = [f"{grad_o} = np.multiply(node_{value}.diff, {g if scale == 1.0 else f'{g} * {scale!r}'}{kept})"]
+        scaled = g if scale == 1.0 else f"{g} * {scale!r}"
+        lines = [f"{grad_o} = np.multiply(node_{value}.diff, {scaled}{kept})"]
         if grads[1]:
             lines.append(f"{grads[1]} = -{grad_o}")
         return lines

@@ -238,7 +238,8 @@ class Logistic(_Elementwise):
         z, size = ins[0], math.prod(arrays.shape(self))
         lines = [f"_limit, _minus_limit, _one = _SIGMOID[{z}.dtype]"]
         if size <= SMALL:
-            return lines + [f"{out} = np.reciprocal(_one + np.exp(np.maximum(np.minimum(-{z}, _limit), _minus_limit)))"]
+            clipped = f"np.maximum(np.minimum(-{z}, _limit), _minus_limit)"
+            return lines + [f"{out} = np.reciprocal(_one + np.exp({clipped}))"]
         kept = self.out_code(out, "y", arrays.shape(self), arrays.dtype(self.inputs[0]), namespace)
         lines.append(f"{out} = np.negative({z}{kept})")
         if size > _CLIP_IN_ONE_GO:
@@ -252,7 +253,8 @@ class Logistic(_Elementwise):
         namespace["_SIGMOID"] = _SIGMOID
         kept = self.out_code(value, "grad_z", arrays.shape(self), arrays.dtype(self), namespace)
         return [f"_one = _SIGMOID[{value}.dtype][2]",
-                f"{grads[0]} = np.multiply(np.multiply(np.subtract(_one, {value}{kept}), {value}{kept}), {g}{kept})"]
+                f"{grads[0]} = np.multiply(np.multiply(np.subtract(_one, {value}{kept}), {value}{kept}), "
+                f"{g}{kept})"]
 
 
 class Step(_Elementwise):

@@ -109,7 +109,8 @@ class SGD:
             blocked = w.size > _BLOCK
             scratch = np.empty(_BLOCK, w.dtype) if blocked else np.empty_like(w) if w.size > _FRESH else None
             state.append((p, w, scratch, np.array(self._lr, w.dtype), blocked))
-            if self.velocity is not None and (self.velocity[i].shape != w.shape or self.velocity[i].dtype != w.dtype):
+            v = None if self.velocity is None else self.velocity[i]
+            if v is not None and (v.shape != w.shape or v.dtype != w.dtype):
                 self.velocity[i] = np.zeros_like(w)   # a value of a new shape or dtype: v starts again
         self._state = state
         return state
