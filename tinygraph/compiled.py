@@ -20,7 +20,6 @@ runs it only for passes like those.  The values are the same, bit for bit.
         ...
 """
 
-import inspect
 import itertools
 import keyword
 import linecache
@@ -29,7 +28,7 @@ import weakref
 
 import numpy as np
 
-from .node import NotWrittenOut
+from .node import NotWrittenOut, _argument_name
 
 MAX_NODES = 5000  # larger plans stay with the loop: writing out 50,000 nodes takes seconds
 _RESERVED = ("node_", "forward_", "backward_", "grad_", "_")  # prefixes of the code's own names (and np)
@@ -66,9 +65,8 @@ def _comment(node, formula):
 
 def _symbols(node, var, ins):
     """"(y: h1, z: z1)": the variables that stand for the formula's symbols, where they differ."""
-    params = list(inspect.signature(type(node).forward).parameters)[1:]
-    pairs = [(node.formula.split(" = ")[0], var)] + list(zip(params, ins))
-    shown = [f"{symbol}: {name}" for symbol, name in pairs if symbol.isidentifier() and symbol != name]
+    pairs = [(node.formula.split(" = ")[0], var)] + [(_argument_name(node, i), v) for i, v in enumerate(ins)]
+    shown = [f"{symbol}: {name}" for symbol, name in pairs if symbol and symbol.isidentifier() and symbol != name]
     return f"  ({', '.join(shown)})" if shown else ""
 
 

@@ -245,7 +245,7 @@ class Graph:
             raise GraphError(f"feed gives Input '{sorted(dup)[0]}' twice (as the node and by name)")
 
     def _sample_shapes(self, inputs, arrays):
-        """Decide the batch axis: returns {Input: per-sample shape} for this pass."""
+        """Decide the batch axis: returns ({Input: per-sample shape}, batch size or None) for this pass."""
         batch, batch_from = None, None
         one_sample = []
         shapes = {}
@@ -286,7 +286,7 @@ class Graph:
                 else:
                     raise GraphError(f"Input '{inp.name}' has shape {a.shape}, which is not a batch of "
                                      f"{batch} rows like Input '{batch_from.name}' {arrays[inputs.index(batch_from)].shape}")
-        return shapes
+        return shapes, batch
 
     # -- forward ------------------------------------------------------------
     def _plan(self, targets):
@@ -322,12 +322,10 @@ class Graph:
                 any(map(operator.is_not, map(_VALUE, self._leaves), self._values)):
             # new shapes, here or (in shared nodes) from another graph, or a Parameter's or
             # Constant's value replaced (maybe by one of another shape or dtype): check them all first
-            sample_shapes = self._sample_shapes(inputs, arrays)
+            sample_shapes, self._rows = self._sample_shapes(inputs, arrays)
             self._infer_shapes(sample_shapes, nodes)
             self._shapes, self._shaped, self._shape_count = shapes, nodes, _clock.shapes
             self._values = [n.value for n in self._leaves]
-            self._rows = next((a.shape[0] for i, a in zip(inputs, arrays)
-                               if a.ndim > len(sample_shapes[i])), None)   # the batch size
             # the code knows every array's shape and the leaves' dtypes
             signature = (self._rows, tuple(v.dtype for v in self._values)) + tuple(n.shape for n in self.nodes)
             code = self._codes.pop(signature, None)

@@ -83,10 +83,10 @@ class SquaredLoss(_Loss):
             return None
         kept = self.out_code(out, "diff", arrays.shape(o_node), arrays.dtype(o_node), namespace)
         scale = self._scale_for(arrays.shape(o_node))
-        rows = round(1 / scale)  # (the batch size, when the loss is a mean over one)
+        rows = arrays.shape(o_node)[0] if scale != 1.0 else None
+        mean = "" if rows is None else f"  # the mean over {rows} rows: 1/{rows}"
         return [f"_diff = np.subtract({o}, {t}{kept})",
-                f"node_{out}.diff, node_{out}.scale = _diff, {scale!r}"
-                + ("" if scale == 1.0 else f"  # the mean over {rows} rows: 1/{rows}"),
+                f"node_{out}.diff, node_{out}.scale = _diff, {scale!r}{mean}",
                 f"{out} = 0.5{'' if scale == 1.0 else f' * {scale!r}'} * np.vdot(_diff, _diff)"]
 
     def backward_code(self, grads, g, value, ins, arrays, namespace):

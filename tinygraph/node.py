@@ -170,19 +170,25 @@ class Node(metaclass=_NodeType):
         inputs' values), all variable names; ``arrays`` and ``namespace`` as for forward_code."""
         return None
 
-    def out_code(self, var, buffer, shape, dtype, namespace):
-        """``", out=…"`` for such lines: the array this node (variable ``var``) keeps as
-        ``buffer`` for ``shape`` and ``dtype``, as ``buffer()`` gives it; "" up to SMALL
-        numbers, which are made fresh.  Raises NotWrittenOut above WRITTEN_OUT numbers:
-        there a call costs little beside the arithmetic, and code that holds its arrays
-        (one set per batch size it is kept for) would hold large ones."""
+    def kept_code(self, var, buffer, shape, dtype, namespace, fill=None):
+        """The name, in such lines, of the array this node (variable ``var``) keeps as
+        ``buffer`` for ``shape`` and ``dtype``, as ``buffer()`` gives it (None where that
+        makes it fresh: up to SMALL numbers, unless filled).  Raises NotWrittenOut above
+        WRITTEN_OUT numbers: there a call costs little beside the arithmetic, and code that
+        holds its arrays (one set per batch size it is kept for) would hold large ones."""
         size = math.prod(shape)
-        if size <= SMALL:
-            return ""
         if size > WRITTEN_OUT:
             raise NotWrittenOut(f"{self.kind} '{self.name}' keeps an array of {size} numbers")
-        namespace[f"_{var}_{buffer}"] = self.buffer(buffer, shape, dtype)
-        return f", out=_{var}_{buffer}"
+        array = self.buffer(buffer, shape, dtype, fill)
+        if array is None:
+            return None
+        namespace[f"_{var}_{buffer}"] = array
+        return f"_{var}_{buffer}"
+
+    def out_code(self, var, buffer, shape, dtype, namespace):
+        """``", out=…"`` naming that array (``kept_code``), or "" where it is made fresh."""
+        name = self.kept_code(var, buffer, shape, dtype, namespace)
+        return "" if name is None else f", out={name}"
 
     def __init_subclass__(cls, **kwargs):
         """Remember which forward and backward a class's forward_code and backward_code

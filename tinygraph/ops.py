@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .node import SMALL, WRITTEN_OUT, Node, NotWrittenOut
+from .node import SMALL, Node
 
 
 class WeightedSum(Node):
@@ -117,12 +117,10 @@ class WeightedSum(Node):
             kept = self.out_code(value, "grad_w", w_node.shape, arrays.dtype(w_node), namespace)
             lines.append(f"{grad_w} = np.matmul({x}.T, {g}{kept})")
         if grad_b:
-            rows, dtype = arrays.shape(self)[:1], arrays.grad_dtype(self)   # (g's dtype)
-            if rows[0] > WRITTEN_OUT:
-                raise NotWrittenOut(f"{self.kind} '{self.name}' keeps {rows[0]} ones")
-            namespace[f"_{value}_ones"] = self.buffer("ones", rows, dtype, fill=1.0)
+            dtype = arrays.grad_dtype(self)                     # (g's dtype)
+            ones = self.kept_code(value, "ones", arrays.shape(self)[:1], dtype, namespace, fill=1.0)
             kept = self.out_code(value, "grad_b", arrays.shape(self)[1:], dtype, namespace)
-            lines.append(f"{grad_b} = np.matmul(_{value}_ones, {g}{kept})")
+            lines.append(f"{grad_b} = np.matmul({ones}, {g}{kept})")
         return lines
 
 

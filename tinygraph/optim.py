@@ -143,7 +143,7 @@ class SGD:
                 if blocked:
                     _descend(w, p.grad, lr, scratch)
                 else:
-                    w -= np.multiply(p.grad, lr, out=scratch)   # w ← w − η ∂E/∂w
+                    w -= np.multiply(p.grad, lr, out=scratch)   # w ← w − η ∂E/∂w (_descend, inline)
         else:
             for (p, w, scratch, lr, _), v in zip(state, self.velocity):
                 v *= self._momentum
