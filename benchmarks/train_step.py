@@ -16,16 +16,16 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-import tracemalloc  # noqa: E402
+import argparse
+import json
+import platform
+import statistics
+import time
+import tracemalloc
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import tinygraph as tg  # noqa: E402
+import tinygraph as tg
 
 LR = 0.1
 WORKLOADS = [
@@ -34,8 +34,13 @@ WORKLOADS = [
     dict(name="784-256-10, batch 128, float64", sizes=[784, 256, 10], batch=128, dtype="float64", target=1.1),
     dict(name="784-256-10, batch 128, float32", sizes=[784, 256, 10], batch=128, dtype="float32", target=1.1),
     dict(name="16×32 hidden, batch 16", sizes=[32] + [32] * 16 + [10], batch=16, dtype="float64", target=1.5),
-    dict(name="1024-1024-1024-10, batch 512, float32", sizes=[1024, 1024, 1024, 10], batch=512,
-         dtype="float32", target="gemm"),
+    dict(
+        name="1024-1024-1024-10, batch 512, float32",
+        sizes=[1024, 1024, 1024, 10],
+        batch=512,
+        dtype="float32",
+        target="gemm",
+    ),
 ]
 
 
@@ -70,7 +75,7 @@ class NumpyStep:
 
     def step(self):
         h, W, b = self.h, self.W, self.b
-        for k in range(len(W)):                       # forward: h_k = σ(h_{k-1} W_k + b_k)
+        for k in range(len(W)):  # forward: h_k = σ(h_{k-1} W_k + b_k)
             z = h[k + 1]
             np.matmul(h[k], W[k], out=z)
             z += b[k]
@@ -79,14 +84,14 @@ class NumpyStep:
             z += 1.0
             np.reciprocal(z, out=z)
         o, d, tmp = h[-1], self.delta[-1], self.tmp[-1]
-        np.subtract(o, self.t, out=d)                 # o − t
+        np.subtract(o, self.t, out=d)  # o − t
         loss = 0.5 * self.scale * float(np.dot(d.ravel(), d.ravel()))
-        np.subtract(1.0, o, out=tmp)                  # δ_out = (o − t) o (1 − o) / batch
+        np.subtract(1.0, o, out=tmp)  # δ_out = (o − t) o (1 − o) / batch
         tmp *= o
         d *= tmp
         if self.scale != 1.0:
             d *= self.scale
-        for k in reversed(range(len(W))):             # backward: the δ recursion
+        for k in reversed(range(len(W))):  # backward: the δ recursion
             delta = self.delta[k]
             if self.batched:
                 np.matmul(h[k].T, delta, out=self.gW[k])
@@ -100,7 +105,7 @@ class NumpyStep:
                 np.subtract(1.0, h[k], out=tmp)
                 tmp *= h[k]
                 prev *= tmp
-        for p, g in zip(W + b, self.gW + self.gb):    # w ← w − η ∂E/∂w
+        for p, g in zip(W + b, self.gW + self.gb):  # w ← w − η ∂E/∂w
             g *= self.lr
             p -= g
         return loss
@@ -121,7 +126,7 @@ class TinygraphStep:
             layer.W.value[...] = W
             layer.b.value[...] = b
         self.graph = self.net.graph
-        self.loss_graph = tg.Graph(self.net.loss)    # the step needs the loss only, not o's Softmax
+        self.loss_graph = tg.Graph(self.net.loss)  # the step needs the loss only, not o's Softmax
         self.feed = {"x": x, "t": t}
         self.optimizer = tg.SGD(self.graph.parameters(), lr=lr)
 
@@ -142,6 +147,7 @@ class TorchStep:
 
     def __init__(self, Ws, bs, x, t, lr=LR):
         import torch
+
         torch.set_num_threads(1)
         self.torch = torch
         layers = []
@@ -175,6 +181,7 @@ def implementations():
     impls = [NumpyStep, TinygraphStep]
     try:
         import torch  # noqa: F401
+
         impls.append(TorchStep)
     except ImportError:
         pass
@@ -239,16 +246,17 @@ def gemm_seconds(workload):
     hs = [x] + [np.ones((B, W.shape[1]), x.dtype) for W in Ws]
     products = []
     for k, W in enumerate(Ws):
-        products.append((hs[k], W, np.empty((B, W.shape[1]), x.dtype)))             # forward
-        products.append((hs[k].T, hs[k + 1], np.empty_like(W)))                     # ∂E/∂W
+        products.append((hs[k], W, np.empty((B, W.shape[1]), x.dtype)))  # forward
+        products.append((hs[k].T, hs[k + 1], np.empty_like(W)))  # ∂E/∂W
         if k > 0:
-            products.append((hs[k + 1], W.T, np.empty((B, W.shape[0]), x.dtype)))   # δ back
+            products.append((hs[k + 1], W.T, np.empty((B, W.shape[0]), x.dtype)))  # δ back
     flops = sum(2 * a.shape[0] * a.shape[1] * b.shape[1] for a, b, _ in products)
 
     class Gemm:
         def step(self):
             for a, b, out in products:
                 np.matmul(a, b, out=out)
+
     return Gemm(), flops
 
 
@@ -264,7 +272,7 @@ def bench(workload, repeats=15, seconds=0.02):
     times = [[] for _ in runs]
     for r in range(repeats):
         order = list(range(len(runs)))
-        order = order[r % len(order):] + order[:r % len(order)]  # interleave, rotating who goes first
+        order = order[r % len(order) :] + order[: r % len(order)]  # interleave, rotating who goes first
         for i in order:
             times[i].append(_per_step(runs[i], counts[i]))
     names = [getattr(run, "name", "gemm") for run in runs]
@@ -287,7 +295,7 @@ def bench(workload, repeats=15, seconds=0.02):
 
 
 def _fmt_bytes(n):
-    return f"{n / 1024:,.0f} KiB" if n < 1024 ** 2 else f"{n / 1024 ** 2:,.1f} MiB"
+    return f"{n / 1024:,.0f} KiB" if n < 1024**2 else f"{n / 1024**2:,.1f} MiB"
 
 
 def _fmt_time(s):
@@ -309,11 +317,13 @@ def table(results):
             ratio, target = f"{r['tinygraph_ratio']:.2f}×", f"≤ {r['target']}×"
         row = [r["name"], _fmt_time(r["numpy_s"]), _fmt_time(r["tinygraph_s"]), ratio, target]
         if has_torch:
-            torch_ratio = (f"{r['torch_gemm_fraction']:.0%} of GEMM" if r["target"] == "gemm"
-                           else f"{r['torch_ratio']:.2f}×")
+            torch_ratio = (
+                f"{r['torch_gemm_fraction']:.0%} of GEMM" if r["target"] == "gemm" else f"{r['torch_ratio']:.2f}×"
+            )
             row += [_fmt_time(r["torch_s"]), torch_ratio] if "torch_s" in r else ["–", "–"]
-        row.append(f"{r['memory_ratio']:.2f} ({_fmt_bytes(r['tinygraph_peak_bytes'])} vs "
-                   f"{_fmt_bytes(r['numpy_peak_bytes'])})")
+        row.append(
+            f"{r['memory_ratio']:.2f} ({_fmt_bytes(r['tinygraph_peak_bytes'])} vs {_fmt_bytes(r['numpy_peak_bytes'])})"
+        )
         row.append(f"{r['steady_memory_ratio']:.2f}")
         rows.append(row)
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(head))]
@@ -333,24 +343,32 @@ def scaling(repeats=7):
         rows.append(("batch", batch, bench(w, repeats)))
     lines = ["| varied | value | numpy | tinygraph | tg ÷ numpy |", "|---|---|---|---|---|"]
     for kind, value, r in rows:
-        lines.append(f"| {kind} | {value} | {_fmt_time(r['numpy_s'])} | {_fmt_time(r['tinygraph_s'])} | "
-                     f"{r['tinygraph_ratio']:.2f}× |")
+        lines.append(
+            f"| {kind} | {value} | {_fmt_time(r['numpy_s'])} | {_fmt_time(r['tinygraph_s'])} | "
+            f"{r['tinygraph_ratio']:.2f}× |"
+        )
     return "\n".join(lines), rows
 
 
-
-
 def describe_machine():
-    text = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}"
+    text = (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, numpy {np.__version__}"
+    )
     try:
         from threadpoolctl import threadpool_info
-        blas = [f"{i['internal_api']} {i.get('version')} ({i.get('architecture')}, {i['num_threads']} thread)"
-                for i in threadpool_info() if i["user_api"] == "blas"]
+
+        blas = [
+            f"{i['internal_api']} {i.get('version')} ({i.get('architecture')}, {i['num_threads']} thread)"
+            for i in threadpool_info()
+            if i["user_api"] == "blas"
+        ]
         text += ", " + ", ".join(blas)
     except ImportError:
         pass
     try:
         import torch
+
         text += f", torch {torch.__version__}"
     except ImportError:
         pass

@@ -3,8 +3,9 @@
 import tempfile
 from pathlib import Path
 
-import tinygraph as tg
 from tinygraph.diagrams import render
+
+import tinygraph as tg
 
 HERE = Path(__file__).resolve().parent
 

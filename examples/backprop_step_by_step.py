@@ -17,17 +17,27 @@ import tinygraph as tg
 
 
 def build():
-    x = tg.Input("x", shape=(2,))                       # i1, i2
-    t = tg.Input("t", shape=(2,))                       # the targets of o1, o2
-    W1 = tg.Parameter([[0.15, 0.25],                    # w1 (i1→h1), w3 (i1→h2)
-                       [0.20, 0.30]], name="W1")        # w2 (i2→h1), w4 (i2→h2)
+    x = tg.Input("x", shape=(2,))  # i1, i2
+    t = tg.Input("t", shape=(2,))  # the targets of o1, o2
+    W1 = tg.Parameter(
+        [
+            [0.15, 0.25],  # w1 (i1→h1), w3 (i1→h2)
+            [0.20, 0.30],
+        ],
+        name="W1",
+    )  # w2 (i2→h1), w4 (i2→h2)
     b1 = tg.Parameter([0.35, 0.35], name="b1")
     h = tg.Logistic(tg.WeightedSum(x, W1, b1, name="z1"), name="h")
-    W2 = tg.Parameter([[0.40, 0.50],                    # w5 (h1→o1), w7 (h1→o2)
-                       [0.45, 0.55]], name="W2")        # w6 (h2→o1), w8 (h2→o2)
+    W2 = tg.Parameter(
+        [
+            [0.40, 0.50],  # w5 (h1→o1), w7 (h1→o2)
+            [0.45, 0.55],
+        ],
+        name="W2",
+    )  # w6 (h2→o1), w8 (h2→o2)
     b2 = tg.Parameter([0.60, 0.60], name="b2")
     o = tg.Logistic(tg.WeightedSum(h, W2, b2, name="z2"), name="o")
-    E = tg.SquaredLoss(o, t, name="E")                  # E = ½ Σ_k (o_k − t_k)²
+    E = tg.SquaredLoss(o, t, name="E")  # E = ½ Σ_k (o_k − t_k)²
     return tg.Graph(E)
 
 
@@ -38,7 +48,7 @@ def main(html="backprop_step_by_step.html"):
     if html:
         try:
             print("\ninteractive page:", trace.to_html(html))
-        except tg.GraphError as exc:     # no Graphviz: the text above is the whole story
+        except tg.GraphError as exc:  # no Graphviz: the text above is the whole story
             print(f"\n(no page: {exc})")
     return trace
 

@@ -25,9 +25,16 @@ def main(quick=False):
     print(f"{len(graph.nodes)} nodes, {sum(p.value.size for p in graph.parameters())} weights")
 
     epochs = 20 if quick else 400
-    history = tg.fit(graph, {x: X_train, t: T_train[:, None]}, tg.SGD(graph.parameters(), lr=0.05, momentum=0.9),
-                     epochs=epochs, batch_size=8, seed=0, progress=False,
-                     callback=lambda e, loss: e % 50 == 0 and print(f"epoch {e:4d}  loss {loss:.4f}"))
+    history = tg.fit(
+        graph,
+        {x: X_train, t: T_train[:, None]},
+        tg.SGD(graph.parameters(), lr=0.05, momentum=0.9),
+        epochs=epochs,
+        batch_size=8,
+        seed=0,
+        progress=False,
+        callback=lambda e, loss: e % 50 == 0 and print(f"epoch {e:4d}  loss {loss:.4f}"),
+    )
     accuracy = ((graph.run(o, {x: X_test})[:, 0] >= 0.5) == (T_test == 1)).mean()
     print(f"loss {history[0]:.3f} → {history[-1]:.3f}; test accuracy {accuracy:.1%}")
     return accuracy

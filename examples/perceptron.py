@@ -16,7 +16,7 @@ import tinygraph as tg
 
 
 def main(quick=False):
-    X, T = tg.datasets.linear(n=100, seed=3, margin=0.1)   # linearly separable
+    X, T = tg.datasets.linear(n=100, seed=3, margin=0.1)  # linearly separable
 
     x = tg.Input("x", shape=(2,))
     w = tg.Parameter([0.0, 0.0], name="w")
@@ -31,7 +31,7 @@ def main(quick=False):
             graph.forward({"x": X[i], "t": T[i]})
             mistakes += int(y.value != T[i])
             graph.backward()
-            optimizer.step()                       # w ← w + η (t − y) x
+            optimizer.step()  # w ← w + η (t − y) x
         print(f"epoch {epoch:2d}: {mistakes} mistakes")
         if mistakes == 0:
             print("converged: every sample is on the right side of the line")

@@ -16,9 +16,9 @@ import tinygraph as tg
 def build():
     x = tg.Input("x", shape=(2,))
     t = tg.Input("t", shape=(1,))
-    a = tg.dense(x, 4, activation=tg.Tanh, name="a", seed=0)          # widen to 4 features
-    f = tg.dense(a, 4, activation=tg.Logistic, name="f", seed=1)      # f = σ(W a + b)
-    h = tg.Add(f, a, name="h")                                        # h = f + a  (the skip)
+    a = tg.dense(x, 4, activation=tg.Tanh, name="a", seed=0)  # widen to 4 features
+    f = tg.dense(a, 4, activation=tg.Logistic, name="f", seed=1)  # f = σ(W a + b)
+    h = tg.Add(f, a, name="h")  # h = f + a  (the skip)
     o = tg.dense(h, 1, activation=tg.Logistic, name="o", seed=2)
     return tg.Graph(tg.LogLoss(o, t, name="E")), x, t, o
 
@@ -26,8 +26,15 @@ def build():
 def main(quick=False, diagram="residual_network"):
     X, T = tg.datasets.circles(n=200, noise=0.05, seed=0)
     graph, x, t, o = build()
-    history = tg.fit(graph, {x: X, t: T[:, None]}, tg.SGD(graph.parameters(), lr=0.1, momentum=0.9),
-                     epochs=10 if quick else 150, batch_size=4, seed=0, progress=False)
+    history = tg.fit(
+        graph,
+        {x: X, t: T[:, None]},
+        tg.SGD(graph.parameters(), lr=0.1, momentum=0.9),
+        epochs=10 if quick else 150,
+        batch_size=4,
+        seed=0,
+        progress=False,
+    )
     accuracy = ((graph.run(o, {x: X})[:, 0] >= 0.5) == (T == 1)).mean()
     print(f"loss {history[0]:.3f} → {history[-1]:.3f}; training accuracy {accuracy:.1%}")
     graph.forward({x: X[:1], t: T[:1, None]})
@@ -41,7 +48,7 @@ def save_diagram(graph, path):
     try:
         tg.render(graph, path, format="svg")
         return f"{path}.svg"
-    except tg.GraphError as exc:            # no Graphviz `dot` program: keep the source
+    except tg.GraphError as exc:  # no Graphviz `dot` program: keep the source
         with open(f"{path}.dot", "w") as f:
             f.write(tg.to_dot(graph))
         print(exc)

@@ -30,8 +30,16 @@ def train(X, T, batch_size, lr, epochs):
     # to compare fairly we measure the loss on all the data after every pass.
     curve = [float(net.graph.forward(feed))]
     start = time.perf_counter()
-    net.fit(X, T, epochs=epochs, lr=lr, batch_size=batch_size, seed=0, progress=False,
-            callback=lambda epoch, loss: curve.append(float(net.graph.forward(feed))))
+    net.fit(
+        X,
+        T,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        seed=0,
+        progress=False,
+        callback=lambda epoch, loss: curve.append(float(net.graph.forward(feed))),
+    )
     return np.array(curve), time.perf_counter() - start
 
 
@@ -58,11 +66,15 @@ def main(quick=False, out=None):
         updates_per_pass = n // runs[name][0]
         hit = np.flatnonzero(curve < TARGET)
         if hit.size:
-            print(f"  {name:11} first reaches it after {hit[0]:4d} passes ({hit[0] * updates_per_pass} updates), "
-                  f"{seconds:.2f} s in all")
+            print(
+                f"  {name:11} first reaches it after {hit[0]:4d} passes ({hit[0] * updates_per_pass} updates), "
+                f"{seconds:.2f} s in all"
+            )
         else:
-            print(f"  {name:11} does not reach it in {epochs} passes ({epochs * updates_per_pass} updates), "
-                  f"{seconds:.2f} s in all")
+            print(
+                f"  {name:11} does not reach it in {epochs} passes ({epochs * updates_per_pass} updates), "
+                f"{seconds:.2f} s in all"
+            )
     # SGD's curve zigzags (each step follows one sample, not the whole data) but
     # heads down fast; GD's smooth curve with lr=4 wobbles too: a step that large
     # is at the edge of what the average gradient can be trusted for.
@@ -74,6 +86,7 @@ def main(quick=False, out=None):
 
     try:
         from tinygraph import plot
+
         curves = {name: curve[1:] for name, (curve, _) in results.items()}
         fig = plot.loss(curves, title="per-sample SGD vs full-batch gradient descent (moons)")
         fig.axes[0].set_xlabel("passes over the data (epochs)")

@@ -15,17 +15,17 @@ import tinygraph as tg
 
 
 def main(quick=False):
-    X, T = tg.datasets.linear(n=200, noise=0.05, seed=1)     # two classes in the plane
+    X, T = tg.datasets.linear(n=200, noise=0.05, seed=1)  # two classes in the plane
     X_train, X_test, T_train, T_test = tg.datasets.train_test_split(X, T, test=0.25, seed=0)
 
     # Build the neuron node by node: each line is one line of the derivation.
-    x = tg.Input("x", shape=(2,))                    # the features x_1, x_2
-    t = tg.Input("t", shape=())                      # the target, 0 or 1
-    w = tg.Parameter([0.0, 0.0], name="w")           # weights w_i
-    b = tg.Parameter(0.0, name="b")                  # bias b, a separate term
-    z = tg.WeightedSum(x, w, b, name="z")            # z = Σ_i w_i x_i + b
-    y = tg.Logistic(z, name="y")                     # y = σ(z)
-    E = tg.SquaredLoss(y, t, name="E")               # E = ½ (y − t)²
+    x = tg.Input("x", shape=(2,))  # the features x_1, x_2
+    t = tg.Input("t", shape=())  # the target, 0 or 1
+    w = tg.Parameter([0.0, 0.0], name="w")  # weights w_i
+    b = tg.Parameter(0.0, name="b")  # bias b, a separate term
+    z = tg.WeightedSum(x, w, b, name="z")  # z = Σ_i w_i x_i + b
+    y = tg.Logistic(z, name="y")  # y = σ(z)
+    E = tg.SquaredLoss(y, t, name="E")  # E = ½ (y − t)²
     graph = tg.Graph(E)
 
     optimizer = tg.SGD(graph.parameters(), lr=0.5)

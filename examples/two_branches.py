@@ -11,8 +11,9 @@ It writes a diagram of the graph to two_branches.svg (or .dot without Graphviz).
 
 import sys
 
-import tinygraph as tg
 from residual_network import save_diagram
+
+import tinygraph as tg
 
 
 def main(quick=False, diagram="two_branches"):
@@ -20,13 +21,20 @@ def main(quick=False, diagram="two_branches"):
     x = tg.Input("x", shape=(2,))
     left = tg.dense(x, 4, activation=tg.Tanh, name="left", seed=0)
     right = tg.dense(x, 4, activation=tg.ReLU, name="right", seed=1)
-    both = tg.Concat(left, right, name="both")                       # 8 features
+    both = tg.Concat(left, right, name="both")  # 8 features
     o = tg.dense(both, 1, activation=tg.Logistic, name="o", seed=2)
     t = tg.Input("t", shape=(1,))
     graph = tg.Graph(tg.LogLoss(o, t, name="E"))
 
-    history = tg.fit(graph, {x: X, t: T[:, None]}, tg.SGD(graph.parameters(), lr=0.1, momentum=0.9),
-                     epochs=10 if quick else 100, batch_size=4, seed=0, progress=False)
+    history = tg.fit(
+        graph,
+        {x: X, t: T[:, None]},
+        tg.SGD(graph.parameters(), lr=0.1, momentum=0.9),
+        epochs=10 if quick else 100,
+        batch_size=4,
+        seed=0,
+        progress=False,
+    )
     accuracy = ((graph.run(o, {x: X})[:, 0] >= 0.5) == (T == 1)).mean()
     print(f"loss {history[0]:.3f} → {history[-1]:.3f}; training accuracy {accuracy:.1%}")
     graph.forward({x: X[:1], t: T[:1, None]})

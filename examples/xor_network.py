@@ -21,16 +21,22 @@ def main(quick=False):
 
     x = tg.Input("x", shape=(2,))
     t = tg.Input("t", shape=(1,))
-    W1 = tg.Parameter(rng.uniform(-1, 1, size=(2, 2)), name="W1")   # w_ij
-    b1 = tg.Parameter(np.zeros(2), name="b1")                        # b_j
+    W1 = tg.Parameter(rng.uniform(-1, 1, size=(2, 2)), name="W1")  # w_ij
+    b1 = tg.Parameter(np.zeros(2), name="b1")  # b_j
     h = tg.Logistic(tg.WeightedSum(x, W1, b1, name="z1"), name="h")  # hidden layer
-    W2 = tg.Parameter(rng.uniform(-1, 1, size=(2, 1)), name="W2")   # v_j
-    b2 = tg.Parameter(np.zeros(1), name="b2")                        # c
+    W2 = tg.Parameter(rng.uniform(-1, 1, size=(2, 1)), name="W2")  # v_j
+    b2 = tg.Parameter(np.zeros(1), name="b2")  # c
     o = tg.Logistic(tg.WeightedSum(h, W2, b2, name="z2"), name="o")  # output
     graph = tg.Graph(tg.SquaredLoss(o, t, name="E"))
 
-    history = tg.fit(graph, {x: X, t: T[:, None]}, tg.SGD(graph.parameters(), lr=0.5),
-                     epochs=300 if quick else 4000, seed=0, progress=False)
+    history = tg.fit(
+        graph,
+        {x: X, t: T[:, None]},
+        tg.SGD(graph.parameters(), lr=0.5),
+        epochs=300 if quick else 4000,
+        seed=0,
+        progress=False,
+    )
     print(f"loss: {history[0]:.4f} → {history[-1]:.5f}")
 
     graph.forward({x: X[1], t: T[1:2]})

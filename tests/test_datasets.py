@@ -84,8 +84,7 @@ def test_blobs_classes_and_centers():
     assert set(np.unique(T)) == {0.0, 1.0, 2.0}
     means = np.array([X[T == c].mean(axis=0) for c in range(3)])
     spread = max(X[T == c].std(axis=0).max() for c in range(3))
-    assert spread < 0.2 and np.min(np.linalg.norm(means[:, None] - means[None], axis=2)
-                                   + np.eye(3) * 99) > spread
+    assert spread < 0.2 and np.min(np.linalg.norm(means[:, None] - means[None], axis=2) + np.eye(3) * 99) > spread
     with pytest.raises(tg.GraphError, match="centers must be a whole number >= 1, got 0"):
         datasets.blobs(centers=0)
 

@@ -14,15 +14,20 @@ SCRIPT = Path(__file__).resolve().parent.parent / "examples" / "sgd_vs_gradient_
 def test_quick_run_shows_sgd_getting_there_with_less_work(tmp_path):
     pytest.importorskip("matplotlib", reason="the plot needs matplotlib (tinygraph[plot])")
     out_png = tmp_path / "curves.png"
-    result = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--out", str(out_png)],
-                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--out", str(out_png)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     rows = re.findall(r"^\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$", out, flags=re.M)
     assert [int(r[0]) for r in rows] == [0, 1, 2, 5, 10, 20, 30]
     first, last = [float(v) for v in rows[0][1:]], [float(v) for v in rows[-1][1:]]
     assert first[0] == first[1] == first[2]  # the same initial network for every run
-    assert last[0] < last[2] < last[1]        # SGD lowest after 30 passes, same-lr GD highest
+    assert last[0] < last[2] < last[1]  # SGD lowest after 30 passes, same-lr GD highest
     passes = int(re.search(r"SGD lr=0.1\s+first reaches it after\s+(\d+) passes", out).group(1))
     assert passes <= 30
     assert "GD lr=0.1   does not reach it in 30 passes" in out

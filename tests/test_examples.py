@@ -13,16 +13,24 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def run_example(name, cwd=None):
-    result = subprocess.run([sys.executable, str(EXAMPLES / name), "--quick"], cwd=cwd,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), "--quick"], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
 def test_every_example_is_listed_here():
-    tested = {"single_neuron.py", "perceptron.py", "xor_network.py", "deep_network.py",
-              "residual_network.py", "two_branches.py", "sgd_vs_gradient_descent.py",
-              "backprop_step_by_step.py"}
+    tested = {
+        "single_neuron.py",
+        "perceptron.py",
+        "xor_network.py",
+        "deep_network.py",
+        "residual_network.py",
+        "two_branches.py",
+        "sgd_vs_gradient_descent.py",
+        "backprop_step_by_step.py",
+    }
     assert {p.name for p in EXAMPLES.glob("*.py")} >= tested
 
 
@@ -48,8 +56,9 @@ def test_deep_network_runs(name):
     assert re.search(r"test accuracy [\d.]+%", out)
 
 
-@pytest.mark.parametrize("name,stem", [("residual_network.py", "residual_network"),
-                                       ("two_branches.py", "two_branches")])
+@pytest.mark.parametrize(
+    "name,stem", [("residual_network.py", "residual_network"), ("two_branches.py", "two_branches")]
+)
 def test_composed_examples_train_and_draw_their_graph(name, stem, tmp_path):
     out = run_example(name, cwd=tmp_path)
     assert re.search(r"training accuracy [\d.]+%", out)

@@ -39,7 +39,7 @@ def test_loss_curve(mpl, tmp_path):
     history = list(np.sort(rng.uniform(0.3, 0.9, 12))[::-1])
     fig = plot.loss(history, path=tmp_path / "loss.png", title="my run")
     assert (tmp_path / "loss.png").read_bytes()[:8] == PNG
-    ax, = fig.axes
+    (ax,) = fig.axes
     x, y = ax.lines[0].get_data()
     np.testing.assert_array_equal(x, np.arange(1, 13))
     np.testing.assert_array_equal(y, history)
@@ -51,7 +51,7 @@ def test_loss_curve(mpl, tmp_path):
 def test_loss_log_scale_and_several_runs(mpl):
     sgd, gd = [1.0, 0.1, 0.01, 0.005], [1.0, 0.8, 0.6, 0.5]
     fig = plot.loss({"SGD": sgd, "GD": gd})
-    ax, = fig.axes
+    (ax,) = fig.axes
     assert ax.get_yscale() == "log"
     assert [line.get_label() for line in ax.lines] == ["SGD", "GD"]
     np.testing.assert_array_equal(ax.lines[1].get_ydata(), gd)
@@ -60,6 +60,7 @@ def test_loss_log_scale_and_several_runs(mpl):
 
 def test_loss_into_given_axes(mpl):
     from matplotlib.figure import Figure
+
     fig = Figure()
     ax = fig.add_subplot()
     assert plot.loss([3.0, 2.0], ax=ax) is fig
@@ -89,11 +90,12 @@ def test_decision_boundary_one_logistic_unit(mpl, tmp_path):
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["class 0", "class 1"]
     from matplotlib.collections import PathCollection
     from matplotlib.contour import ContourSet
+
     points = [c for c in ax.collections if type(c) is PathCollection]
     np.testing.assert_array_equal(points[0].get_offsets(), X[T == 0])
     np.testing.assert_array_equal(points[1].get_offsets(), X[T == 1])
     assert fig.axes[1].get_ylabel() == "P(class 1)"  # the colour bar
-    line, = [c for c in ax.collections if isinstance(c, ContourSet) and list(c.levels) == [0.5]]
+    (line,) = [c for c in ax.collections if isinstance(c, ContourSet) and list(c.levels) == [0.5]]
     vertices = np.concatenate([p.vertices for p in line.get_paths()])
     np.testing.assert_allclose(vertices[:, 0], 0.2, atol=0.01)
     x_lo, x_hi = ax.get_xlim()

@@ -10,8 +10,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.skipif(not shutil.which("dot") and not os.environ.get("CI"),
-                    reason="the README draws with Graphviz 'dot', which is not installed (CI has it)")
+@pytest.mark.skipif(
+    not shutil.which("dot") and not os.environ.get("CI"),
+    reason="the README draws with Graphviz 'dot', which is not installed (CI has it)",
+)
 def test_readme_python_blocks_run(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the README writes step.html
     blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)

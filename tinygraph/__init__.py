@@ -10,29 +10,83 @@ Graph(SquaredLoss('E'), Logistic('o'); 11 nodes, 4 parameters)
 """
 
 from . import datasets, plot
+from .core import (
+    SGD,
+    Add,
+    AppendOne,
+    Concat,
+    Constant,
+    Graph,
+    Input,
+    Logistic,
+    LogLoss,
+    Mean,
+    Multiply,
+    Node,
+    Parameter,
+    ReLU,
+    Scale,
+    Slice,
+    Softmax,
+    SoftmaxCrossEntropy,
+    SquaredLoss,
+    Step,
+    Sum,
+    Tanh,
+    WeightedSum,
+    topological_order,
+)
 from .errors import GraphError
 from .gradcheck import GradcheckReport, check_node, gradcheck
-from .graph import Graph, topological_order
-from .io import load, load_parameters, save
-from .layers import Layer, Network, dense, mlp
-from .losses import LogLoss, SoftmaxCrossEntropy, SquaredLoss
-from .node import Constant, Input, Node, Parameter
-from .ops import AppendOne, Logistic, ReLU, Softmax, Step, Tanh, WeightedSum
-from .optim import SGD
-from .diagrams import GraphvizNotFound, dot_available, render, to_dot
-from .structure import Add, Concat, Mean, Multiply, Scale, Slice, Sum
-from .tracing import Trace, TraceStep, trace
-from .training import fit
-
-__version__ = "0.1.0"
+from .teaching import GraphvizNotFound, Trace, TraceStep, dot_available, render, to_dot, trace
+from .training import Layer, Network, dense, fit, load, load_parameters, mlp, save
+from .version import __version__
 
 __all__ = [
-    "GraphError", "Node", "Input", "Parameter", "Constant",
-    "WeightedSum", "AppendOne", "Logistic", "Step", "Tanh", "ReLU", "Softmax",
-    "Add", "Multiply", "Concat", "Slice", "Sum", "Mean", "Scale",
-    "SquaredLoss", "LogLoss", "SoftmaxCrossEntropy",
-    "Graph", "topological_order", "SGD", "fit", "dense", "mlp", "Network", "Layer",
-    "gradcheck", "check_node", "GradcheckReport", "datasets", "__version__",
-    "render", "to_dot", "dot_available", "GraphvizNotFound",
-    "trace", "Trace", "TraceStep", "save", "load", "load_parameters", "plot",
+    "GraphError",
+    "Node",
+    "Input",
+    "Parameter",
+    "Constant",
+    "WeightedSum",
+    "AppendOne",
+    "Logistic",
+    "Step",
+    "Tanh",
+    "ReLU",
+    "Softmax",
+    "Add",
+    "Multiply",
+    "Concat",
+    "Slice",
+    "Sum",
+    "Mean",
+    "Scale",
+    "SquaredLoss",
+    "LogLoss",
+    "SoftmaxCrossEntropy",
+    "Graph",
+    "topological_order",
+    "SGD",
+    "fit",
+    "dense",
+    "mlp",
+    "Network",
+    "Layer",
+    "gradcheck",
+    "check_node",
+    "GradcheckReport",
+    "datasets",
+    "__version__",
+    "render",
+    "to_dot",
+    "dot_available",
+    "GraphvizNotFound",
+    "trace",
+    "Trace",
+    "TraceStep",
+    "save",
+    "load",
+    "load_parameters",
+    "plot",
 ]

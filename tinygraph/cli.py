@@ -8,28 +8,56 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, datasets
-from .diagrams import GraphvizNotFound, render, to_dot
+from . import datasets, plot
+from .core import SGD, Graph, Input, Logistic, LogLoss, Parameter, SoftmaxCrossEntropy, SquaredLoss, Tanh, WeightedSum
 from .errors import GraphError
-from .graph import Graph
-from .layers import mlp
-from .optim import SGD
-from .losses import LogLoss, SoftmaxCrossEntropy, SquaredLoss
-from .node import Input, Parameter
-from .ops import Logistic, Tanh, WeightedSum
-from .tracing import trace
+from .teaching import GraphvizNotFound, render, to_dot, trace
+from .training import load, mlp
+from .version import __version__
 
 # What `tinygraph demo --dataset NAME` trains: data, network, learning rate, epochs, batch size.
 DEMOS = {
-    "xor": dict(data=lambda: datasets.xor(), sizes=[2, 2, 1], activation=Logistic, loss=SquaredLoss,
-                lr=0.5, epochs=3000, batch_size=1, split=False),
-    "moons": dict(data=lambda: datasets.moons(n=300, noise=0.15, seed=0), sizes=[2, 16, 16, 1],
-                  activation=Tanh, loss=LogLoss, lr=0.05, epochs=100, batch_size=1, split=True),
-    "spirals": dict(data=lambda: datasets.spirals(n=400, noise=0.05, seed=0), sizes=[2, 32, 32, 1],
-                    activation=Tanh, loss=LogLoss, lr=0.05, epochs=300, batch_size=4, momentum=0.9,
-                    split=True),
-    "digits": dict(data=lambda: datasets.digits(), sizes=[64, 32, 10], activation=Tanh,
-                   loss=SoftmaxCrossEntropy, lr=0.05, epochs=10, batch_size=1, split=True),
+    "xor": dict(
+        data=lambda: datasets.xor(),
+        sizes=[2, 2, 1],
+        activation=Logistic,
+        loss=SquaredLoss,
+        lr=0.5,
+        epochs=3000,
+        batch_size=1,
+        split=False,
+    ),
+    "moons": dict(
+        data=lambda: datasets.moons(n=300, noise=0.15, seed=0),
+        sizes=[2, 16, 16, 1],
+        activation=Tanh,
+        loss=LogLoss,
+        lr=0.05,
+        epochs=100,
+        batch_size=1,
+        split=True,
+    ),
+    "spirals": dict(
+        data=lambda: datasets.spirals(n=400, noise=0.05, seed=0),
+        sizes=[2, 32, 32, 1],
+        activation=Tanh,
+        loss=LogLoss,
+        lr=0.05,
+        epochs=300,
+        batch_size=4,
+        momentum=0.9,
+        split=True,
+    ),
+    "digits": dict(
+        data=lambda: datasets.digits(),
+        sizes=[64, 32, 10],
+        activation=Tanh,
+        loss=SoftmaxCrossEntropy,
+        lr=0.05,
+        epochs=10,
+        batch_size=1,
+        split=True,
+    ),
 }
 
 
@@ -75,12 +103,16 @@ def demo(args):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     arch = "-".join(map(str, sizes))
-    print(f"tinygraph {__version__} demo: {args.dataset} with a {arch} network "
-          f"({spec['activation'].__name__} units, {spec['loss'].__name__})")
+    print(
+        f"tinygraph {__version__} demo: {args.dataset} with a {arch} network "
+        f"({spec['activation'].__name__} units, {spec['loss'].__name__})"
+    )
     momentum = spec.get("momentum", 0.0)
     kind = "per-sample SGD" if spec["batch_size"] == 1 else f"minibatch SGD (batch size {spec['batch_size']})"
-    print(f"  {kind}, η = {lr}{f', momentum {momentum}' if momentum else ''}, {epochs} epochs of "
-          f"{len(X_train)} samples; {len(net.graph)} nodes")
+    print(
+        f"  {kind}, η = {lr}{f', momentum {momentum}' if momentum else ''}, {epochs} epochs of "
+        f"{len(X_train)} samples; {len(net.graph)} nodes"
+    )
     made, missing_dot = [], None
     _show_one_sample(net, X_train, T_train)
     for view in ("graph", "network"):
@@ -92,9 +124,16 @@ def demo(args):
             print(f"  epoch {epoch:>6}  mean loss {loss:.6f}")
 
     start = time.perf_counter()
-    history = net.fit(X_train, T_train, epochs=epochs, batch_size=spec["batch_size"], seed=args.seed,
-                      optimizer=SGD(net.parameters(), lr=lr, momentum=momentum), progress=False,
-                      callback=report)
+    history = net.fit(
+        X_train,
+        T_train,
+        epochs=epochs,
+        batch_size=spec["batch_size"],
+        seed=args.seed,
+        optimizer=SGD(net.parameters(), lr=lr, momentum=momentum),
+        progress=False,
+        callback=report,
+    )
     seconds = time.perf_counter() - start
     steps = epochs * -(-len(X_train) // spec["batch_size"])
     print(f"  trained in {seconds:.2f} s ({steps / seconds:,.0f} SGD steps/s)")
@@ -125,13 +164,14 @@ def demo(args):
     for path in made:
         print(f"  {Path(path).name}")
     if missing_dot:
-        print(f"\nnote: {missing_dot}\n  then render a .dot file with: dot -Tsvg {out}/graph_after.dot -o graph_after.svg")
+        print(
+            f"\nnote: {missing_dot}\n  then render a .dot file with: dot -Tsvg {out}/graph_after.dot -o graph_after.svg"
+        )
     threshold = {"xor": 1.0, "moons": 0.9, "spirals": 0.85, "digits": 0.9}[args.dataset]
     return 0 if accuracy >= threshold or args.allow_failure else 1
 
 
 def _plots(net, history, X, T, out):
-    from . import plot
     try:
         made = [str(out / "loss.png")]
         plot.loss(history, path=made[0], title="mean loss per epoch")
@@ -166,7 +206,6 @@ def _numbers(text, what):
 def trace_command(args):
     """Print the walk-through of one training step and write it as an HTML page."""
     if args.model:
-        from .io import load
         if args.x is None or args.t is None:
             print("tinygraph trace: --model needs a sample: --x 0.1,0.2 --t 1", file=sys.stderr)
             return 2
@@ -177,8 +216,11 @@ def trace_command(args):
         title = f"One SGD step of {Path(args.model).name}"
     else:
         if args.x is not None or args.t is not None:
-            print("tinygraph trace: --x and --t give a sample for --model; without --model the "
-                  "worked example's own sample is used", file=sys.stderr)
+            print(
+                "tinygraph trace: --x and --t give a sample for --model; without --model the "
+                "worked example's own sample is used",
+                file=sys.stderr,
+            )
             return 2
         graph, feed = worked_example()
         title = "Backpropagation step by step: the 2-2-2 worked example"
@@ -235,16 +277,27 @@ def build_parser():
     p.add_argument("--hidden", type=int, help="hidden units for xor (default 2)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", default="tinygraph-output", help="output folder (default ./tinygraph-output)")
-    p.add_argument("--plot", action="store_true",
-                   help="also plot the learning curve and decision boundary (always on for the other data sets)")
+    p.add_argument(
+        "--plot",
+        action="store_true",
+        help="also plot the learning curve and decision boundary (always on for the other data sets)",
+    )
     p.add_argument("--allow-failure", action="store_true", help="exit 0 even if the accuracy is low")
     p.set_defaults(func=demo)
     p = sub.add_parser("render", help="draw a small demo network (graph and network views)")
     p.add_argument("--sizes", default="2,2,1", help="layer sizes (default 2,2,1: trained on XOR)")
-    p.add_argument("--bias", choices=["separate", "input"], default="separate",
-                   help="bias as a separate term b (default) or as a constant-1 input")
-    p.add_argument("--view", choices=["graph", "network", "both"], default="both",
-                   help="the computational graph, the neuron diagram, or both (default)")
+    p.add_argument(
+        "--bias",
+        choices=["separate", "input"],
+        default="separate",
+        help="bias as a separate term b (default) or as a constant-1 input",
+    )
+    p.add_argument(
+        "--view",
+        choices=["graph", "network", "both"],
+        default="both",
+        help="the computational graph, the neuron diagram, or both (default)",
+    )
     p.add_argument("--format", choices=["svg", "png", "pdf"], default="svg", help="file format (default svg)")
     p.add_argument("--epochs", type=int, default=3000, help="XOR training epochs before drawing (default 3000)")
     p.add_argument("--out", default="tinygraph-output", help="output folder (default ./tinygraph-output)")

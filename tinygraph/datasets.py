@@ -61,9 +61,7 @@ def moons(n=200, noise=0.1, seed=None):
     rng = np.random.default_rng(seed)
     T = np.arange(n) % 2
     angle = rng.uniform(0, np.pi, size=n)
-    X = np.where(T[:, None] == 0,
-                 np.c_[np.cos(angle), np.sin(angle)],
-                 np.c_[1 - np.cos(angle), 0.5 - np.sin(angle)])
+    X = np.where(T[:, None] == 0, np.c_[np.cos(angle), np.sin(angle)], np.c_[1 - np.cos(angle), 0.5 - np.sin(angle)])
     return X + noise * rng.normal(size=X.shape), T.astype(float)
 
 
@@ -100,8 +98,9 @@ def digits():
     try:
         from sklearn.datasets import load_digits
     except ImportError:
-        raise ImportError('datasets.digits needs scikit-learn: pip install "tinygraph[data]" '
-                          "(or pip install scikit-learn)") from None
+        raise ImportError(
+            'datasets.digits needs scikit-learn: pip install "tinygraph[data]" (or pip install scikit-learn)'
+        ) from None
     data = load_digits()
     return data.data.astype(np.float64) / 16.0, data.target.astype(np.int64)
 

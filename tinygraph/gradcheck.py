@@ -1,12 +1,16 @@
 """Gradient checking: backpropagated gradients against central finite differences."""
 
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from .core import Graph, Input, Node, Parameter
 from .errors import GraphError
-from .graph import Graph
-from .node import Input, Node, Parameter
 
 
 @dataclass
@@ -29,103 +33,135 @@ class GradcheckReport:
     ``print(report)`` shows a table; ``report.rows`` holds the arrays compared.
     """
 
-    def __init__(self, rows, eps, atol, rtol):
+    def __init__(self, rows: list[GradcheckRow], eps: float, atol: float, rtol: float) -> None:
         self.rows, self.eps, self.atol, self.rtol = rows, eps, atol, rtol
 
     @property
-    def passed(self):
+    def passed(self) -> bool:
         return bool(self.rows) and all(r.passed for r in self.rows)  # nothing checked is no pass
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return self.passed
 
-    def __getitem__(self, name):
+    def __getitem__(self, name: str) -> GradcheckRow:
         for r in self.rows:
             if r.name == name:
                 return r
         raise KeyError(name)
 
-    def __str__(self):
+    def __str__(self) -> str:
         head = f"{'node':<16} {'kind':<11} {'shape':<12} {'max abs err':>12} {'max rel err':>12}  result"
         lines = [head, "-" * len(head)]
         for r in self.rows:
-            lines.append(f"{r.name:<16} {r.kind:<11} {str(r.shape):<12} {r.max_abs_error:>12.2e} "
-                         f"{r.max_rel_error:>12.2e}  {'ok' if r.passed else 'FAIL'}")
+            lines.append(
+                f"{r.name:<16} {r.kind:<11} {str(r.shape):<12} {r.max_abs_error:>12.2e} "
+                f"{r.max_rel_error:>12.2e}  {'ok' if r.passed else 'FAIL'}"
+            )
         verdict = "passed" if self.passed else "FAILED" if self.rows else "checked nothing:"
-        lines.append(f"gradcheck {verdict} (central differences, eps={self.eps:g}, "
-                     f"atol={self.atol:g}, rtol={self.rtol:g})")
+        lines.append(
+            f"gradcheck {verdict} (central differences, eps={self.eps:g}, atol={self.atol:g}, rtol={self.rtol:g})"
+        )
         return "\n".join(lines)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         worst = max((r.max_abs_error for r in self.rows), default=0.0)
-        return f"<GradcheckReport {'passed' if self.passed else 'FAILED'}: {len(self.rows)} nodes, max abs error {worst:.2e}>"
+        return (
+            f"<GradcheckReport {'passed' if self.passed else 'FAILED'}: {len(self.rows)} nodes, "
+            f"max abs error {worst:.2e}>"
+        )
 
 
-def _numeric(f, array, eps):
-    """Central differences of the scalar f() with respect to every element of ``array``."""
+def _numeric(f: Callable[[], float], array: np.ndarray, eps: float) -> np.ndarray:
+    """Central differences of the scalar f() with respect to every element of ``array``,
+    nudged in place (any memory order) and restored exactly."""
     grad = np.zeros(array.shape, dtype=np.float64)
-    flat, gflat = array.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + eps
+    for i in np.ndindex(array.shape):
+        old = array[i]
+        array[i] = old + eps
         up = f()
-        flat[i] = old - eps
+        array[i] = old - eps
         down = f()
-        flat[i] = old
-        gflat[i] = (up - down) / (2 * eps)
+        array[i] = old
+        grad[i] = (up - down) / (2 * eps)
     return grad
 
 
-def _row(node, analytic, numeric, atol, rtol):
+def _row(node: Node, analytic: Any, numeric: np.ndarray, atol: float, rtol: float) -> GradcheckRow:
     analytic = np.asarray(analytic, dtype=np.float64)
     err = np.abs(analytic - numeric)
     scale = np.maximum(np.abs(analytic), np.abs(numeric))
     rel = np.where(scale > 0, err / np.where(scale > 0, scale, 1), 0.0)
-    return GradcheckRow(node.name, node.kind, node.value.shape,
-                        float(err.max(initial=0.0)), float(rel.max(initial=0.0)),
-                        bool(np.all(err <= atol + rtol * np.abs(numeric))), analytic, numeric)
+    return GradcheckRow(
+        node.name,
+        node.kind,
+        np.shape(node.value),
+        float(err.max(initial=0.0)),
+        float(rel.max(initial=0.0)),
+        bool(np.all(err <= atol + rtol * np.abs(numeric))),
+        analytic,
+        numeric,
+    )
 
 
-def gradcheck(graph, feed, eps=1e-6, atol=1e-6, rtol=1e-4, inputs=False, only=None):
+def _tolerances(eps: Any, atol: Any, rtol: Any, what: str) -> tuple[float, float, float]:
+    for name, v in (("eps", eps), ("atol", atol), ("rtol", rtol)):
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, (int, float, np.integer, np.floating))
+            or not math.isfinite(v)
+            or v < 0
+            or (name == "eps" and v == 0)
+        ):
+            bound = "a finite number > 0" if name == "eps" else "a finite number >= 0"
+            raise GraphError(f"{what}: {name} must be {bound}, got {v!r}")
+    return float(eps), float(atol), float(rtol)
+
+
+def gradcheck(
+    graph: Graph,
+    feed: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-6,
+    rtol: float = 1e-4,
+    inputs: bool = False,
+    only: Any = None,
+) -> GradcheckReport:
     """Compare every parameter's backprop gradient with central finite differences.
 
-    Runs ``graph.forward(feed)`` and ``graph.backward()``, then nudges each element
-    of each Parameter (and, with ``inputs=True``, of each fed Input) by ±eps and
-    measures the change of the output.  Values are restored exactly; the graph is
-    left holding the values and gradients of ``feed``.  ``only`` (names or nodes)
-    limits the check to those nodes.  Returns a GradcheckReport.
-    Use float64 graphs: float32 finite differences are too coarse to judge.
+    Runs ``graph.forward(feed)`` and ``graph.backward()``, then nudges each element of each
+    Parameter (and, with ``inputs=True``, of each fed Input) by ±eps and measures the
+    change of the output.  Values are restored exactly; the graph is left holding the
+    values and gradients of ``feed``.  ``only`` (names or nodes) limits the check to those
+    nodes.  Returns a GradcheckReport.  Use float64 graphs: float32 finite differences are
+    too coarse to judge (``check_node`` checks a node in float32 against float64 differences).
     """
     if not isinstance(graph, Graph):
         raise TypeError(f"gradcheck: expected a Graph, got {type(graph).__name__}")
-    graph.forward(feed)
-    graph.backward(inputs=inputs)
-    analytic = {id(p): p.grad.copy() for p in graph.parameters()}
-    fed = {}
-    if inputs:
-        for inp in graph.inputs:
-            if inp.grad is not None:
-                fed[inp] = np.array(inp.value, dtype=np.float64, copy=True)
-                analytic[id(inp)] = inp.grad.copy()
-    feed_by_node = {inp: feed[inp] if inp in feed else feed[inp.name] for inp in graph.inputs}
+    eps, atol, rtol = _tolerances(eps, atol, rtol, "gradcheck")
+    keep = None
     if only is not None:
         only = [only] if isinstance(only, (str, Node)) else list(only)
         keep = {n if isinstance(n, str) else n.name for n in only}
         unknown = sorted(k for k in keep if k not in graph)
         if unknown:
             raise GraphError(f"gradcheck: only names {unknown}, which are not nodes of this graph")
-        fed = {inp: arr for inp, arr in fed.items() if inp.name in keep}
+    graph.forward(feed)
+    graph.backward(inputs=inputs)
+    analytic = {p: p.grad.copy() for p in graph.parameters()}
+    fed = {}
+    if inputs:
+        for inp in graph.inputs:
+            if inp.grad is not None and (keep is None or inp.name in keep):
+                fed[inp] = np.array(inp.value, dtype=np.float64, copy=True)
+                analytic[inp] = inp.grad.copy()
+    feed_by_node = {inp: feed[inp] if inp in feed else feed[inp.name] for inp in graph.inputs}
     rows = []
     for p in graph.parameters():
-        if only is not None and p.name not in keep:
-            continue
-        rows.append(_row(p, analytic[id(p)], _numeric(lambda: float(graph.forward(feed)), p.value, eps),
-                         atol, rtol))
+        if keep is None or p.name in keep:
+            rows.append(_row(p, analytic[p], _numeric(lambda: float(graph.forward(feed)), p.value, eps), atol, rtol))
     for inp, arr in fed.items():
-        local = dict(feed_by_node)
-        local[inp] = arr
-        rows.append(_row(inp, analytic[id(inp)], _numeric(lambda: float(graph.forward(local)), arr, eps),
-                         atol, rtol))
+        local = {**feed_by_node, inp: arr}
+        rows.append(_row(inp, analytic[inp], _numeric(lambda f=local: float(graph.forward(f)), arr, eps), atol, rtol))
     graph.forward(feed)
     graph.backward(inputs=inputs)
     return GradcheckReport(rows, eps, atol, rtol)
@@ -135,47 +171,31 @@ class _Projection(Node):
     """E = Σ r ⊙ y with a fixed random r: turns any node into a scalar to check.  ∂E/∂y = r."""
 
     prefix = "projection"
+    reduces_batch = True
+    formula = "E = Σ r ⊙ y"
+    derivative = "∂E/∂y = r"
 
-    def __init__(self, y, r):
-        super().__init__(y, name="E")
+    def __init__(self, y: Node, r: np.ndarray) -> None:
         self.r = r
+        super().__init__(y, name="E")
 
-    def forward(self, y):
+    def infer_shape(self, y: tuple) -> tuple:
+        return ()
+
+    def forward(self, y: np.ndarray) -> Any:
         if y.shape != self.r.shape:
             raise self.error(f"expected shape {self.r.shape}, got {y.shape}")
-        return np.asarray((self.r * y).sum())
+        return (self.r.astype(y.dtype) * y).sum()
 
-    def backward(self, grad_out):
-        return (grad_out * self.r,)
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        return (grad_out * self.r.astype(grad_out.dtype),)
 
 
-def check_node(node, input_shapes, batched=(), wrt=None, seed=0, eps=1e-6, atol=1e-6, rtol=1e-4):
-    """Check one node type's backward against finite differences.
-
-    ``node`` is a node class or a factory ``lambda *inputs: MyNode(*inputs, ...)``;
-    ``input_shapes`` gives each input's shape — or an array to use as its value
-    (for inputs that must stay in a range, like probabilities).  Inputs listed in
-    ``batched`` carry a leading batch axis (their shape includes it) and are fed as
-    data; the others are Parameters.  ``wrt`` limits the check to those input
-    indices (e.g. leave out class-index targets).  The node's output is reduced to
-    a scalar by a fixed random projection, so every output element matters.
-
-    >>> from tinygraph import Tanh
-    >>> check_node(Tanh, [(4, 3)], batched=(0,)).passed
-    True
-    """
-    if isinstance(batched, (int, np.integer)) and not isinstance(batched, bool):
-        batched = (batched,)
-    if not all(isinstance(i, (int, np.integer)) for i in batched):
-        raise TypeError(f"check_node: batched must be a tuple of input indices, got {batched!r}")
-    rng = np.random.default_rng(seed)
+def _probe(node: Any, values: list[np.ndarray], batched: tuple, r: np.ndarray | None) -> tuple:
+    """The node built on ``values`` (Inputs for ``batched``, Parameters otherwise), projected."""
     nodes, feed = [], {}
-    for i, spec in enumerate(input_shapes):
-        value = np.asarray(spec, dtype=np.float64) if isinstance(spec, np.ndarray) else \
-            rng.uniform(-2.0, 2.0, size=tuple(spec))
+    for i, value in enumerate(values):
         if i in batched:
-            if value.ndim < 1:
-                raise GraphError(f"check_node: input {i} is batched but its shape {value.shape} has no batch axis")
             n = Input(f"in{i}", shape=value.shape[1:])
             feed[n] = value
         else:
@@ -184,14 +204,81 @@ def check_node(node, input_shapes, batched=(), wrt=None, seed=0, eps=1e-6, atol=
     out = node(*nodes)
     if not isinstance(out, Node):
         raise TypeError(f"check_node: the factory must return a Node, got {type(out).__name__}")
-    probe = Graph(out)
-    probe.forward(feed)
-    r = rng.normal(size=np.shape(out.value))
-    graph = Graph(_Projection(out, r))
-    keep = {f"in{i}" for i in (range(len(nodes)) if wrt is None else wrt)}
+    if r is None:
+        Graph(out).forward(feed)
+        r = np.random.default_rng(len(values)).normal(size=np.shape(out.value))
+    dtype = Parameter(np.zeros((), values[0].dtype), name="dtype")  # (the graph computes in it)
+    return Graph(_Projection(out, r), dtype), feed, out, r
+
+
+def check_node(
+    node: Any,
+    input_shapes: Any,
+    batched: Any = (),
+    wrt: Any = None,
+    seed: int = 0,
+    eps: float = 1e-6,
+    atol: float = 1e-6,
+    rtol: float = 1e-4,
+    dtype: Any = np.float64,
+) -> GradcheckReport:
+    """Check one node type's backward against finite differences.
+
+    ``node`` is a node class or a factory ``lambda *inputs: MyNode(*inputs, ...)``;
+    ``input_shapes`` gives each input's shape — or an array to use as its value (for inputs
+    that must stay in a range, like probabilities).  Inputs listed in ``batched`` carry a
+    leading batch axis (their shape includes it) and are fed as data; the others are
+    Parameters.  ``wrt`` limits the check to those input indices (e.g. leave out class-index
+    targets).  The node's output is reduced to a scalar by a fixed random projection, so
+    every output element matters.  With ``dtype=np.float32`` the node runs in float32 (its
+    value and gradients must stay float32) and its gradients are compared, to float32's
+    precision, with finite differences of the same node in float64.
+
+    >>> from tinygraph import Tanh
+    >>> check_node(Tanh, [(4, 3)], batched=(0,)).passed
+    True
+    """
+    if isinstance(batched, (int, np.integer)) and not isinstance(batched, bool):
+        batched = (batched,)
+    if not isinstance(batched, (tuple, list)) or not all(isinstance(i, (int, np.integer)) for i in batched):
+        raise TypeError(f"check_node: batched must be a tuple of input indices, got {batched!r}")
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise GraphError(f"check_node: dtype must be a float type, got {dtype}")
+    if not isinstance(input_shapes, (list, tuple)):
+        raise TypeError(
+            f"check_node: input_shapes must be a list of shapes or arrays, got {type(input_shapes).__name__}"
+        )
+    rng = np.random.default_rng(seed)
+    values = []
+    for i, spec in enumerate(input_shapes):
+        value = (
+            np.array(spec, dtype=np.float64)
+            if isinstance(spec, np.ndarray)
+            else rng.uniform(-2.0, 2.0, size=tuple(spec))
+        )
+        if i in batched and value.ndim < 1:
+            raise GraphError(f"check_node: input {i} is batched but its shape {value.shape} has no batch axis")
+        values.append(value)
+    keep = {f"in{i}" for i in (range(len(values)) if wrt is None else wrt)}
+    graph, feed, out, r = _probe(node, values, tuple(batched), None)
     report = gradcheck(graph, feed, eps=eps, atol=atol, rtol=rtol, inputs=bool(batched), only=keep)
-    missing = keep - {r.name for r in report.rows}
+    missing = keep - {row.name for row in report.rows}
     if missing:
         raise GraphError(f"check_node: {out.kind} returned no gradient for input(s) {sorted(missing)}")
-    return report
-
+    if dtype == np.float64:
+        return report
+    low, feed, out, _ = _probe(node, [v.astype(dtype) for v in values], tuple(batched), r)
+    low.forward(feed)
+    low.backward(inputs=bool(batched))
+    if np.asarray(out.value).dtype != dtype:
+        raise GraphError(f"check_node: {out.kind}'s value is {np.asarray(out.value).dtype} for {dtype} inputs")
+    rows = []
+    fine = 4 * float(np.finfo(dtype).eps) ** 0.5  # float32: about 1.4e-3
+    for row in report.rows:
+        n = low[row.name]
+        if n.grad is None or n.grad.dtype != dtype:
+            got = "none" if n.grad is None else n.grad.dtype
+            raise GraphError(f"check_node: {out.kind}'s gradient for '{row.name}' is {got} in a {dtype} pass")
+        rows.append(_row(n, n.grad, row.numeric, max(atol, fine), max(rtol, fine)))
+    return GradcheckReport(rows, eps, max(atol, fine), max(rtol, fine))

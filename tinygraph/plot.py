@@ -50,8 +50,7 @@ def loss(history, path=None, ax=None, title=None):
     curves = {label: _curve(values, label) for label, values in curves.items()}
     fig, ax = _figure(ax, (6, 4))
     for label, values in curves.items():
-        ax.plot(np.arange(1, len(values) + 1), values, label=label,
-                marker="o" if len(values) <= 30 else None)
+        ax.plot(np.arange(1, len(values) + 1), values, label=label, marker="o" if len(values) <= 30 else None)
     every = np.concatenate(list(curves.values()))
     if every.min() > 0 and every.max() / every.min() >= 10:
         ax.set_yscale("log")
@@ -71,8 +70,7 @@ def _labels(T, n):
         T = T.argmax(axis=1)
     T = T.reshape(len(T), -1)[:, 0] if T.ndim else T
     if T.ndim != 1 or len(T) != n:
-        raise GraphError(f"plot.decision_boundary: T must hold one label per row of X ({n}), "
-                         f"got shape {np.shape(T)}")
+        raise GraphError(f"plot.decision_boundary: T must hold one label per row of X ({n}), got shape {np.shape(T)}")
     labels = np.rint(T).astype(int)
     if labels.min() < 0:
         raise GraphError(f"plot.decision_boundary: class labels must be 0, 1, …; got {labels.min()}")
@@ -91,8 +89,7 @@ def decision_boundary(network, X, T, path=None, ax=None, resolution=200, title=N
     saves it as a PNG.
     """
     if not hasattr(network, "predict"):
-        raise TypeError(f"plot.decision_boundary: expected a network with .predict(X), "
-                        f"got {type(network).__name__}")
+        raise TypeError(f"plot.decision_boundary: expected a network with .predict(X), got {type(network).__name__}")
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] != 2 or len(X) == 0:
         raise GraphError(f"plot.decision_boundary: needs 2-D inputs, X of shape (n, 2); got {X.shape}")
@@ -107,32 +104,42 @@ def decision_boundary(network, X, T, path=None, ax=None, resolution=200, title=N
     U, V = np.meshgrid(u, v)
     P = np.asarray(network.predict(np.c_[U.ravel(), V.ravel()]), dtype=float)
     if P.ndim not in (1, 2) or len(P) != U.size:
-        raise GraphError(f"plot.decision_boundary: network.predict gave shape {P.shape} for {U.size} "
-                         "rows; expected one probability or one row of class scores per row")
+        raise GraphError(
+            f"plot.decision_boundary: network.predict gave shape {P.shape} for {U.size} "
+            "rows; expected one probability or one row of class scores per row"
+        )
     P = P.reshape(U.size, -1)
     n_classes = max(P.shape[1], labels.max() + 1, 2)
     colours = _colours(n_classes)
     if P.shape[1] == 1:  # one logistic unit: shade P(class 1), blue (0) to red (1)
-        shade = ax.contourf(U, V, P[:, 0].reshape(U.shape), levels=np.linspace(0, 1, 11),
-                            cmap="RdBu_r", alpha=0.6)
+        shade = ax.contourf(U, V, P[:, 0].reshape(U.shape), levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
         ax.contour(U, V, P[:, 0].reshape(U.shape), levels=[0.5], colors="black", linewidths=1.5)
         fig.colorbar(shade, ax=ax, label="P(class 1)")
     else:  # several classes: colour each point of the plane by its argmax class
         from matplotlib.colors import ListedColormap
+
         k = P.shape[1]
         du, dv = u[1] - u[0], v[1] - v[0]  # each pixel centred on its grid point
-        ax.imshow(P.argmax(axis=1).reshape(U.shape), origin="lower", aspect="auto",
-                  extent=(u[0] - du / 2, u[-1] + du / 2, v[0] - dv / 2, v[-1] + dv / 2),
-                  cmap=ListedColormap(colours[:k]), vmin=-0.5, vmax=k - 0.5, alpha=0.35,
-                  interpolation="nearest")
+        ax.imshow(
+            P.argmax(axis=1).reshape(U.shape),
+            origin="lower",
+            aspect="auto",
+            extent=(u[0] - du / 2, u[-1] + du / 2, v[0] - dv / 2, v[-1] + dv / 2),
+            cmap=ListedColormap(colours[:k]),
+            vmin=-0.5,
+            vmax=k - 0.5,
+            alpha=0.35,
+            interpolation="nearest",
+        )
         for c in range(k):  # class c wins where its probability beats every other class's
             margin = P[:, c] - np.delete(P, c, axis=1).max(axis=1)
             if margin.min() < 0 < margin.max():
                 ax.contour(U, V, margin.reshape(U.shape), levels=[0.0], colors="black", linewidths=1)
     for c in np.unique(labels):
         mine = labels == c
-        ax.scatter(X[mine, 0], X[mine, 1], s=22, color=colours[c], edgecolors="white",
-                   linewidths=0.6, label=f"class {c}")
+        ax.scatter(
+            X[mine, 0], X[mine, 1], s=22, color=colours[c], edgecolors="white", linewidths=0.6, label=f"class {c}"
+        )
     ax.set_xlim(u[0], u[-1])
     ax.set_ylim(v[0], v[-1])
     ax.set_xlabel("x₁")
@@ -145,6 +152,7 @@ def decision_boundary(network, X, T, path=None, ax=None, resolution=200, title=N
 def _colours(n):
     """Class colours: blue and red for two classes (matching the shading), tab10/tab20 beyond."""
     from matplotlib import colormaps
+
     if n <= 2:
         return ["#2166ac", "#b2182b"]
     cmap = colormaps["tab10" if n <= 10 else "tab20"]

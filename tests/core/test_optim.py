@@ -1,0 +1,80 @@
+"""SGD: the update rule, its checks, and how it follows replaced values."""
+
+import numpy as np
+import pytest
+
+import tinygraph as tg
+
+
+def test_sgd_refuses_to_step_without_gradients():
+    net = tg.mlp([2, 2, 1], seed=0)
+    before = [p.value.copy() for p in net.parameters()]
+    with pytest.raises(tg.GraphError, match="Parameter 'W1' has no gradient"):
+        tg.SGD(net.parameters(), 0.1).step()
+    assert all(np.array_equal(p.value, v) for p, v in zip(net.parameters(), before))
+    with pytest.raises(tg.GraphError, match="lr must be a number > 0"):
+        tg.SGD(net.parameters(), lr=-1)
+    with pytest.raises(TypeError, match="expected Parameter nodes"):
+        tg.SGD([net.input], lr=0.1)
+
+
+def test_sgd_momentum_and_lr_can_be_changed_between_steps_and_are_checked():
+    w = tg.Parameter(np.array([1.0]), name="w")
+    opt = tg.SGD([w], lr=0.1)
+    w.grad = np.array([1.0])
+    opt.step()  # w = 0.9
+    opt.momentum = 0.5  # v starts at 0
+    opt.step()  # v = 1, w = 0.8
+    opt.step()  # v = 1.5, w = 0.65
+    opt.lr = 0.2
+    opt.step()  # v = 1.75, w = 0.3
+    assert np.allclose(w.value, [0.3])
+    for what, bad in (("momentum", 1.0), ("momentum", "0.5"), ("lr", 0.0), ("lr", np.nan)):
+        with pytest.raises(tg.GraphError, match=f"SGD: {what} must be"):
+            setattr(opt, what, bad)
+    assert opt.momentum == 0.5 and opt.lr == 0.2
+
+
+def test_sgd_keeps_its_parameters_and_follows_values_that_are_replaced():
+    w = tg.Parameter(np.array([1.0, 2.0], dtype=np.float32), name="w")
+    v = tg.Parameter(np.array([3.0]), name="v")
+    opt = tg.SGD([w, v], lr=0.5)
+    assert opt.parameters == (w, v)
+    with pytest.raises(AttributeError):
+        opt.parameters.append(tg.Parameter([0.0]))  # a new set needs a new SGD
+    w.grad, v.grad = np.array([1.0, 1.0], dtype=np.float32), np.array([2.0])
+    opt.step()
+    assert w.value.dtype == np.float32 and np.array_equal(w.value, np.float32([0.5, 1.5]))
+    old = w.value
+    w.value = np.array([10.0, 20.0, 30.0])  # replaced: another shape and dtype
+    w.grad = np.array([2.0, 2.0, 2.0])
+    opt.step()
+    assert w.value.dtype == np.float64 and np.array_equal(w.value, [9.0, 19.0, 29.0])
+    assert np.array_equal(old, np.float32([0.5, 1.5]))  # the old array is left alone
+    assert np.array_equal(v.value, [1.0])  # 3 − 0.5·2 − 0.5·2
+    w.grad = np.array([1.0])  # wrong shape: nothing changes
+    with pytest.raises(tg.GraphError, match=r"Parameter 'w': gradient shape \(1,\) does not match value shape \(3,\)"):
+        opt.step()
+    assert np.array_equal(w.value, [9.0, 19.0, 29.0]) and np.array_equal(v.value, [1.0])
+
+
+def test_sgd_momentum_starts_again_for_a_value_of_a_new_shape():
+    w = tg.Parameter(np.array([1.0]), name="w")
+    opt = tg.SGD([w], lr=0.1, momentum=0.5)
+    w.grad = np.array([1.0])
+    opt.step()  # v = 1, w = 0.9
+    w.value, w.grad = np.array([1.0, 1.0]), np.array([1.0, 1.0])
+    opt.step()  # v = 0·0.5 + 1 = 1, w = 0.9
+    assert np.allclose(w.value, [0.9, 0.9]) and np.allclose(opt.velocity[0], [1.0, 1.0])
+
+
+def test_sgd_updates_large_parameters_of_any_memory_order():
+    rng = np.random.default_rng(0)
+    w = tg.Parameter(np.zeros((300, 200)), name="w")  # over SGD's block size
+    opt = tg.SGD([w], lr=0.5)
+    w.value = np.asfortranarray(rng.normal(size=(300, 200)))  # set by hand, column-major
+    start = w.value.copy()
+    w.grad = rng.normal(size=(300, 200))
+    opt.step()
+    assert np.array_equal(w.value, start - np.float64(0.5) * w.grad)
+    assert tg.Parameter(np.ones((3, 4)).T).value.flags.c_contiguous  # kept in C order

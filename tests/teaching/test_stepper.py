@@ -1,0 +1,128 @@
+"""The HTML stepper in a real headless browser (Debian's Chromium driven by Playwright).
+
+Locally these tests skip when Chromium, Playwright or Graphviz is missing; with CI set
+they run and fail instead of skipping.
+"""
+
+import os
+import shutil
+
+import pytest
+
+import tinygraph as tg
+from tinygraph import cli
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _missing():
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the Python package playwright is not installed (pip install '.[test]')"
+    if not CHROMIUM:
+        return "Chromium is not installed (apt-get install chromium)"
+    if not shutil.which("dot"):
+        return "Graphviz 'dot' is not installed"
+    return None
+
+
+if _missing() and not os.environ.get("CI"):
+    pytest.skip(_missing(), allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def trace_page(tmp_path_factory):
+    graph, feed = cli.worked_example()
+    tr = tg.trace(graph, feed, optimizer=0.5)
+    path = tmp_path_factory.mktemp("stepper") / "trace.html"
+    tr.to_html(path)
+    return tr, path
+
+
+def open_page(browser, path):
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    errors, requests = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(path.as_uri())
+    return page, errors, requests
+
+
+def visible_state(page):
+    """The counter text, the visible step's title and the names of the orange-bordered nodes."""
+    return page.evaluate("""() => {
+        const root = document.querySelector('.tg-stepper[id]');
+        const frame = root.querySelector('.tg-frame.tg-current');
+        const step = root.querySelector('.tg-step.tg-current');
+        const marked = [...frame.querySelectorAll('g.node')].filter(g =>
+            [...g.querySelectorAll('polygon, path, ellipse')].some(s => s.getAttribute('stroke') === '#ff8c00'));
+        return {counter: root.querySelector('.tg-counter').textContent,
+                title: step.querySelector('h2').textContent,
+                nodes: step.getAttribute('data-nodes').split(' '),
+                marked: marked.map(g => g.querySelector('text').textContent),
+                visibleFrames: [...root.querySelectorAll('.tg-frame')].filter(f => f.offsetParent !== null).length};
+    }""")
+
+
+def test_page_loads_offline_without_errors(browser, trace_page):
+    tr, path = trace_page
+    page, errors, requests = open_page(browser, path)
+    state = visible_state(page)
+    assert state["counter"] == f"Step 1 / {len(tr)}"
+    assert state["visibleFrames"] == 1
+    assert errors == []
+    assert all(url.startswith("file://") for url in requests), requests
+    page.close()
+
+
+def test_next_and_arrow_keys_visit_every_step_and_highlight_its_node(browser, trace_page):
+    tr, path = trace_page
+    page, errors, requests = open_page(browser, path)
+    seen = []
+    for i, step in enumerate(tr.steps):
+        state = visible_state(page)
+        assert state["counter"] == f"Step {i + 1} / {len(tr)}"
+        assert state["title"] == step.title
+        assert sorted(state["marked"]) == sorted(n.name for n in step.highlight)
+        assert sorted(state["nodes"]) == sorted(state["marked"])
+        if step.node is not None:
+            assert step.node.name in state["marked"] and state["title"].startswith(step.node.name)
+        seen.append(state["title"])
+        if i == len(tr) - 1:
+            break
+        if i % 2:
+            page.keyboard.press("ArrowRight")
+        else:
+            page.click(".tg-next")
+    assert len(seen) == len(tr)
+    assert page.is_disabled(".tg-next")
+    for i in reversed(range(len(tr) - 1)):
+        if i % 2:
+            page.keyboard.press("ArrowLeft")
+        else:
+            page.click(".tg-prev")
+        assert visible_state(page)["counter"] == f"Step {i + 1} / {len(tr)}"
+    assert page.is_disabled(".tg-prev")
+    assert errors == [] and all(url.startswith("file://") for url in requests)
+    page.close()

@@ -1,0 +1,128 @@
+"""fit: the training loop, its history, checkpoints and its checks."""
+
+import numpy as np
+import pytest
+
+import tinygraph as tg
+
+
+def test_fit_returns_mean_loss_per_epoch_and_is_reproducible():
+    X, T = tg.datasets.xor()
+    runs = []
+    for _ in range(2):
+        net = tg.mlp([2, 3, 1], seed=4)
+        runs.append(net.fit(X, T, epochs=20, lr=0.5, seed=11, progress=False))
+    assert len(runs[0]) == 20 and runs[0] == runs[1]
+    other = tg.mlp([2, 3, 1], seed=4).fit(X, T, epochs=20, lr=0.5, seed=12, progress=False)
+    assert other != runs[0]  # another shuffle order
+
+
+def test_fit_history_is_the_mean_of_the_step_losses():
+    X, T = tg.datasets.xor()
+    net = tg.mlp([2, 2, 1], seed=0)
+    seen = []
+    loss = net.loss
+
+    class Spy:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def step(self):
+            seen.append(float(loss.value))
+            self.inner.step()
+
+    history = tg.fit(
+        net.graph, {"x": X, "t": T.reshape(-1, 1)}, Spy(tg.SGD(net.parameters(), 0.5)), epochs=3, progress=False, seed=0
+    )
+    assert len(seen) == 12
+    assert np.allclose(history, np.mean(np.reshape(seen, (3, 4)), axis=1))
+
+
+def test_fit_with_minibatches_and_without_shuffle_equals_full_batch_gradient_descent():
+    X, T = tg.datasets.moons(n=16, seed=0)
+    a, b = tg.mlp([2, 4, 1], seed=5), tg.mlp([2, 4, 1], seed=5)
+    a.fit(X, T, epochs=5, lr=0.5, batch_size=16, shuffle=False, progress=False)
+    for _ in range(5):  # by hand: the whole batch, mean gradient, one step
+        b.graph.forward({"x": X, "t": T.reshape(-1, 1)})
+        b.graph.backward()
+        for p in b.parameters():
+            p.value -= 0.5 * p.grad
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert np.allclose(p.value, q.value, rtol=1e-13)
+
+
+def test_fit_default_batch_size_is_one_sample():
+    X, T = tg.datasets.xor()
+    net = tg.mlp([2, 2, 1], seed=0)
+    shapes = []
+    net.fit(X, T, epochs=1, lr=0.1, progress=False, callback=lambda e, loss: shapes.append(net.input.value.shape))
+    assert shapes == [(2,)]
+
+
+def test_fit_accepts_a_learning_rate_and_a_callback():
+    X, T = tg.datasets.xor()
+    net = tg.mlp([2, 2, 1], seed=0)
+    calls = []
+    tg.fit(
+        net.graph,
+        {net.input: X, "t": T[:, None]},
+        0.5,
+        epochs=3,
+        progress=False,
+        callback=lambda epoch, loss: calls.append((epoch, loss)),
+    )
+    assert [c[0] for c in calls] == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    "data,match",
+    [
+        ({"x": np.zeros((4, 2)), "t": np.zeros((3, 1))}, "same number of samples.*'x': 4.*'t': 3"),
+        ({"x": np.zeros((0, 2)), "t": np.zeros((0, 1))}, "empty"),
+        ({"x": np.zeros((4, 2))}, "missing Input 't'"),
+        ({"x": np.zeros((4, 2)), "t": np.zeros((4, 1)), "q": np.zeros(4)}, "'q' is not an Input"),
+        ({}, "non-empty dict"),
+    ],
+)
+def test_fit_rejects_bad_data_before_changing_anything(data, match):
+    net = tg.mlp([2, 2, 1], seed=0)
+    before = [p.value.copy() for p in net.parameters()]
+    with pytest.raises(tg.GraphError, match=match):
+        tg.fit(net.graph, data, 0.5, progress=False)
+    assert all(np.array_equal(p.value, v) for p, v in zip(net.parameters(), before))
+
+
+def test_fit_stops_on_non_finite_loss_naming_epoch_and_step():
+    X, T = tg.datasets.xor()
+    X = X.copy()
+    X[2, 0] = np.nan
+    net = tg.mlp([2, 2, 1], seed=0)
+    with pytest.raises(
+        tg.GraphError, match=r"non-finite at epoch 1, step \d.*Input 'x'|non-finite at epoch 1.*WeightedSum 'z1'"
+    ):
+        net.fit(X, T, epochs=2, lr=0.5, progress=False)
+    assert all(np.all(np.isfinite(p.value)) for p in net.parameters())
+
+
+def test_progress_bar_shows_when_asked(capsys):
+    X, T = tg.datasets.xor()
+    tg.mlp([2, 2, 1], seed=0).fit(X, T, epochs=2, progress=True)
+    assert "fit" in capsys.readouterr().err
+    tg.mlp([2, 2, 1], seed=0).fit(X, T, epochs=2, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_history_is_the_mean_per_sample_for_summed_losses_too():
+    X, T = tg.datasets.moons(n=10, seed=0)
+    x, t = tg.Input("x", shape=(2,)), tg.Input("t", shape=(1,))
+    o = tg.dense(x, 1, seed=0, name="o")
+    history = {}
+    for reduction in ("mean", "sum"):
+        g = tg.Graph(tg.SquaredLoss(o, t, reduction=reduction))
+        before = [p.value.copy() for p in g.parameters()]
+        history[reduction] = tg.fit(g, {x: X, t: T[:, None]}, 1e-12, batch_size=4, shuffle=False, progress=False)[0]
+        for p, v in zip(g.parameters(), before):
+            p.value[...] = v
+    P = 1 / (1 + np.exp(-(X @ o.inputs[0].inputs[1].value + o.inputs[0].inputs[2].value)))
+    per_sample = np.mean(0.5 * (P[:, 0] - T) ** 2)
+    assert np.isclose(history["mean"], per_sample) and np.isclose(history["sum"], per_sample)

@@ -1,0 +1,285 @@
+"""Nodes that join, split and combine branches: Add, Multiply, Concat, Slice, Sum, Mean, Scale.
+
+Add and Multiply broadcast like numpy, per sample: a bias-like ``(n,)`` Parameter added to a ``(batch, n)``
+value is added to every row, and its gradient is the sum over the rows.  In general an input that was
+broadcast receives the upstream gradient summed over the axes it was stretched along.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .node import OPERATORS, Node, describe
+
+
+def _is_number(c: Any) -> bool:
+    return isinstance(c, (int, float, np.integer, np.floating)) and not isinstance(c, bool)
+
+
+def _listed(node: Node, shapes: tuple) -> str:
+    return ", ".join(f"'{n.name}' {s}" for n, s in zip(node.inputs, shapes))
+
+
+class _Broadcasting(Node):
+    """Add and Multiply: per-sample shapes broadcast; values are lined up first (the batch axis first)."""
+
+    aligned: list = []  # each input's whole shape padded with 1s to line up with the output's axes
+    axes: list = []  # for each input, the axes its gradient is summed over (where it was stretched)
+    shapes: list = []  # each input's whole shape
+
+    def infer_shape(self, *shapes: tuple) -> tuple:
+        try:
+            return np.broadcast_shapes(*shapes)
+        except ValueError:
+            raise self.error(f"per-sample shapes do not broadcast: {_listed(self, shapes)}") from None
+
+    def prepare(self, *shapes: tuple, dtype: Any, batched: tuple[bool, ...]) -> dict:
+        ndim, batch = max(len(s) - b for s, b in zip(shapes, batched)), any(batched)
+        aligned = [
+            s[:1] + (1,) * (ndim + 1 - len(s)) + s[1:] if b else (1,) * (ndim + batch - len(s)) + s
+            for s, b in zip(shapes, batched)
+        ]
+        out = np.broadcast_shapes(*aligned)
+        axes = [tuple(i for i, (a, o) in enumerate(zip(s, out)) if a == 1 and o != 1) for s in aligned]
+        return {"aligned": aligned, "axes": axes, "shapes": list(shapes)}
+
+    def _line_up(self, values: tuple) -> list[np.ndarray]:
+        return [v.reshape(a) for v, a in zip(values, self.aligned)]
+
+    def _unbroadcast(self, grad: np.ndarray, k: int) -> np.ndarray:
+        """Input k's gradient: ``grad`` summed over the axes it was stretched along."""
+        return (grad.sum(axis=self.axes[k], keepdims=True) if self.axes[k] else grad).reshape(self.shapes[k])
+
+
+class Add(_Broadcasting):
+    """y = a + b + … — elementwise sum of any number of inputs (numpy broadcasting).
+
+    Derivative: ∂y/∂a = 1 for every input, so each input receives ``g`` itself (summed over the axes along
+    which it was broadcast).  A skip connection ``h = f(x) + x`` is Add(f(x), x).
+    """
+
+    prefix = "add"
+    derivative = "∂y/∂a = ∂y/∂b = 1"
+    derivative_tex = r"\frac{\partial y}{\partial a} = \frac{\partial y}{\partial b} = 1"
+
+    def __init__(self, *nodes: Node, name: str | None = None) -> None:
+        if not nodes:
+            raise TypeError(f"{describe(Add, name)}: needs at least one input")
+        self.formula = "y = " + " + ".join(chr(97 + i) for i in range(min(len(nodes), 6))) + " + …" * (len(nodes) > 6)
+        self.formula_tex = self.formula.replace("…", r"\dots")
+        super().__init__(*nodes, name=name)
+
+    gradients = property(lambda self: {s: "∂E/∂y · 1" for s in self.symbols()[1]})
+
+    def forward(self, *values: np.ndarray) -> np.ndarray:
+        lined = self._line_up(values)
+        y = lined[0] + lined[1] if len(lined) > 1 else lined[0].copy()
+        for v in lined[2:]:
+            y = y + v  # (not in place: a later input may be wider than the first two)
+        return y
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        return tuple(self._unbroadcast(grad_out, k) if need else None for k, need in enumerate(self.needs))
+
+
+class Multiply(_Broadcasting):
+    """y = a ⊙ b — elementwise product (numpy broadcasting), e.g. a gate.
+
+    Derivatives: ∂E/∂a = g ⊙ b,  ∂E/∂b = g ⊙ a  (each summed over its broadcast axes).
+    """
+
+    prefix = "mul"
+    formula, formula_tex = "y = a ⊙ b", r"y = a \odot b"
+    derivative = "∂y/∂a = b, ∂y/∂b = a"
+    derivative_tex = r"\frac{\partial y}{\partial a} = b,\ \frac{\partial y}{\partial b} = a"
+    gradients = {"a": "∂E/∂y ⊙ b", "b": "∂E/∂y ⊙ a"}
+
+    def __init__(self, a: Node, b: Node, name: str | None = None) -> None:
+        super().__init__(a, b, name=name)
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        self.a, self.b = self._line_up((a, b))
+        return self.a * self.b
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        return (
+            self._unbroadcast(grad_out * self.b, 0) if self.needs[0] else None,
+            self._unbroadcast(grad_out * self.a, 1) if self.needs[1] else None,
+        )
+
+
+class Concat(Node):
+    """y = [a, b, …] — joins inputs along a per-sample axis (the features, by default).
+
+    Derivative: each input receives its own slice of ``g``.  All inputs must agree on every other axis.
+    """
+
+    prefix = "concat"
+    derivative = "∂E/∂a = g[:n_a], ∂E/∂b = g[n_a:]"
+    derivative_tex = r"\frac{\partial E}{\partial a} = g_{1..n_a},\ \frac{\partial E}{\partial b} = g_{n_a+1..}"
+    split_axis, bounds = -1, ()
+
+    def __init__(self, *nodes: Node, axis: int = -1, name: str | None = None) -> None:
+        if not nodes:
+            raise TypeError(f"{describe(Concat, name)}: needs at least one input")
+        if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+            raise TypeError(f"{describe(Concat, name)}: axis must be an int, got {axis!r}")
+        self.axis = int(axis)
+        self.formula = (
+            "y = [" + ", ".join(chr(97 + i) for i in range(min(len(nodes), 6))) + ", …" * (len(nodes) > 6) + "]"
+        )
+        self.formula_tex = self.formula.replace("…", r"\dots")
+        super().__init__(*nodes, name=name)
+
+    gradients = property(lambda self: {s: "its own slice of ∂E/∂y" for s in self.symbols()[1]})
+
+    def infer_shape(self, *shapes: tuple) -> tuple:
+        ndim = len(shapes[0])
+        if ndim == 0 or not -ndim <= self.axis < ndim:
+            raise self.error(f"axis {self.axis} is outside the per-sample shapes: {_listed(self, shapes)}")
+        axis = self.axis % ndim
+        if any(len(s) != ndim for s in shapes) or len({s[:axis] + s[axis + 1 :] for s in shapes}) > 1:
+            raise self.error(f"inputs must agree on every axis but {self.axis}: {_listed(self, shapes)}")
+        return shapes[0][:axis] + (sum(s[axis] for s in shapes),) + shapes[0][axis + 1 :]
+
+    def prepare(self, *shapes: tuple, dtype: Any, batched: tuple[bool, ...]) -> dict:
+        if len(set(batched)) > 1:
+            raise self.error(f"cannot join batched and single-sample values: {_listed(self, shapes)}")
+        ndim = len(shapes[0]) - batched[0]
+        axis = self.axis % ndim - ndim  # counted from the end: the same with or without a batch
+        return {"split_axis": axis, "bounds": list(np.cumsum([s[axis] for s in shapes])[:-1])}
+
+    def forward(self, *values: np.ndarray) -> np.ndarray:
+        return np.concatenate(values, axis=self.split_axis)
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        return tuple(np.split(grad_out, self.bounds, axis=self.split_axis))
+
+
+class Slice(Node):
+    """y = x[start:stop] on the last (feature) axis — one branch takes part of a value.
+
+    Derivative: ∂E/∂x is ``g`` in the sliced positions and 0 elsewhere.  ``start`` and ``stop`` count like
+    Python's (negative from the end) but must lie inside the features and select at least one.
+    """
+
+    prefix = "slice"
+    derivative = "∂E/∂x = g in the slice, 0 elsewhere"
+    derivative_tex = r"\frac{\partial E}{\partial x_i} = g_i \text{ in the slice, else } 0"
+    gradients = {"x": "∂E/∂y in the slice, 0 elsewhere"}
+
+    def __init__(self, x: Node, start: int, stop: int | None = None, name: str | None = None) -> None:
+        for what, v in (("start", start), ("stop", stop)):
+            if (v is not None or what == "start") and (not isinstance(v, (int, np.integer)) or isinstance(v, bool)):
+                raise TypeError(f"{describe(Slice, name)}: {what} must be an int, got {v!r}")
+        self.start, self.stop = int(start), None if stop is None else int(stop)
+        end = "" if stop is None else stop
+        self.formula, self.formula_tex = f"y = x[{start}:{end}]", rf"y = x_{{{start}:{end}}}"
+        super().__init__(x, name=name)
+
+    def _bounds(self, n: int) -> tuple[int, int]:
+        stop = n if self.stop is None else self.stop + n if self.stop < 0 else self.stop
+        return (self.start + n if self.start < 0 else self.start), stop
+
+    def infer_shape(self, x: tuple) -> tuple:
+        if len(x) < 1:
+            raise self.error(f"x '{self.inputs[0].name}' has no feature axis (per-sample shape {x})")
+        start, stop = self._bounds(x[-1])
+        if not 0 <= start < stop <= x[-1]:
+            raise self.error(
+                f"slice [{self.start}:{self.stop}] is outside the {x[-1]} features of "
+                f"'{self.inputs[0].name}' (per-sample shape {x})"
+            )
+        return x[:-1] + (stop - start,)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x_shape, self.x_dtype, self.bounds = x.shape, x.dtype, self._bounds(x.shape[-1])
+        return x[..., self.bounds[0] : self.bounds[1]].copy()
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        grad_x = np.zeros(self.x_shape, self.x_dtype)
+        grad_x[..., self.bounds[0] : self.bounds[1]] = grad_out
+        return (grad_x,)
+
+
+class Sum(Node):
+    """y = Σ_i x_i — all elements (and rows) added into one number.  ∂y/∂x_i = 1."""
+
+    prefix = "sum"
+    reduces_batch = True
+    formula, formula_tex = "y = Σ_i x_i", r"y = \sum_i x_i"
+    derivative, derivative_tex = "∂y/∂x_i = 1", r"\frac{\partial y}{\partial x_i} = 1"
+    gradients = {"x": "∂E/∂y · 1 for every element"}
+
+    def __init__(self, x: Node, name: str | None = None) -> None:
+        super().__init__(x, name=name)
+
+    def infer_shape(self, x: tuple) -> tuple:
+        return ()
+
+    def forward(self, x: np.ndarray) -> Any:
+        self.x_shape, self.x_dtype = x.shape, x.dtype
+        return x.sum()
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        return (np.full(self.x_shape, grad_out, self.x_dtype),)
+
+
+class Mean(Sum):
+    """y = (1/N) Σ_i x_i over all N elements (and rows).  ∂y/∂x_i = 1/N."""
+
+    prefix = "mean"
+    formula, formula_tex = "y = (1/N) Σ_i x_i", r"y = \frac{1}{N}\sum_i x_i"
+    derivative, derivative_tex = "∂y/∂x_i = 1/N", r"\frac{\partial y}{\partial x_i} = \frac{1}{N}"
+    gradients = {"x": "∂E/∂y / N"}
+
+    def prepare(self, x: tuple, *, dtype: Any, batched: tuple[bool, ...]) -> dict:
+        if 0 in x:
+            raise self.error(f"cannot average the empty value of '{self.inputs[0].name}' (shape {x})")
+        return {}
+
+    def forward(self, x: np.ndarray) -> Any:
+        self.x_shape, self.x_dtype = x.shape, x.dtype
+        return x.mean()
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        return (np.full(self.x_shape, grad_out / np.prod(self.x_shape), self.x_dtype),)
+
+
+class Scale(Node):
+    """y = c · x for a fixed number c (not trained) — e.g. a weight in a sum of losses.  ∂y/∂x = c."""
+
+    prefix = "scale"
+    derivative_tex = r"\frac{\partial y}{\partial x} = c"
+    formula = property(lambda self: f"y = {self.c:g} · x")
+    formula_tex = property(lambda self: rf"y = {self.c:g}\,x")
+    derivative = property(lambda self: f"∂y/∂x = c = {self.c:g}")
+    gradients = property(lambda self: {"x": f"{self.c:g} · ∂E/∂y"})
+
+    def __init__(self, x: Node, c: float, name: str | None = None) -> None:
+        if not _is_number(c) or not np.isfinite(c):
+            raise TypeError(f"{describe(Scale, name)}: c must be a finite number, got {c!r}")
+        self.c = float(c)
+        super().__init__(x, name=name)
+
+    def infer_shape(self, x: tuple) -> tuple:
+        return x
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return self.c * x
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        return (self.c * grad_out,)
+
+
+def _add(a: Node, b: Any) -> Any:
+    return Add(a, b) if isinstance(b, Node) else NotImplemented
+
+
+def _mul(a: Node, b: Any) -> Any:
+    return Multiply(a, b) if isinstance(b, Node) else Scale(a, b) if _is_number(b) else NotImplemented
+
+
+OPERATORS.update(add=_add, mul=_mul)

@@ -1,0 +1,193 @@
+"""The neuron's own operations: the weighted sum, the bias as a constant-1 input, softmax."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .activations import exp_limit
+from .node import Node, kept
+
+
+class WeightedSum(Node):
+    """z = x·w + b — one neuron (``w`` of shape ``(n_in,)``) or a layer (``(n_in, n_out)``).
+
+    Per unit: ``z_j = Σ_i x_i w_ij + b_j``.  ``b`` is optional (leave it out when the
+    bias rides on a constant-1 input, see ``AppendOne``).
+
+    Derivatives, with ``g = ∂E/∂z`` (the δ of the layer):
+        ∂E/∂x = g · wᵀ          (``grad_x``, one row per sample)
+        ∂E/∂w = xᵀ · g          (``grad_w``: ∂E/∂w_ij = x_i g_j, summed over the batch)
+        ∂E/∂b = g               (``grad_b``, summed over the batch: 1ᵀ g)
+
+    Shapes: x ``(n_in,)`` or ``(batch, n_in)``; z ``()``/``(n_out,)`` per sample.
+    """
+
+    prefix = "wsum"
+    layer_role = "weighted sum"
+    formula = "z = x·w + b"
+    formula_tex = r"z = x \cdot w + b"
+    derivative = "∂z/∂x = wᵀ, ∂z/∂w = x, ∂z/∂b = 1"
+    derivative_tex = (
+        r"\frac{\partial z}{\partial x} = w^\top,\ \frac{\partial z}{\partial w} = x,\ "
+        r"\frac{\partial z}{\partial b} = 1"
+    )
+    gradients = {"x": "∂E/∂z · wᵀ", "w": "xᵀ · ∂E/∂z   (∂E/∂w_ij = x_i · δ_j)", "b": "∂E/∂z"}
+    z = grad_x = grad_w = grad_b = ones = None  # kept for a set of shapes (prepare)
+
+    def __init__(self, x: Node, w: Node, b: Node | None = None, name: str | None = None) -> None:
+        if b is None:
+            self.formula, self.formula_tex = "z = x·w", r"z = x \cdot w"
+            self.derivative = "∂z/∂x = wᵀ, ∂z/∂w = x"
+            self.derivative_tex = r"\frac{\partial z}{\partial x} = w^\top,\ \frac{\partial z}{\partial w} = x"
+        super().__init__(*((x, w) if b is None else (x, w, b)), name=name)
+
+    def infer_shape(self, x: tuple, w: tuple, b: tuple | None = None) -> tuple[int, ...]:
+        names = [i.name for i in self.inputs]
+        if len(w) not in (1, 2):
+            raise self.error(f"w '{names[1]}' must have shape (n_in,) or (n_in, n_out), got {w}")
+        if len(x) != 1:
+            raise self.error(f"x '{names[0]}' must be a vector of features per sample, got per-sample shape {x}")
+        if x[0] != w[0]:
+            raise self.error(f"x '{names[0]}' has {x[0]} features but w '{names[1]}' expects {w[0]} (w shape {w})")
+        if b is not None and b != w[1:]:
+            raise self.error(f"b '{names[2]}' must have shape {w[1:]} to match w '{names[1]}' {w}, got {b}")
+        return w[1:]
+
+    def prepare(self, x: tuple, w: tuple, b: tuple | None = None, *, dtype: Any, batched: tuple[bool, ...]) -> dict:
+        if any(batched[1:]):
+            raise self.error(
+                f"w '{self.inputs[1].name}' and b must be the same for every sample of "
+                "a batch (Parameters, or Inputs fed one sample at a time)"
+            )
+        if not batched[0]:
+            return {"grad_w": kept(w, dtype)}
+        rows = x[0]
+        return {
+            "z": kept((rows,) + w[1:], dtype),
+            "grad_x": kept(x, dtype),
+            "grad_w": kept(w, dtype),
+            "ones": None if b is None else np.ones(rows, dtype),
+            "grad_b": kept(w[1:], dtype),
+        }
+
+    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> Any:
+        self.x = x  # kept for backward
+        self.w = w
+        if x.ndim == 1:  # one sample: a few numbers, made fresh (np.dot is the quicker call)
+            z = np.dot(x, w)
+            return z if b is None else z + b
+        z = np.matmul(x, w, out=self.z)
+        return z if b is None else np.add(z, b, out=z)
+
+    def backward(self, grad_out: np.ndarray) -> tuple[Any, ...]:
+        x, w, g, needs = self.x, self.w, grad_out, self.needs
+        grad_x = grad_w = grad_b = None
+        if x.ndim == 1:  # one sample
+            if needs[0]:
+                grad_x = np.dot(w, g)  # g · wᵀ
+            if needs[1]:  # ∂E/∂w_ij = x_i g_j
+                grad_w = np.multiply(x[:, None] if w.ndim == 2 else x, g, out=self.grad_w)
+            grad_b = g
+        else:  # a batch: the sums over its rows
+            if needs[0]:
+                grad_x = np.matmul(g, w.T, out=self.grad_x) if w.ndim == 2 else np.multiply.outer(g, w, out=self.grad_x)
+            if needs[1]:
+                grad_w = np.matmul(x.T, g, out=self.grad_w)
+            if len(needs) == 3 and needs[2]:  # 1ᵀ g (BLAS beats g.sum(axis=0))
+                grad_b = np.matmul(self.ones, g, out=self.grad_b)  # type: ignore[call-overload]
+        return (grad_x, grad_w) if len(needs) == 2 else (grad_x, grad_w, grad_b)
+
+    def lines(self, number: Callable[[Any], str]) -> list[str] | None:
+        """z[j] = x_0·w_0j + x_1·w_1j + b_j = …, unit by unit, for one sample of a few numbers."""
+        x, w, z = self.x, self.w, np.asarray(self.value)
+        b = self.inputs[2].value if len(self.inputs) > 2 else None
+        if x.ndim != 1 or x.size > 4 or (w.ndim == 2 and w.shape[1] > 4):
+            return None
+        columns = [w] if w.ndim == 1 else [w[:, j] for j in range(w.shape[1])]
+        out = []
+        for j, wj in enumerate(columns):
+            terms = " + ".join(f"{factor(number, xi)}·{factor(number, wij)}" for xi, wij in zip(x, wj))
+            if b is not None:
+                bj = float(b if b.ndim == 0 else b[j])
+                terms += f" − {number(-bj)}" if bj < 0 else f" + {number(bj)}"
+            label = self.name if w.ndim == 1 else f"{self.name}[{j}]"
+            out.append(f"{label} = {terms} = {number(z if z.ndim == 0 else z[j])}")
+        return out
+
+
+def factor(number: Callable[[Any], str], v: Any) -> str:
+    """A number as a factor in a product: a negative one in parentheses."""
+    text = number(v)
+    return f"({text})" if text.startswith("-") else text
+
+
+class AppendOne(Node):
+    """x̃ = [x, 1] — the bias trick: a constant-1 input element whose weight is the bias.
+
+    With ``z = x̃·w̃`` and ``w̃ = [w; b]``, ``z = x·w + b``.
+    Derivative: ∂E/∂x = (∂E/∂x̃) without its last element (the constant has no input).
+    """
+
+    prefix = "append_one"
+    layer_role = "bias input"
+    formula = "x̃ = [x, 1]"
+    formula_tex = r"\tilde{x} = [x, 1]"
+    derivative = "∂x̃/∂x = I (the appended 1 is constant)"
+    derivative_tex = r"\frac{\partial \tilde{x}}{\partial x} = I"
+    gradients = {"x": "∂E/∂x̃ without its last element"}
+
+    def __init__(self, x: Node, name: str | None = None) -> None:
+        super().__init__(x, name=name)
+
+    def infer_shape(self, x: tuple[int, ...]) -> tuple[int, ...]:
+        if len(x) != 1:
+            raise self.error(
+                f"x '{self.inputs[0].name}' must be a vector of features per sample, got per-sample shape {x}"
+            )
+        return (x[0] + 1,)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        out = np.empty(x.shape[:-1] + (x.shape[-1] + 1,), dtype=x.dtype)
+        out[..., :-1] = x
+        out[..., -1] = 1
+        return out
+
+    def backward(self, grad_out: np.ndarray) -> tuple[np.ndarray]:
+        return (grad_out[..., :-1],)
+
+
+class Softmax(Node):
+    """y_k = e^(z_k) / Σ_j e^(z_j) over the last axis (the probabilities of the classes).
+
+    Derivative: ∂y_k/∂z_j = y_k(δ_kj − y_j), so ∂E/∂z = y ⊙ (g − Σ_k g_k y_k).
+    Stable: the row maximum is subtracted before exponentiating.
+    """
+
+    prefix = "softmax"
+    layer_role = "activation"
+    formula = "y_k = e^(z_k) / Σ_j e^(z_j)"
+    formula_tex = r"y_k = \frac{e^{z_k}}{\sum_j e^{z_j}}"
+    derivative = "∂y_k/∂z_j = y_k(δ_kj − y_j)"
+    derivative_tex = r"\frac{\partial y_k}{\partial z_j} = y_k(\delta_{kj} - y_j)"
+    gradients = {"z": "y ⊙ (∂E/∂y − Σ_k ∂E/∂y_k y_k)"}
+
+    def __init__(self, z: Node, name: str | None = None) -> None:
+        super().__init__(z, name=name)
+
+    def infer_shape(self, z: tuple[int, ...]) -> tuple[int, ...]:
+        if len(z) < 1:
+            raise self.error(f"needs a vector of scores per sample, got per-sample shape {z}")
+        return z
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        shifted = z - z.max(axis=-1, keepdims=True)
+        e = np.exp(np.maximum(shifted, -exp_limit(z.dtype), out=shifted))  # (no underflow warning)
+        e /= e.sum(axis=-1, keepdims=True)
+        return e
+
+    def backward(self, grad_out: np.ndarray) -> tuple[np.ndarray]:
+        y = self.value
+        return (y * (grad_out - (grad_out * y).sum(axis=-1, keepdims=True)),)

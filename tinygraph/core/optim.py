@@ -1,0 +1,158 @@
+"""Stochastic gradient descent: w ← w − η ∂E/∂w, in place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import GraphError
+from .leaves import Parameter, checked_value
+
+BLOCK = 32768  # large parameters are updated this many numbers at a time: η·g stays in cache
+FRESH = 2048  # up to this many numbers η·g is made fresh: as fast as into a kept array (measured)
+
+
+def as_optimizer(optimizer: Any, graph: Any, what: str) -> Any:
+    """An optimizer as given, or a number: the learning rate of a new SGD over ``graph``."""
+    if isinstance(optimizer, (int, float, np.integer, np.floating)) and not isinstance(optimizer, bool):
+        return SGD(graph.parameters(), lr=float(optimizer))
+    if not hasattr(optimizer, "step"):
+        raise TypeError(
+            f"{what}: optimizer must be an SGD (anything with step()) or a learning rate, "
+            f"got {type(optimizer).__name__}"
+        )
+    return optimizer
+
+
+def _number(what: str, x: Any, positive: bool) -> float:
+    if (
+        not isinstance(x, (int, float, np.floating, np.integer))
+        or isinstance(x, bool)
+        or not np.isfinite(x)
+        or (x <= 0 if positive else not 0 <= x < 1)
+    ):
+        raise GraphError(f"SGD: {what} must be {'a number > 0' if positive else 'a number in [0, 1)'}, got {x!r}")
+    return float(x)
+
+
+class SGD:
+    """Update every Parameter with its last gradient: ``w ← w − η ∂E/∂w``.
+
+    ``parameters`` is a list of Parameter nodes or a Graph (its parameters), kept as a tuple.  With
+    ``momentum`` μ > 0 the step follows a velocity ``v ← μ v + ∂E/∂w``, ``w ← w − η v`` (off by default, as
+    in the plain derivation).  Values are updated in place, so arrays read from ``p.value`` follow them; a
+    replaced ``p.value`` is updated from then on.  ``step`` checks every parameter before it changes any.
+    """
+
+    def __init__(self, parameters: Any, lr: float = 0.1, momentum: float = 0.0) -> None:
+        if callable(parameters) and not hasattr(parameters, "parameters"):
+            raise TypeError(
+                "SGD: parameters must be a list of Parameter nodes, got a method; call it: SGD(graph.parameters(), ...)"
+            )
+        if callable(getattr(parameters, "parameters", None)):
+            parameters = parameters.parameters()
+        try:
+            parameters = tuple(parameters)
+        except TypeError:
+            raise TypeError(
+                f"SGD: parameters must be a list of Parameter nodes, got {type(parameters).__name__}"
+            ) from None
+        for p in parameters:
+            if not isinstance(p, Parameter):
+                raise TypeError(f"SGD: expected Parameter nodes, got {p!r}")
+        if not parameters:
+            raise GraphError("SGD: no parameters to optimize")
+        self._parameters: tuple[Parameter, ...] = parameters
+        self._state: list | None = None
+        self.velocity: list | None = None
+        self._small: list = []
+        self._large: list = []
+        self.lr, self.momentum = lr, momentum
+
+    @property
+    def parameters(self) -> tuple[Parameter, ...]:
+        """The Parameter nodes this optimizer updates (a tuple)."""
+        return self._parameters
+
+    @property
+    def lr(self) -> float:
+        """The learning rate η (may be changed between steps)."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, lr: float) -> None:
+        self._lr, self._state = _number("lr", lr, positive=True), None  # (η is kept in each parameter's dtype)
+
+    @property
+    def momentum(self) -> float:
+        """μ (0 for plain SGD; may be changed between steps)."""
+        return self._momentum
+
+    @momentum.setter
+    def momentum(self, momentum: float) -> None:
+        self._momentum = _number("momentum", momentum, positive=False)
+        if self._momentum and self.velocity is None:  # v starts at 0
+            self.velocity = [np.zeros_like(p.value) for p in self._parameters]
+        elif not self._momentum:
+            self.velocity = None
+
+    def _check(self) -> list:
+        """Raise unless every parameter can take its step; then make the per-parameter state:
+        (node, value, its shape, η as a 0-d array of its dtype, scratch for η·g or None)."""
+        for p in self._parameters:  # all before any
+            w = checked_value(p)
+            if p.grad is None:
+                raise GraphError(f"Parameter '{p.name}' has no gradient: call graph.backward() before optimizer.step()")
+            if np.shape(p.grad) != w.shape:
+                raise GraphError(
+                    f"Parameter '{p.name}': gradient shape {np.shape(p.grad)} does not match value shape {w.shape}"
+                )
+        state = []
+        for i, p in enumerate(self._parameters):
+            w = p.value
+            scratch = np.empty(BLOCK, w.dtype) if w.size > BLOCK else np.empty_like(w) if w.size > FRESH else None
+            state.append((p, w, w.shape, np.array(self._lr, w.dtype), scratch))
+            if self.velocity is not None and (self.velocity[i].shape != w.shape or self.velocity[i].dtype != w.dtype):
+                self.velocity[i] = np.zeros_like(w)  # a value of a new shape or dtype: v starts again
+        self._state = state
+        self._small = [(p, w, lr, scratch) for p, w, _, lr, scratch in state if w.size <= BLOCK]
+        self._large = [(p, w, lr, scratch) for p, w, _, lr, scratch in state if w.size > BLOCK]
+        return state
+
+    def step(self) -> None:
+        """Apply one update to every parameter (after ``graph.backward()``)."""
+        state: list | None = self._state
+        for p, w, shape, _, _ in state or ():  # the usual case, checked cheaply: same arrays, gradients fit
+            g = p.grad
+            if g is None or p.value is not w or g.shape != shape:
+                state = None
+                break
+        if state is None:
+            state = self._check()
+        if self.velocity is None:
+            for p, w, lr, scratch in self._small:
+                w -= np.multiply(p.grad, lr, out=scratch)  # w ← w − η ∂E/∂w
+            for p, w, lr, scratch in self._large:
+                _descend(w, p.grad, lr, scratch)
+        else:
+            for (p, w, _, lr, scratch), v in zip(state, self.velocity):
+                v *= self._momentum
+                v += p.grad  # v ← μ v + ∂E/∂w
+                _descend(w, v, lr, scratch)  # w ← w − η v
+
+    def __repr__(self) -> str:
+        extra = f", momentum={self.momentum}" if self.momentum else ""
+        return f"SGD({len(self._parameters)} parameters, lr={self.lr}{extra})"
+
+
+def _descend(w: np.ndarray, g: np.ndarray, lr: np.ndarray, scratch: np.ndarray | None) -> None:
+    """w −= lr · g in place, without touching g: large arrays in blocks, so that lr · g is still in cache
+    when it is subtracted (numpy has no fused w − lr·g)."""
+    if w.size <= BLOCK or not (w.flags.c_contiguous and g.flags.c_contiguous):
+        w -= np.multiply(g, lr, out=scratch if w.size <= BLOCK else None)  # (flat views need C order)
+        return
+    wf, gf = w.reshape(-1), g.reshape(-1)
+    for i in range(0, wf.size, BLOCK):
+        n = min(BLOCK, wf.size - i)
+        wf[i : i + n] -= np.multiply(gf[i : i + n], lr, out=scratch[:n])  # type: ignore[index]

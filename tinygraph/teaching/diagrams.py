@@ -1,0 +1,185 @@
+"""Diagrams of a Graph with Graphviz: ``render`` and ``to_dot``, in two views."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import graphviz
+import numpy as np
+
+from ..core import Node, graph_of
+from ..core.graph import DISPLAY
+from ..errors import GraphError
+from .drawing import FONT, FORMATS, GraphvizNotFound, graph_view, pipe
+from .network import NotLayered, find_layers, network_view
+
+VIEWS = ("graph", "network")
+
+
+# -- public entry points -----------------------------------------------------
+def to_dot(
+    graph: Any,
+    values: bool = True,
+    grads: bool = True,
+    view: str = "graph",
+    highlight: Any = None,
+    flow: Any = None,
+    precision: int = 3,
+    title: str | None = None,
+    pending_values: Any = None,
+    pending_grads: Any = None,
+    state: dict | None = None,
+) -> str:
+    """The DOT source of the drawing ``render`` makes (needs no Graphviz program)."""
+    return _build(
+        graph, values, grads, view, highlight, flow, precision, title, pending_values, pending_grads, state
+    ).source
+
+
+def render(
+    graph: Any,
+    path: Any = None,
+    format: str = "svg",
+    values: bool = True,
+    grads: bool = True,
+    view: str = "graph",
+    highlight: Any = None,
+    flow: Any = None,
+    precision: int = 3,
+    title: str | None = None,
+    pending_values: Any = None,
+    pending_grads: Any = None,
+    state: dict | None = None,
+) -> graphviz.Digraph:
+    """Draw ``graph`` (a Graph, or anything with a ``.graph`` such as an ``mlp`` Network).
+
+    Returns a ``graphviz.Digraph``; with ``path`` (``"out/xor"`` or ``"out/xor.svg"``) also writes
+    the drawing (``format`` svg, png or pdf) and its DOT source (``out/xor.dot``), raising
+    GraphvizNotFound (a GraphError) if the ``dot`` program is missing.
+
+    ``view="graph"``: a box per node: name, kind, per-sample shape, formula and, once
+    computed, value and gradient ∂E/∂node (more than 12 numbers: shape, mean, norm).
+    Shape and colour tell Inputs, Parameters, Constants, operations and the loss apart.
+
+    ``view="network"``: the textbook drawing of a chain Input → [AppendOne] → WeightedSum →
+    [activation] → …: a circle per neuron with z, y and δ = ∂E/∂z (of a batch, the first
+    sample), an edge per weight (blue +, red −, width ∝ |w|), the bias as "+b" in the neuron
+    or, with AppendOne, a dashed constant-1 neuron; layers over 16 wide are condensed.  Any
+    other graph is drawn as the graph view under a visible note "not a layered network",
+    with a ``UserWarning`` (no error).
+
+    ``highlight``: nodes or names to draw with a thick orange border (network view: their
+    neurons, or a weight matrix's edges).  ``flow``: (from, to) pairs of nodes or names, in
+    either order, naming graph edges to draw as gradient flowing back (thick purple,
+    arrow towards the input, labelled ∂E/∂input; network view: the weight edges into that
+    layer, or the neurons when the edge lies inside a column).
+
+    ``pending_values``/``pending_grads``: nodes whose value or gradient is still to come
+    (graph view): drawn as "…", so that boxes keep their size from one step to the next.
+    ``state``: {node: (value, gradient)} to draw instead of the nodes' own (a trace step's);
+    nodes missing from it are drawn without either.
+    """
+    dot = _build(graph, values, grads, view, highlight, flow, precision, title, pending_values, pending_grads, state)
+    if path is not None:
+        if format not in FORMATS:
+            raise GraphError(f"render: format must be one of {FORMATS}, got {format!r}")
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix in [f".{f}" for f in FORMATS + ("dot", "gv")]:
+            if suffix != f".{format}":
+                raise GraphError(
+                    f"render: path '{path}' ends in {suffix} but format is {format!r}; "
+                    f"give the path without an extension or with .{format}"
+                )
+            path = path.with_suffix("")
+        data = pipe(dot, format)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Path(f"{path}.{format}").write_bytes(data)
+        Path(f"{path}.dot").write_text(dot.source, encoding="utf-8")
+    return dot
+
+
+def mimebundle(graph: Any, include: Any = None, exclude: Any = None) -> dict:
+    """Jupyter display: the graph view as SVG when Graphviz is installed, else the repr."""
+    if (include is None or "image/svg+xml" in include) and "image/svg+xml" not in (exclude or ()):
+        try:
+            return {"image/svg+xml": pipe(render(graph), "svg").decode("utf-8")}
+        except GraphvizNotFound:
+            pass
+    return {"text/plain": repr(graph)}
+
+
+# -- shared pieces -------------------------------------------------------------
+def _build(graph, values, grads, view, highlight, flow, precision, title, pending_values, pending_grads, state):
+    graph = graph_of(graph, "render")
+    if view not in VIEWS:
+        raise GraphError(f"render: view must be one of {VIEWS}, got {view!r}")
+    if isinstance(precision, bool) or not isinstance(precision, (int, np.integer)) or precision < 1:
+        raise GraphError(f"render: precision must be a whole number >= 1, got {precision!r}")
+    opts = dict(
+        values=values,
+        grads=grads,
+        precision=int(precision),
+        title=title,
+        highlight=_highlights(graph, highlight),
+        flow=_flows(graph, flow),
+        pending_values=_highlights(graph, pending_values),
+        pending_grads=_highlights(graph, pending_grads),
+        state=state,
+    )
+    dot = graphviz.Digraph(
+        "tinygraph",
+        graph_attr=dict(rankdir="LR", fontname=FONT, labelloc="t", nodesep="0.25", ranksep="0.5", bgcolor="white"),
+        node_attr=dict(fontname=FONT, fontsize="11"),
+        edge_attr=dict(fontname=FONT, fontsize="9"),
+    )
+    if view == "network":
+        try:
+            layers = find_layers(graph)
+        except NotLayered as exc:
+            note = f"not a layered network: showing the computational graph ({exc})"
+            warnings.warn(f"render(view='network'): {note}", stacklevel=3)
+            graph_view(dot, graph, opts, note)
+        else:
+            network_view(dot, graph, layers, opts)
+    else:
+        graph_view(dot, graph, opts, None)
+    return dot
+
+
+def _resolve(graph, item, what):
+    if not isinstance(item, (Node, str)):
+        raise TypeError(f"{what}: expected a node or a node name, got {type(item).__name__}")
+    if isinstance(item, Node) and item not in graph:
+        raise GraphError(f"{what}: {item.kind} '{item.name}' is not in this graph")
+    if isinstance(item, str) and item not in graph:
+        raise GraphError(f"{what}: no node named {item!r} in this graph (names: {', '.join(n.name for n in graph)})")
+    return item if isinstance(item, Node) else graph[item]
+
+
+def _highlights(graph, highlight):
+    items = [] if highlight is None else [highlight] if isinstance(highlight, (Node, str)) else highlight
+    return {id(_resolve(graph, item, "highlight")) for item in items}
+
+
+def _flows(graph, flow):
+    """{(id(input), id(consumer))}: each pair names an edge of the graph, in either order."""
+    flow = [] if flow is None else list(flow)
+    if len(flow) == 2 and all(isinstance(i, (Node, str)) for i in flow):
+        flow = [flow]  # one pair given on its own
+    edges = set()
+    for pair in flow:
+        if isinstance(pair, (Node, str)) or len(pair) != 2:
+            raise TypeError(f"flow: expected (from_node, to_node) pairs, got {pair!r}")
+        a, b = (_resolve(graph, item, "flow") for item in pair)
+        if not any(i is a for i in b.inputs):
+            a, b = b, a
+        if not any(i is a for i in b.inputs):
+            raise GraphError(f"flow: no edge between {a.kind} '{a.name}' and {b.kind} '{b.name}'")
+        edges.add((id(a), id(b)))
+    return edges
+
+
+DISPLAY["graph"] = mimebundle

@@ -1,0 +1,194 @@
+"""What both diagrams share: colours, text for Graphviz labels, and the computational-graph view."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import graphviz
+import numpy as np
+
+from ..core import Graph, Node
+from ..errors import GraphError
+from .words import format_array
+
+FORMATS = ("svg", "png", "pdf")
+FONT = "Helvetica,Arial,sans-serif"
+GRAD = "#7b2cbf"  # gradients: their numbers and "gradient flowing" edges
+HIGHLIGHT = "#ff8c00"  # emphasised nodes
+POSITIVE, NEGATIVE = "#1f5fbf", "#d62728"  # weight signs in the network view
+MAX_COLUMN, SHOW_FIRST = 16, 3  # wider layers: first 3 neurons, "⋮ N more", the last
+MAX_LABELLED_WEIGHTS, MAX_LABELLED_FANOUT = 40, 3  # beyond these, weights are shown by width only
+
+# The roles of a node in the graph view: legend text, shape, style, fill and border colour.
+_STYLE = {
+    "input": ("Input (data)", "cds", "filled", "#dbeafe", "#1d4ed8"),
+    "parameter": ("Parameter (trained)", "cylinder", "filled", "#fef3c7", "#b45309"),
+    "constant": ("Constant (fixed)", "box", "filled,dashed", "#f3f4f6", "#6b7280"),
+    "operation": ("operation", "box", "filled,rounded", "#ecfdf5", "#047857"),
+    "loss": ("loss", "doubleoctagon", "filled", "#fee2e2", "#b91c1c"),
+}
+
+
+class GraphvizNotFound(GraphError):
+    """The Graphviz program ``dot``, needed to draw (not to make DOT source), is not installed."""
+
+    def __init__(self, detail=""):
+        super().__init__(
+            "drawing needs the Graphviz program 'dot', which was not found"
+            f"{f' ({detail})' if detail else ''}; install Graphviz with "
+            "`apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` (macOS) "
+            "or `conda install graphviz`. to_dot() works without it."
+        )
+
+
+def dot_available():
+    """True when the Graphviz program ``dot`` can be run."""
+    try:
+        graphviz.version()
+    except (graphviz.ExecutableNotFound, OSError, RuntimeError):
+        return False
+    return True
+
+
+def pipe(dot, format):
+    """The bytes of a drawn ``graphviz.Digraph`` (GraphvizNotFound when ``dot`` is missing)."""
+    try:
+        return dot.pipe(format=format)
+    except graphviz.ExecutableNotFound as exc:
+        raise GraphvizNotFound(str(exc)) from None
+
+
+def is_loss(node: Node, graph: Graph) -> bool:
+    return node.role == "loss" or (node is graph.outputs[0] and graph.shape_of(node) == ())
+
+
+def html_text(s: Any) -> str:
+    """Text for an HTML-like label: escaped, newlines as left-aligned line breaks."""
+    return html.escape(str(s)).replace("\n", '<BR ALIGN="LEFT"/>')
+
+
+def colored(s: Any, color: str) -> str:
+    return f'<FONT COLOR="{color}">{html_text(s)}</FONT>'
+
+
+def tooltip(s: Any) -> str:
+    return str(s).replace("\\", "\\\\")
+
+
+def batched(graph: Graph, node: Node, a: Any) -> bool:
+    shape = graph.shape_of(node)
+    return shape is not None and np.ndim(a) > len(shape)
+
+
+def value_of(node: Node, opts: dict) -> Any:
+    """The value to draw: from ``opts["state"]`` (a trace step's) if given, else the node's own."""
+    state = opts.get("state")
+    return node.value if state is None else state.get(node, (None, None))[0]
+
+
+def grad_of(node: Node, opts: dict) -> Any:
+    state = opts.get("state")
+    return node.grad if state is None else state.get(node, (None, None))[1]
+
+
+def row(graph: Graph, node: Node | None, opts: dict, grad: bool = False) -> np.ndarray | None:
+    """The node's value (or gradient) of one sample (row 0 of a batch), flat; None if absent."""
+    a = None if node is None else grad_of(node, opts) if grad else value_of(node, opts)
+    if a is None:
+        return None
+    return (a[0] if batched(graph, node, a) else np.asarray(a)).reshape(-1)
+
+
+def top_label(rows: list[str], title: str | None, note: str | None) -> str:
+    """The top label (title, note, legend rows) as one HTML table: it adds no nodes."""
+    cells = [f'<TD><FONT POINT-SIZE="16"><B>{html_text(title)}</B></FONT></TD>'] if title else []
+    cells += [f'<TD BGCOLOR="#fff3cd"><FONT COLOR="#8a4b00">⚠ {html_text(note)}</FONT></TD>'] if note else []
+    cells += [f'<TD><FONT POINT-SIZE="10" COLOR="#333333">{row}</FONT></TD>' for row in rows]
+    return f'<<TABLE BORDER="0" CELLSPACING="2" CELLPADDING="2"><TR>{"</TR><TR>".join(cells)}</TR></TABLE>>'
+
+
+# -- the computational graph -------------------------------------------------
+def _role(node: Node, graph: Graph) -> str:
+    if is_loss(node, graph):
+        return "loss"
+    return node.role if node.role in _STYLE else "constant" if not node.inputs else "operation"
+
+
+def _input_names(node: Node) -> list[str] | None:
+    """The symbols of the node's inputs (x, w, b …), to label its in-edges; or None."""
+    symbols = node.symbols()[1]
+    return symbols if len(node.inputs) > 1 and len(symbols) == len(node.inputs) else None
+
+
+def _node_label(graph: Graph, node: Node, opts: dict) -> str:
+    per = graph.shape_of(node)
+    shape = "?" if per is None else "scalar" if per == () else str(per)
+    about = f"{node.kind} · {shape}"
+    value, grad = value_of(node, opts), grad_of(node, opts)
+    if value is not None and batched(graph, node, value):
+        about += f" · batch of {len(value)}"
+    head = [f"<B>{html_text(node.name)}</B>", f'<FONT POINT-SIZE="9" COLOR="#555555">{html_text(about)}</FONT>']
+    if node.formula:
+        head.append(f'<FONT POINT-SIZE="9"><I>{html_text(node.formula)}</I></FONT>')
+    body = []
+    if opts["values"] and value is not None:
+        body.append(f"value = {html_text(format_array(value, opts['precision']))}")
+    elif opts["values"] and id(node) in opts["pending_values"]:
+        body.append("value = …")
+    if opts["grads"] and grad is not None:
+        body.append(colored(f"∂E/∂{node.name} = {format_array(grad, opts['precision'])}", GRAD))
+    elif opts["grads"] and id(node) in opts["pending_grads"]:
+        body.append(colored(f"∂E/∂{node.name} = …", GRAD))
+    rows = [f"<TR><TD>{r}</TD></TR>" for r in head] + [
+        f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{r}</TD></TR>' for r in body
+    ]
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>>'
+
+
+def graph_view(dot: graphviz.Digraph, graph: Graph, opts: dict, note: str | None) -> None:
+    ids = {id(n): f"n{i}" for i, n in enumerate(graph.nodes)}
+    roles = [_role(n, graph) for n in graph.nodes]
+    for node, role in zip(graph.nodes, roles):
+        _, shape, style, fill, color = _STYLE[role]
+        attrs = dict(shape=shape, style=style, fillcolor=fill, color=color)
+        if shape == "cds":
+            attrs["margin"] = "0.2,0.1"  # keeps the label clear of the pointed end
+        if id(node) in opts["highlight"]:
+            attrs.update(color=HIGHLIGHT, penwidth="3.5")
+        dot.node(ids[id(node)], _node_label(graph, node, opts), tooltip=tooltip(f"{node.kind} '{node.name}'"), **attrs)
+    for node in graph.nodes:
+        names = _input_names(node)
+        for k, inp in enumerate(node.inputs):
+            attrs = dict(color="#555555", arrowsize="0.7")
+            if names and names[k] != inp.name:  # the role of the input: x, w, b, t …
+                attrs.update(label=names[k], fontcolor="#555555")
+            if (id(inp), id(node)) in opts["flow"]:
+                attrs.update(
+                    color=GRAD,
+                    fontcolor=GRAD,
+                    penwidth="3",
+                    dir="back",
+                    arrowsize="1",
+                    label=f"∂E/∂{inp.name}",
+                    fontsize="11",
+                )
+            dot.edge(ids[id(inp)], ids[id(node)], **attrs)
+    rounded = ' STYLE="rounded"'
+    chips = "".join(
+        f'<TD BGCOLOR="{fill}" COLOR="{color}" BORDER="1"{rounded * ("rounded" in style)}>{html_text(text)}</TD>'
+        for role, (text, _, style, fill, color) in _STYLE.items()
+        if role in roles
+    )
+    rows = [
+        f'<TABLE BORDER="0" CELLSPACING="4"><TR>{chips}</TR></TABLE>',
+        "arrows: data flow (forward pass); gradients flow backwards, against the arrows",
+    ]
+    extra = []
+    if opts["grads"] and any(grad_of(n, opts) is not None for n in graph.nodes):
+        extra.append(colored("∂E/∂n: gradient of the loss E with respect to node n (backward pass)", GRAD))
+    if opts["highlight"]:
+        extra.append(colored("orange border: highlighted", HIGHLIGHT))
+    if opts["flow"]:
+        extra.append(colored("thick purple edge: gradient flowing back", GRAD))
+    dot.attr(label=top_label(rows + ([" · ".join(extra)] if extra else []), opts["title"], note))

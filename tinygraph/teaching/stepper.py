@@ -1,0 +1,172 @@
+"""The interactive HTML stepper and the per-step pictures of a Trace (offline: no network)."""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import GraphError
+from .diagrams import render
+from .drawing import FORMATS, pipe
+
+_ids = itertools.count(1)
+
+_CSS = """
+.tg-stepper { font-family: Helvetica, Arial, sans-serif; color: #222; max-width: 1600px; }
+.tg-stepper h1 { font-size: 20px; margin: 8px 0; }
+.tg-bar { display: flex; gap: 12px; align-items: center; margin: 8px 0; flex-wrap: wrap; }
+.tg-bar button { font-size: 15px; padding: 6px 16px; cursor: pointer; }
+.tg-bar button:disabled { cursor: default; opacity: 0.4; }
+.tg-counter { font-weight: bold; font-size: 15px; min-width: 110px; }
+.tg-phase { padding: 2px 10px; border-radius: 10px; font-size: 13px; color: white; }
+.tg-phase.forward { background: #047857; } .tg-phase.backward { background: #7b2cbf; }
+.tg-phase.update { background: #b45309; }
+.tg-hint { color: #666; font-size: 12px; }
+.tg-main { display: flex; gap: 16px; align-items: flex-start; flex-wrap: wrap; }
+.tg-diagram { flex: 5 1 700px; overflow: auto; border: 1px solid #ddd; border-radius: 6px; padding: 4px; }
+.tg-diagram svg { max-width: 100%; height: auto; }
+.tg-text { flex: 2 1 340px; }
+.tg-text h2 { font-size: 17px; margin: 4px 0 8px; }
+.tg-text pre { background: #f7f7f9; border: 1px solid #e3e3e8; border-radius: 6px; padding: 10px;
+  white-space: pre-wrap; font-size: 14px; line-height: 1.45; }
+.tg-text details pre { font-size: 12px; }
+.tg-frame, .tg-step { display: none; }
+.tg-frame.tg-current, .tg-step.tg-current { display: block; }
+"""
+
+_SCRIPT = """
+(function () {
+  var root = document.getElementById(%(id)s);
+  var frames = root.querySelectorAll('.tg-frame'), texts = root.querySelectorAll('.tg-step');
+  var prev = root.querySelector('.tg-prev'), next = root.querySelector('.tg-next');
+  var counter = root.querySelector('.tg-counter'), phase = root.querySelector('.tg-phase');
+  var n = texts.length, current = 0;
+  function show(i) {
+    current = Math.max(0, Math.min(n - 1, i));
+    for (var k = 0; k < n; k++) {
+      texts[k].classList.toggle('tg-current', k === current);
+      if (frames[k]) frames[k].classList.toggle('tg-current', k === current);
+    }
+    counter.textContent = 'Step ' + (current + 1) + ' / ' + n;
+    var p = texts[current].getAttribute('data-phase');
+    phase.textContent = p; phase.className = 'tg-phase ' + p;
+    prev.disabled = current === 0; next.disabled = current === n - 1;
+    root.setAttribute('data-current', current);
+  }
+  prev.addEventListener('click', function () { show(current - 1); });
+  next.addEventListener('click', function () { show(current + 1); });
+  var keys = %(global_keys)s ? document : root;
+  keys.addEventListener('keydown', function (e) {
+    if (e.key === 'ArrowRight') { show(current + 1); e.preventDefault(); }
+    if (e.key === 'ArrowLeft') { show(current - 1); e.preventDefault(); }
+  });
+  show(0);
+})();
+"""
+
+
+def _draw(trace, step, view, **options):
+    """The graph as it stood at ``step``, its node and flow marked; what is still to come as "…"."""
+    final = trace.steps[-1].state
+    later_values = [
+        n for n in trace.graph.nodes if step.state.get(n, (None,))[0] is None and final.get(n, (None,))[0] is not None
+    ]
+    later_grads = [
+        n
+        for n in trace.graph.nodes
+        if step.state.get(n, (None, None))[1] is None and final.get(n, (None, None))[1] is not None
+    ]
+    return render(
+        trace.graph,
+        view=view,
+        highlight=step.highlight,
+        flow=step.flow,
+        precision=min(trace.precision, 3),
+        pending_values=later_values,
+        pending_grads=later_grads,
+        state=step.state,
+        **options,
+    )
+
+
+def _svg(trace, step, view):
+    svg = pipe(_draw(trace, step, view), "svg").decode("utf-8")
+    return svg[svg.index("<svg") :]  # drop the XML prolog and doctype: it is inlined
+
+
+def _full_values(step):
+    parts = []
+    for key, value in step.arrays.items():
+        text = np.array2string(np.asarray(value), precision=8, threshold=10**6, max_line_width=100)
+        parts.append(f"{key} =\n{text}")
+    return "\n\n".join(parts)
+
+
+def _body(trace, uid, view, global_keys):
+    frames, texts = [], []
+    for i, step in enumerate(trace.steps):
+        frames.append(f'<div class="tg-frame" data-step="{i}">{_svg(trace, step, view)}</div>')
+        names = " ".join(n.name for n in step.highlight)
+        texts.append(
+            f'<div class="tg-step" data-step="{i}" data-phase="{step.phase}" '
+            f'data-nodes="{html.escape(names)}">'
+            f"<h2>{html.escape(step.title)}</h2><pre>{html.escape(chr(10).join(step.lines))}</pre>"
+            f"<details><summary>full values</summary><pre>{html.escape(_full_values(step))}</pre>"
+            "</details></div>"
+        )
+    script = _SCRIPT % {"id": json.dumps(uid), "global_keys": "true" if global_keys else "false"}
+    return (
+        f'<div class="tg-stepper" id="{uid}" tabindex="0">'
+        '<div class="tg-bar"><button class="tg-prev" type="button">◀ Previous</button>'
+        '<button class="tg-next" type="button">Next ▶</button>'
+        '<span class="tg-counter"></span><span class="tg-phase"></span>'
+        '<span class="tg-hint">← → arrow keys step too</span></div>'
+        f'<div class="tg-main"><div class="tg-diagram">{"".join(frames)}</div>'
+        f'<div class="tg-text">{"".join(texts)}</div></div>'
+        f"<script>{script}</script></div>"
+    )
+
+
+def page(trace, title, view="graph"):
+    """A whole HTML page: one file, no outside resources."""
+    uid = f"tg-trace-{next(_ids)}"
+    summary = (
+        f"Loss E = {trace.loss:.6g}; {len(trace.phase('forward'))} forward, "
+        f"{len(trace.phase('backward'))} backward and {len(trace.phase('update'))} update steps"
+        + (f"; learning rate η = {trace.lr:g}" if trace.phase("update") else "")
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
+        f'<div class="tg-stepper"><h1>{html.escape(title)}</h1><p>{html.escape(summary)}. '
+        "Orange: the node this step is about. Purple arrows: the gradient flowing back.</p></div>"
+        f"{_body(trace, uid, view, global_keys=True)}</body></html>\n"
+    )
+
+
+def widget(trace, view="graph"):
+    """The stepper for Jupyter: keys work when it has focus (click it first)."""
+    uid = f"tg-trace-{next(_ids)}"
+    return f"<style>{_CSS}</style>{_body(trace, uid, view, global_keys=False)}"
+
+
+def frames(trace, folder, format="png", view="graph"):
+    """Write ``step_01.<format>``, ``step_02.<format>`` … (numbered with as many digits as
+    needed) one picture per step, its text as the caption."""
+    if format not in FORMATS:
+        raise GraphError(f"render_frames: format must be one of {FORMATS}, got {format!r}")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    width = len(str(len(trace.steps)))
+    for i, step in enumerate(trace.steps, start=1):
+        caption = f"Step {i}/{len(trace.steps)} ({step.phase}): {step.title}\n" + "\n".join(step.lines)
+        data = pipe(_draw(trace, step, view, title=caption), format)
+        path = folder / f"step_{i:0{width}d}.{format}"
+        path.write_bytes(data)
+        paths.append(str(path))
+    return paths

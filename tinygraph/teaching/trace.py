@@ -1,0 +1,300 @@
+"""trace: one forward pass, one backward pass and one update, explained step by step with the real numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..core import SGD, Node, as_optimizer, graph_of
+from ..errors import GraphError
+from .stepper import frames, page, widget
+from .words import Layers, Numbers, chain, dE, dE_tex, forward_lines, local_derivative, named, named_formula, tex_name
+
+PHASES = ("forward", "backward", "update")
+
+
+@dataclass
+class TraceStep:
+    """One step of a trace: what happened at one node, in words, formulas and numbers.
+
+    ``lines`` are plain text, ``tex`` the same in LaTeX; ``arrays`` holds the full
+    values behind every number shown (summarised in the text when large).
+    ``highlight`` are the nodes this step is about; ``flow`` the (from, to) data-flow
+    edges a gradient travels back along in this step.
+    """
+
+    phase: str
+    node: Node | None
+    title: str
+    lines: list = field(default_factory=list)
+    tex: list = field(default_factory=list)
+    arrays: dict = field(default_factory=dict)
+    highlight: list = field(default_factory=list)
+    flow: list = field(default_factory=list)
+    state: dict = field(default_factory=dict, repr=False)  # node -> (value, grad) to draw
+
+    def text(self):
+        return "\n".join([self.title] + ["    " + line for line in self.lines])
+
+
+class Trace:
+    """The ordered steps of one forward, backward and update pass (see ``trace``).
+
+    ``print(trace)`` walks through it in plain text; ``to_markdown()`` gives
+    Markdown with LaTeX; ``to_html(path)`` writes an interactive page;
+    ``render_frames(folder)`` one picture per step.  ``trace.steps`` holds them all,
+    each with its full arrays in ``step.arrays``.
+    """
+
+    def __init__(self, graph, steps, loss, lr, precision):
+        self.graph, self.steps, self.loss, self.lr, self.precision = graph, steps, loss, lr, precision
+
+    def __len__(self):
+        return len(self.steps)
+
+    def __iter__(self):
+        return iter(self.steps)
+
+    def __getitem__(self, i):
+        return self.steps[i]
+
+    def phase(self, name):
+        """The steps of one phase: 'forward', 'backward' or 'update'."""
+        if name not in PHASES:
+            raise GraphError(f"Trace.phase: expected one of {PHASES}, got {name!r}")
+        return [s for s in self.steps if s.phase == name]
+
+    def __str__(self):
+        out, phase = [], None
+        heads = {
+            "forward": "FORWARD PASS: each node computes its value from its inputs",
+            "backward": "BACKWARD PASS: the chain rule, from the loss back to every parameter",
+            "update": f"UPDATE: gradient descent, w ← w − η ∂E/∂w with η = {self.lr:g}",
+        }
+        for i, step in enumerate(self.steps, start=1):
+            if step.phase != phase:
+                phase = step.phase
+                out.append(("\n" if out else "") + heads[phase])
+            out.append(f"[{i}/{len(self.steps)}] " + step.text())
+        return "\n".join(out)
+
+    def __repr__(self):
+        counts = ", ".join(f"{len(self.phase(p))} {p}" for p in PHASES)
+        return f"<Trace of {len(self.steps)} steps: {counts}; loss {self.loss:.6g}>"
+
+    def to_markdown(self):
+        """The walk-through as Markdown, formulas and numbers in LaTeX ($$ … $$)."""
+        out = ["# Backpropagation, step by step", ""]
+        for i, step in enumerate(self.steps, start=1):
+            out.append(f"## {i}. {step.title}")
+            out.append("")
+            for line in step.tex:
+                out.append(f"$$ {line} $$")
+            out.append("")
+        return "\n".join(out)
+
+    def to_html(self, path=None, title="Backpropagation step by step"):
+        """Write (or, without ``path``, return) a self-contained interactive page."""
+        html = page(self, title)
+        if path is None:
+            return html
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(html)
+        return str(path)
+
+    def _repr_html_(self):
+        return widget(self)
+
+    def render_frames(self, folder, format="png", view="graph"):
+        """One diagram per step (``step_01.png``, … zero-padded) for slides; returns the paths."""
+        return frames(self, folder, format, view)
+
+
+def trace(graph, feed, optimizer=None, precision=4, max_elements=8, inputs=None):
+    """Run one forward pass, one backward pass and (with an optimizer) one update; explain each.
+
+    ``graph`` is a Graph (or a Network); ``optimizer`` an SGD, or a number used as
+    the learning rate of a new SGD, or None for no update.  The numbers are the
+    engine's own: the trace watches ``graph.forward``, ``graph.backward`` and
+    ``optimizer.step`` as they run.  ``inputs=True`` also backpropagates to the Inputs
+    (the default when the graph has no parameters).  ``precision`` is the number of
+    significant digits shown; arrays of more than ``max_elements`` numbers are
+    summarised (each step's ``arrays`` keeps them whole).  Returns a Trace.
+    """
+    graph = graph_of(graph, "trace")
+    if optimizer is not None:
+        optimizer = as_optimizer(optimizer, graph, "trace")
+        if not isinstance(optimizer, SGD):
+            raise TypeError(f"trace: optimizer must be an SGD or a learning rate, got {type(optimizer).__name__}")
+    fmt = Numbers(precision, max_elements)
+    loss_value = graph.forward(feed)
+    steps = _forward_steps(graph, fmt)
+    if inputs is None:
+        inputs = not graph.parameters()
+    steps += _backward_steps(graph, fmt, Layers(graph.nodes), bool(inputs))
+    if optimizer is not None:
+        steps += _update_steps(graph, optimizer, fmt)
+    return Trace(graph, steps, float(loss_value), optimizer.lr if optimizer else 0.0, precision)
+
+
+def _forward_steps(graph, fmt):
+    values = {n: (n.value.copy(), None) for n in graph.nodes}
+    state = {}
+    leaves = [n for n in graph.nodes if not n.inputs]
+    for n in leaves:
+        state[n] = values[n]
+    given = TraceStep("forward", None, "Given: the inputs, targets and parameters", highlight=leaves, state=dict(state))
+    for n in leaves:
+        given.lines.append(f"{n.name} = {fmt(n.value)}   ({n.role})")
+        given.tex.append(f"{tex_name(n.name)} = {fmt.tex(n.value)}")
+        given.arrays[n.name] = n.value.copy()
+    steps = [given]
+    for n in graph.nodes:
+        if not n.inputs:
+            continue
+        state[n] = values[n]
+        step = TraceStep("forward", n, named_formula(n), highlight=[n], state=dict(state))
+        step.lines = forward_lines(n, fmt)
+        step.tex = [
+            named(n, n.formula_tex, tex=True) or rf"\mathrm{{{n.kind}}}",
+            f"{tex_name(n.name)} = {fmt.tex(n.value)}",
+        ]
+        step.arrays = {i.name: i.value.copy() for i in n.inputs}
+        step.arrays[n.name] = n.value.copy()
+        step.flow = []
+        steps.append(step)
+    return steps
+
+
+def _backward_steps(graph, fmt, layers, inputs):
+    received = {}  # id(node) -> [(consumer, gradient)]
+    pending = {}  # id(leaf) -> consumers still to send their gradient
+    order = []  # (node, grads) in the engine's order
+
+    def hook(node, grads):
+        order.append((node, tuple(None if g is None else np.array(g, copy=True) for g in grads)))
+
+    graph.backward(inputs=inputs, hook=hook)
+    out = graph.outputs[0]
+    values = {n: n.value.copy() for n in graph.nodes}
+    state = {n: (values[n], None) for n in graph.nodes}
+    steps = []
+    for node, grads in order:
+        for k, (inp, g) in enumerate(zip(node.inputs, grads)):
+            if g is not None and node.needs[k]:
+                received.setdefault(id(inp), []).append((node, g))
+                if not inp.inputs:
+                    pending[id(inp)] = pending.get(id(inp), 0) + 1
+    sent = {}
+    for node, grads in order:
+        grad = node.grad
+        state[node] = (values[node], grad.copy())
+        step = TraceStep(
+            "backward", node, f"{node.name}: pass the gradient back to its inputs", highlight=[node], state=None
+        )
+        step.arrays["grad"] = grad.copy()
+        _received_lines(step, node, received.get(id(node), []), grad, fmt, out)
+        delta = layers.delta(node)
+        if delta:
+            step.lines.append(f"{delta} = ∂E/∂{node.name} = {fmt(grad)}")
+        local_text, local = local_derivative(node)
+        if local_text:
+            numbers = "" if local is None else f" = {fmt(local)}"
+            step.lines.append(f"local derivative: {local_text}{numbers}")
+        if local is not None:
+            step.arrays["local"] = np.asarray(local).copy()
+        if node.derivative_tex:
+            step.tex.append(named(node, node.derivative_tex, tex=True))
+        for k, (inp, g) in enumerate(zip(node.inputs, grads)):
+            if g is None or not node.needs[k]:
+                continue
+            step.lines.append(f"{dE(inp.name)} += {chain(node, k)} = {fmt(g)}")
+            step.tex.append(f"{dE_tex(inp.name)} \\mathrel{{+}}= {fmt.tex(g)}")
+            step.arrays[f"to {inp.name}"] = g
+            step.flow.append((inp, node))
+            sent[id(inp)] = sent.get(id(inp), 0) + 1
+            so_far = state[inp][1]
+            state[inp] = (values[inp], g if so_far is None else so_far + g)
+        step.state = dict(state)
+        steps.append(step)
+        for inp in node.inputs:  # a leaf is complete once all of its consumers have sent
+            if id(inp) in pending and sent.get(id(inp)) == pending[id(inp)]:
+                del pending[id(inp)]
+                state[inp] = (values[inp], inp.grad.copy())
+                steps.append(_leaf_step(inp, received[id(inp)], fmt, dict(state)))
+    return steps
+
+
+def _received_lines(step, node, contributions, grad, fmt, out):
+    if node is out:
+        same = "" if node.name == "E" else f"∂E/∂{node.name} = "
+        step.lines.append(f"the backward pass starts here: {same}∂E/∂E = 1")
+        step.tex.append(rf"{dE_tex(node.name)} = 1")
+        return
+    if len(contributions) == 1:
+        step.lines.append(f"receives ∂E/∂{node.name} = {fmt(grad)}   (from {contributions[0][0].name})")
+    else:
+        for consumer, g in contributions:
+            step.lines.append(f"receives from {consumer.name}: {fmt(g)}")
+        step.lines.append(f"sum over its {len(contributions)} consumers: ∂E/∂{node.name} = {fmt(grad)}")
+    step.tex.append(f"{dE_tex(node.name)} = {fmt.tex(grad)}")
+
+
+def _leaf_step(leaf, contributions, fmt, state):
+    step = TraceStep(
+        "backward", leaf, f"{leaf.name}: its gradient is complete ({leaf.role})", highlight=[leaf], state=state
+    )
+    if len(contributions) > 1:
+        for consumer, g in contributions:
+            step.lines.append(f"from {consumer.name}: {fmt(g)}")
+        step.lines.append(f"summed: ∂E/∂{leaf.name} = {fmt(leaf.grad)}")
+    else:
+        step.lines.append(f"∂E/∂{leaf.name} = {fmt(leaf.grad)}   (from {contributions[0][0].name})")
+    step.tex.append(f"{dE_tex(leaf.name)} = {fmt.tex(leaf.grad)}")
+    step.arrays["grad"] = leaf.grad.copy()
+    step.flow = [(leaf, consumer) for consumer, _ in contributions]
+    return step
+
+
+def _update_steps(graph, optimizer, fmt):
+    params = optimizer.parameters
+    old = {id(p): p.value.copy() for p in params}
+    grads = {id(p): p.grad.copy() for p in params}
+    mu = optimizer.momentum
+    velocity = dict(zip(map(id, params), optimizer.velocity)) if optimizer.velocity else {}
+    old_v = {k: v.copy() for k, v in velocity.items()}
+    optimizer.step()
+    state = {
+        n: (n.value.copy() if n.value is not None else None, None if n.grad is None else n.grad.copy())
+        for n in graph.nodes
+    }
+    for p in params:
+        state[p] = (old[id(p)], grads[id(p)])
+    steps = []
+    eta = optimizer.lr
+    for p in params:
+        state[p] = (p.value.copy(), grads[id(p)])
+        n, tex = p.name, tex_name(p.name)
+        step = TraceStep("update", p, f"{n} ← {n} − η " + ("v" if mu else f"∂E/∂{n}"), highlight=[p], state=dict(state))
+        step.lines += [f"old {n} = {fmt(old[id(p)])}", f"∂E/∂{n} = {fmt(grads[id(p)])}"]
+        step.arrays = {"old": old[id(p)], "grad": grads[id(p)], "new": p.value.copy(), "lr": np.asarray(eta)}
+        if mu:  # SGD with momentum: the step follows the velocity, not the gradient alone
+            new_v = velocity[id(p)].copy()
+            step.lines += [
+                f"velocity v ← μ v + ∂E/∂{n} = {mu:g} · {fmt(old_v[id(p)])} + ∂E/∂{n} = {fmt(new_v)}",
+                f"new {n} = old − {eta:g} · v = {fmt(p.value)}",
+            ]
+            step.tex = [
+                rf"v \leftarrow \mu v + \frac{{\partial E}}{{\partial {tex}}} = {fmt.tex(new_v)}",
+                rf"{tex} \leftarrow {tex} - \eta v = {fmt.tex(p.value)}",
+            ]
+            step.arrays.update(velocity_before=old_v[id(p)], velocity=new_v)
+        else:
+            step.lines.append(f"new {n} = old − {eta:g} · ∂E/∂{n} = {fmt(p.value)}")
+            step.tex = [
+                rf"{tex} \leftarrow {tex} - \eta \frac{{\partial E}}{{\partial {tex}}}",
+                rf"{tex} = {fmt.tex(old[id(p)])} - {eta:g} \cdot {fmt.tex(grads[id(p)])} = {fmt.tex(p.value)}",
+            ]
+        steps.append(step)
+    return steps

@@ -1,0 +1,197 @@
+"""fit: the training loop — shuffle, forward, backward, step, one sample (or batch) at a time."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..core import Input, as_optimizer, graph_of
+from ..core.node import as_float_array
+from ..errors import GraphError
+from .files import read_npz, write_npz
+
+PROGRESS_MIN_STEPS = 20_000  # runs with at least this many steps show a progress bar
+
+
+def _resolve_data(graph, data):
+    if not isinstance(data, dict) or not data:
+        raise GraphError("fit: data must be a non-empty dict mapping Input nodes (or their names) to arrays")
+    resolved = []
+    for key, arr in data.items():
+        node = key if isinstance(key, Input) else graph[key] if isinstance(key, str) and key in graph else None
+        if node is None or node not in graph or not isinstance(node, Input):
+            name = getattr(key, "name", key)
+            raise GraphError(
+                f"fit: data key {name!r} is not an Input of this graph "
+                f"(its inputs: {', '.join(i.name for i in graph.inputs)})"
+            )
+        arr = as_float_array(arr, f"fit: data for Input '{node.name}'", graph.dtype)
+        if arr.ndim == 0:
+            raise GraphError(f"fit: data for Input '{node.name}' must have one row per sample, got a scalar")
+        resolved.append((node, arr))
+    lengths = {node.name: len(arr) for node, arr in resolved}
+    if len(set(lengths.values())) > 1:
+        raise GraphError(
+            "fit: every data array needs the same number of samples, got "
+            + ", ".join(f"'{k}': {v}" for k, v in lengths.items())
+        )
+    n = next(iter(lengths.values()))
+    if n == 0:
+        raise GraphError("fit: the data is empty (0 samples)")
+    missing = [i.name for i in graph.inputs if all(i is not node for node, _ in resolved)]
+    if missing:
+        raise GraphError(f"fit: data is missing Input '{missing[0]}'")
+    return resolved, n
+
+
+def fit(
+    graph,
+    data,
+    optimizer,
+    epochs=1,
+    batch_size=1,
+    shuffle=True,
+    seed=None,
+    progress=None,
+    callback=None,
+    checkpoint=None,
+    checkpoint_every=1,
+    resume=False,
+):
+    """Train by stochastic gradient descent; return the mean loss per sample of each epoch.
+
+    ``data`` maps Input nodes (or names) to arrays with one row per sample.  Each
+    epoch visits the samples in a fresh random order (``shuffle``; the order of
+    epoch k depends only on ``seed`` and k) and, for every ``batch_size`` of them
+    (1 by default: pure SGD, one sample at a time as in the derivation), runs
+    forward, backward and ``optimizer.step()``.  ``optimizer`` is an SGD (or any
+    object with ``step``), or a number used as the learning rate of a new SGD.
+
+    A progress bar (tqdm) appears on long runs; ``progress=False`` silences it,
+    ``True`` forces it.  ``callback(epoch, loss)`` is called after every epoch
+    (epochs count from 1).  With ``checkpoint`` (a path), the parameters, the
+    optimizer's momentum and the history are saved there atomically every
+    ``checkpoint_every`` epochs; ``resume=True`` continues from that file if it
+    exists, giving the same result as an uninterrupted run with the same seed.
+
+    If the loss becomes nan or inf, fit stops with a GraphError naming the epoch,
+    the step and the first node with a non-finite value; that step changes no
+    parameter, so the parameters keep their last finite values.
+    """
+    graph = graph_of(graph, "fit")
+    optimizer = as_optimizer(optimizer, graph, "fit")
+    for what, v in (("epochs", epochs), ("batch_size", batch_size), ("checkpoint_every", checkpoint_every)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+            raise GraphError(f"fit: {what} must be a whole number >= 1, got {v!r}")
+    columns, n = _resolve_data(graph, data)
+    nodes = [node for node, _ in columns]
+    arrays = [arr for _, arr in columns]
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % 2**63)
+    history, first = [], 0
+    if resume and checkpoint is not None and os.path.exists(checkpoint):
+        first, seed, history = _restore(graph, optimizer, checkpoint)
+    steps_per_epoch = math.ceil(n / batch_size)
+    show = progress if progress is not None else epochs * steps_per_epoch >= PROGRESS_MIN_STEPS
+    loss_node = graph.outputs[0]
+    per_batch_mean = getattr(loss_node, "reduction", "mean") == "mean"
+    params = graph.parameters()
+    with tqdm(total=epochs, initial=first, disable=not show, unit="epoch", desc="fit") as bar:
+        for epoch in range(first, epochs):
+            rng = np.random.default_rng([seed, epoch])
+            order = rng.permutation(n) if shuffle else np.arange(n)
+            start_of_epoch = [p.value.copy() for p in params]
+            total = 0.0
+            for step in range(steps_per_epoch):
+                if batch_size == 1:
+                    i = order[step]
+                    feed = {node: arr[i] for node, arr in zip(nodes, arrays)}
+                    rows = 1
+                else:
+                    idx = order[step * batch_size : (step + 1) * batch_size]
+                    feed = {node: arr[idx] for node, arr in zip(nodes, arrays)}
+                    rows = len(idx)
+                loss = float(graph.forward(feed))
+                if not math.isfinite(loss):
+                    restored = _keep_finite(params, start_of_epoch)
+                    raise GraphError(_nonfinite_message(graph, feed, epoch, step, loss_node, restored))
+                graph.backward()
+                optimizer.step()
+                total += loss * rows if per_batch_mean else loss  # back to a sum over samples
+            history.append(total / n)
+            bar.set_postfix(loss=f"{history[-1]:.4g}", refresh=False)
+            bar.update()
+            if checkpoint is not None and ((epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs):
+                _save_checkpoint(graph, optimizer, checkpoint, epoch + 1, seed, history)
+            if callback is not None:
+                callback(epoch + 1, history[-1])
+    return history
+
+
+_STATE = "__tinygraph_checkpoint__"
+
+
+def _save_checkpoint(graph, optimizer, path, epoch, seed, history):
+    arrays = {f"param/{p.name}": p.value for p in graph.parameters()}
+    for i, v in enumerate(getattr(optimizer, "velocity", None) or []):
+        arrays[f"velocity/{i}"] = v
+    arrays[_STATE] = np.array(json.dumps({"epoch": epoch, "seed": seed, "history": history}))
+    write_npz(path, arrays, "fit checkpoint")
+
+
+def _restore(graph, optimizer, path):
+    """Load a checkpoint written by fit, checking everything before changing anything."""
+    arrays = read_npz(path, "fit resume")
+    if _STATE not in arrays:
+        raise GraphError(f"fit resume: '{path}' is not a checkpoint written by fit")
+    state = json.loads(str(arrays[_STATE]))
+    params = graph.parameters()
+    for p in params:
+        stored = arrays.get(f"param/{p.name}")
+        if stored is None or stored.shape != p.value.shape:
+            got = "missing" if stored is None else f"shape {stored.shape}"
+            raise GraphError(
+                f"fit resume: '{path}' does not fit this graph: Parameter '{p.name}' "
+                f"{p.value.shape} is {got} there (nothing was changed)"
+            )
+    velocity = getattr(optimizer, "velocity", None) or []
+    saved_velocity = [arrays.get(f"velocity/{i}") for i in range(len(velocity))]
+    if any(v is None or v.shape != w.shape for v, w in zip(saved_velocity, velocity)):
+        raise GraphError(f"fit resume: '{path}' holds no momentum for this optimizer (nothing was changed)")
+    for p in params:
+        p.value[...] = arrays[f"param/{p.name}"]
+    for v, saved in zip(velocity, saved_velocity):
+        v[...] = saved
+    return state["epoch"], state["seed"], list(state["history"])
+
+
+def _keep_finite(params, start_of_epoch):
+    """Parameters made non-finite by the last update go back to the start of the epoch."""
+    if all(np.all(np.isfinite(p.value)) for p in params):
+        return False
+    for p, saved in zip(params, start_of_epoch):
+        p.value[...] = saved
+    return True
+
+
+def _nonfinite_message(graph, feed, epoch, step, loss_node, restored):
+    culprit = f"loss '{loss_node.name}'"
+    try:
+        graph.forward(feed, check_finite=True)
+    except GraphError as exc:
+        culprit = str(exc)
+    return (
+        f"fit: the loss became non-finite at epoch {epoch + 1}, step {step + 1}; "
+        f"the first bad value: {culprit}. "
+        + (
+            "The last update had made parameters non-finite, so they were put back to their values "
+            "at the start of this epoch"
+            if restored
+            else "The parameters keep their last finite values (this step changed none)"
+        )
+        + "; check the data for nan/inf, or try a smaller learning rate"
+    )

@@ -1,0 +1,223 @@
+"""Helpers that compose whole layers out of nodes: dense, mlp and the Network they build."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core import (
+    SGD,
+    AppendOne,
+    Graph,
+    Input,
+    Logistic,
+    LogLoss,
+    Node,
+    Parameter,
+    ReLU,
+    Softmax,
+    SoftmaxCrossEntropy,
+    SquaredLoss,
+    WeightedSum,
+)
+from ..core.node import auto_name
+from ..errors import GraphError
+from .fit import fit as _fit
+
+
+@dataclass
+class Layer:
+    """The nodes of one dense layer: ``out = activation(x·W + b)``."""
+
+    x: Node  # what the layer reads (an AppendOne node with bias="input")
+    W: Parameter  # (n_in, n_out); with bias="input" the last row is the bias
+    b: Parameter | None  # (n_out,), or None with bias="input"
+    z: WeightedSum  # the pre-activation
+    out: Node  # the activation node (z itself when activation is None)
+
+
+def _check_node_class(cls, what, allow_none=False):
+    if cls is None and allow_none:
+        return
+    if not (isinstance(cls, type) and issubclass(cls, Node)):
+        raise TypeError(f"{what} must be a tinygraph node class such as tg.Tanh or tg.SquaredLoss, got {cls!r}")
+
+
+def init_weights(n_in, n_out, activation, rng, dtype=np.float64):
+    """Glorot-uniform weights (He-normal for ReLU): variance kept steady layer to layer."""
+    if activation is ReLU:
+        w = rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in, n_out))
+    else:
+        limit = np.sqrt(6.0 / (n_in + n_out))
+        w = rng.uniform(-limit, limit, size=(n_in, n_out))
+    return w.astype(dtype)
+
+
+def _layer(x, n_out, activation, rng, names, bias="separate", dtype=np.float64):
+    if x.shape is None or len(x.shape) != 1:
+        raise GraphError(
+            f"dense: the number of features of {x.kind} '{x.name}' is unknown "
+            f"(per-sample shape {x.shape}); declare it, e.g. Input('{x.name}', shape=(n,))"
+        )
+    if not isinstance(n_out, (int, np.integer)) or n_out < 1:
+        raise GraphError(f"dense: n_out must be a whole number >= 1, got {n_out!r}")
+    if bias not in ("separate", "input", None):
+        raise GraphError(f"dense: bias must be 'separate', 'input' or None, got {bias!r}")
+    n_in = x.shape[0]
+    W = init_weights(n_in, n_out, activation, rng, dtype)
+    b = None
+    if bias == "input":
+        x = AppendOne(x, name=names["x1"])
+        W = Parameter(np.vstack([W, np.zeros((1, n_out), dtype)]), name=names["W"])
+    else:
+        W = Parameter(W, name=names["W"])
+        if bias == "separate":
+            b = Parameter(np.zeros(n_out, dtype), name=names["b"])
+    z = WeightedSum(x, W, b, name=names["z"])
+    out = z if activation is None else activation(z, name=names["out"])
+    return Layer(x, W, b, z, out)
+
+
+def dense(x, n_out, activation=Logistic, seed=None, name=None, bias="separate", dtype=np.float64):
+    """A fully connected layer on ``x``: returns ``activation(x·W + b)`` (a node).
+
+    Creates the Parameter ``W`` (n_in, n_out) and ``b`` (n_out,), the WeightedSum
+    and the activation node, named ``{name}.W``, ``{name}.b``, ``{name}.z`` and
+    ``{name}``.  ``activation=None`` returns the WeightedSum.  ``bias="input"``
+    puts the bias into W's last row via AppendOne; ``bias=None`` leaves it out.
+    ``x`` must have a known number of features (declare Input shapes).
+    """
+    _check_node_class(activation, "dense: activation", allow_none=True)
+    name = name or auto_name("dense")
+    names = {"W": f"{name}.W", "b": f"{name}.b", "z": f"{name}.z", "out": name, "x1": f"{name}.x1"}
+    return _layer(x, n_out, activation, np.random.default_rng(seed), names, bias, dtype).out
+
+
+_OUTPUTS = {SquaredLoss: Logistic, LogLoss: Logistic, SoftmaxCrossEntropy: None}
+
+
+class Network:
+    """A layered network made by ``mlp``: nodes you can inspect, train and draw.
+
+    Attributes: ``input`` (Input 'x'), ``target`` (Input 't'), ``output`` (the
+    prediction node, named 'o'), ``loss`` (named 'E'), ``graph`` (the Graph of
+    loss and output), ``layers`` (a list of Layer), ``sizes``, ``bias``.
+    """
+
+    def __init__(self, input, target, layers, output, loss, sizes, bias, activation, output_activation):
+        self.input, self.target, self.layers = input, target, layers
+        self.output, self.loss = output, loss
+        self.sizes, self.bias = tuple(sizes), bias
+        self.activation, self.output_activation = activation, output_activation
+        self.graph = Graph(loss, output)
+
+    def parameters(self):
+        return self.graph.parameters()
+
+    def _targets(self, T):
+        T = np.asarray(T)
+        if isinstance(self.loss, SoftmaxCrossEntropy):
+            return T
+        if self.sizes[-1] == 1 and T.ndim == 1 and T.dtype != object:
+            return T.reshape(-1, 1)
+        return T
+
+    def fit(
+        self,
+        X,
+        T,
+        epochs=100,
+        lr=0.5,
+        batch_size=1,
+        shuffle=True,
+        seed=None,
+        optimizer=None,
+        progress=None,
+        callback=None,
+    ):
+        """Train on rows ``X`` with targets ``T`` (see ``tg.fit``); returns the loss history."""
+        optimizer = optimizer or SGD(self.parameters(), lr=lr)
+        data = {self.input: X, self.target: self._targets(T)}
+        return _fit(
+            self.graph,
+            data,
+            optimizer,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=seed,
+            progress=progress,
+            callback=callback,
+        )
+
+    def predict(self, X):
+        """The output for one sample or a batch of rows (needs no targets)."""
+        return self.graph.run(self.output, {self.input: X}).copy()
+
+    def accuracy(self, X, T):
+        """Fraction of samples classified right: argmax for several outputs, 0.5 threshold for one."""
+        P, T = self.predict(X), np.asarray(T)
+        if len(T) != len(P):
+            raise GraphError(f"accuracy: X has {len(P)} rows but T has {len(T)}")
+        if P.ndim > 1 and P.shape[-1] > 1:
+            pred = P.argmax(axis=-1)
+            labels = T if T.ndim == P.ndim - 1 else T.argmax(axis=-1)
+        else:
+            pred = (P.reshape(len(P), -1)[:, 0] >= 0.5).astype(int)
+            labels = T.reshape(len(T), -1)[:, 0]
+        return float(np.mean(pred == labels))
+
+    def __repr__(self):
+        arch = "-".join(map(str, self.sizes))
+        return f"Network({arch}, bias={self.bias!r}, loss={type(self.loss).__name__})"
+
+
+def mlp(
+    sizes, activation=Logistic, output_activation="auto", loss=SquaredLoss, bias="separate", seed=0, dtype=np.float64
+):
+    """A multilayer network ``sizes = [n_in, n_hidden..., n_out]``, built node by node.
+
+    Layer k computes ``z_k = h_{k-1}·W_k + b_k`` and ``h_k = activation(z_k)``; the
+    last layer uses ``output_activation`` (by default Logistic for squared and log
+    loss; for SoftmaxCrossEntropy the loss reads the raw scores and ``output`` is
+    their Softmax).  Names follow the derivation: input ``x``, weights ``W1, W2,
+    …``, biases ``b1, …``, sums ``z1, …``, hidden ``h1, …``, output ``o``, target
+    ``t``, loss ``E``.  ``bias="input"`` uses the constant-1 input instead.
+
+    >>> net = mlp([2, 3, 1], seed=0)
+    >>> net.graph["W1"].value.shape
+    (2, 3)
+    """
+    _check_node_class(activation, "mlp: activation", allow_none=True)
+    _check_node_class(loss, "mlp: loss")
+    if output_activation != "auto":
+        _check_node_class(output_activation, "mlp: output_activation", allow_none=True)
+    sizes = list(sizes)
+    if len(sizes) < 2 or not all(isinstance(s, (int, np.integer)) and s >= 1 for s in sizes):
+        raise GraphError(f"mlp: sizes must be at least two whole numbers >= 1, got {sizes!r}")
+    if output_activation == "auto":
+        output_activation = _OUTPUTS.get(loss, Logistic)
+    rng = np.random.default_rng(seed)
+    x = Input("x", shape=(sizes[0],))
+    h, layers, depth = x, [], len(sizes) - 1
+    for k in range(1, depth + 1):
+        last = k == depth
+        act = output_activation if last else activation
+        if last and loss is SoftmaxCrossEntropy:
+            act = None
+        names = {"W": f"W{k}", "b": f"b{k}", "z": f"z{k}", "x1": f"[{h.name},1]", "out": "o" if last else f"h{k}"}
+        if last and act is None:
+            names["z"] = "o" if loss is not SoftmaxCrossEntropy else f"z{k}"
+        layer = _layer(h, sizes[k], act, rng, names, bias, dtype)
+        layers.append(layer)
+        h = layer.out
+    if loss is SoftmaxCrossEntropy:
+        target = Input("t")  # class indices or one-hot rows
+        output = Softmax(h, name="o")
+        loss_node = loss(h, target, name="E")
+    else:
+        target = Input("t", shape=(sizes[-1],))
+        output = h
+        loss_node = loss(h, target, name="E")
+    return Network(x, target, layers, output, loss_node, sizes, bias, activation, output_activation)
