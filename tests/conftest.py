@@ -1,9 +1,37 @@
-"""Shared test settings: deterministic hypothesis runs in CI."""
+"""Shared test settings: deterministic hypothesis runs in CI, and tests that need a program.
+
+``@pytest.mark.graphviz`` tests need Graphviz's ``dot``; ``@pytest.mark.browser`` tests need Chromium and the
+playwright package too.  Locally they skip, saying what is missing; with ``CI`` set they always run, so a
+missing program fails them.
+"""
 
 import os
+import shutil
 
+import pytest
 from hypothesis import settings
 
 settings.register_profile("ci", derandomize=True, deadline=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+def missing_dot():
+    return None if shutil.which("dot") else "Graphviz 'dot' is not installed (apt-get install graphviz)"
+
+
+def missing_browser():
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the Python package playwright is not installed (pip install '.[test]')"
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        return "Chromium is not installed (apt-get install chromium)"
+    return missing_dot()
+
+
+def pytest_runtest_setup(item):
+    for marker, missing in (("graphviz", missing_dot), ("browser", missing_browser)):
+        why = item.get_closest_marker(marker) and missing()
+        if why and not os.environ.get("CI"):
+            pytest.skip(why)

@@ -45,7 +45,7 @@ def test_demo_on_moons_reports_train_and_test_accuracy(capsys, tmp_path):
     assert test_acc >= 90
 
 
-@pytest.mark.skipif(not HAS_DOT, reason="Graphviz 'dot' is not installed (CI installs it)")
+@pytest.mark.graphviz
 def test_render_command_draws_both_views(capsys, tmp_path):
     assert main(["render", "--out", str(tmp_path), "--format", "png", "--epochs", "100"]) == 0
     for view in ("graph", "network"):

@@ -2,9 +2,7 @@
 
 import html
 import math
-import os
 import re
-import shutil
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -18,13 +16,6 @@ from tinygraph.teaching import drawing, words
 SVG_G = "{http://www.w3.org/2000/svg}g"
 SVG_TITLE = "{http://www.w3.org/2000/svg}title"
 SVG_TEXT = "{http://www.w3.org/2000/svg}text"
-
-
-def requires_dot(test):
-    """Skip without the Graphviz program locally; in CI (CI is set) run anyway, so a missing dot fails."""
-    if shutil.which("dot") or os.environ.get("CI"):
-        return test
-    return pytest.mark.skip(reason="the Graphviz program 'dot' is not installed (apt-get install graphviz)")(test)
 
 
 # -- helpers that read the drawings back, independently of the formatter under test -------
@@ -162,7 +153,7 @@ def test_names_with_special_characters_are_escaped():
     assert "w&quot;q&quot;" in source
 
 
-@requires_dot
+@pytest.mark.graphviz
 def test_graph_view_svg_has_one_node_element_per_graph_node(net):
     titles, texts = svg_nodes(R.render(net).pipe(format="svg"))
     assert sorted(titles) == sorted(f"n{i}" for i in range(len(net.graph.nodes)))
@@ -171,7 +162,7 @@ def test_graph_view_svg_has_one_node_element_per_graph_node(net):
     assert "value = " in texts and "∂E/∂W1" in texts
 
 
-@requires_dot
+@pytest.mark.graphviz
 def test_special_names_render_to_valid_svg():
     x = tg.Input("x<1> & [y,1]", shape=(2,))
     g = tg.Graph(tg.Logistic(tg.WeightedSum(x, tg.Parameter([0.5, -1.0], name="w.1"))))
@@ -301,14 +292,14 @@ def test_wide_layers_are_condensed():
     assert not any("more" in a or "more" in b for a, b in edges)
 
 
-@requires_dot
+@pytest.mark.graphviz
 def test_network_view_svg_has_one_node_element_per_neuron(net):
     titles, texts = svg_nodes(R.render(net, view="network").pipe(format="svg"))
     assert sorted(titles) == sorted(neuron_ids(net))
     assert "δ = " in texts and "y = " in texts and "hidden layer 1" in texts
 
 
-@requires_dot
+@pytest.mark.graphviz
 def test_condensed_svg_counts_the_drawn_neurons_and_marks():
     net = run(tg.mlp([64, 32, 10], seed=0), np.random.default_rng(0))
     titles, texts = svg_nodes(R.render(net, view="network").pipe(format="svg"))
@@ -416,7 +407,7 @@ def test_other_graphs_that_are_not_layered():
             assert "not a layered network" in R.to_dot(g, view="network")
 
 
-@requires_dot
+@pytest.mark.graphviz
 def test_fallback_svg_has_one_node_element_per_graph_node():
     g = branching_graph()
     with pytest.warns(UserWarning):
@@ -425,7 +416,7 @@ def test_fallback_svg_has_one_node_element_per_graph_node():
 
 
 # -- files, formats, errors, Jupyter ----------------------------------------------------
-@requires_dot
+@pytest.mark.graphviz
 @pytest.mark.parametrize("fmt, magic", [("svg", b"<?xml"), ("png", b"\x89PNG"), ("pdf", b"%PDF")])
 def test_render_writes_the_drawing_and_the_dot_source(tmp_path, fmt, magic):
     net = run(tg.mlp([2, 2, 1], seed=0), np.random.default_rng(0))
@@ -457,7 +448,7 @@ def test_a_graph_or_a_network_give_the_same_drawing():
     assert isinstance(R.render(net), R.graphviz.Digraph)
 
 
-@requires_dot
+@pytest.mark.graphviz
 def test_repr_mimebundle_gives_svg():
     bundle = R.mimebundle(tg.mlp([2, 2, 1]).graph)
     titles, _ = svg_nodes(bundle["image/svg+xml"].encode("utf-8"))
@@ -490,7 +481,7 @@ def test_without_the_dot_program_simulated(monkeypatch):
         R.render(tg.mlp([2, 2, 1]), "unused", format="png")
 
 
-@requires_dot
+@pytest.mark.graphviz
 def test_dot_available():
     assert drawing.dot_available() is True
 

@@ -1,10 +1,9 @@
 """The HTML stepper in a real headless browser (Debian's Chromium driven by Playwright).
 
-Locally these tests skip when Chromium, Playwright or Graphviz is missing; with CI set
-they run and fail instead of skipping.
+Locally these tests skip when Chromium, Playwright or Graphviz is missing; with CI set they run and fail
+instead of skipping (tests/conftest.py).
 """
 
-import os
 import shutil
 
 import pytest
@@ -24,20 +23,7 @@ ARGS = [
 ]
 
 
-def _missing():
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the Python package playwright is not installed (pip install '.[test]')"
-    if not CHROMIUM:
-        return "Chromium is not installed (apt-get install chromium)"
-    if not shutil.which("dot"):
-        return "Graphviz 'dot' is not installed"
-    return None
-
-
-if _missing() and not os.environ.get("CI"):
-    pytest.skip(_missing(), allow_module_level=True)
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")

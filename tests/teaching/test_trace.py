@@ -1,19 +1,12 @@
 """The step-by-step trace: its numbers are the engine's numbers, and the worked example's are right."""
 
-import os
 import re
-import shutil
 
 import numpy as np
 import pytest
 
 import tinygraph as tg
 from tinygraph import cli
-
-needs_dot = pytest.mark.skipif(
-    not shutil.which("dot") and not os.environ.get("CI"),
-    reason="Graphviz 'dot' is not installed (CI installs it and runs this)",
-)
 
 
 def worked_example():
@@ -151,7 +144,7 @@ def test_trace_rejects_wrong_arguments():
         tg.trace(graph, {"x": [0.0, 0.0]})
 
 
-@needs_dot
+@pytest.mark.graphviz
 def test_html_is_one_offline_file_with_every_step(tmp_path):
     graph, feed = worked_example()
     tr = tg.trace(graph, feed, optimizer=0.5)
@@ -163,7 +156,7 @@ def test_html_is_one_offline_file_with_every_step(tmp_path):
     assert tr._repr_html_().count('class="tg-step"') == len(tr)
 
 
-@needs_dot
+@pytest.mark.graphviz
 def test_frames_one_picture_per_step(tmp_path):
     graph, feed = worked_example()
     tr = tg.trace(graph, feed, optimizer=0.5)

@@ -158,7 +158,8 @@ class Node:
     def keep(self, kept: dict) -> None:
         """Take as attributes what a graph keeps for this node (what ``prepare`` returned)."""
         if self.kept_now is not kept:
-            self.__dict__.update(kept)
+            for name, value in kept.items():  # (setattr, not __dict__.update: attribute reads stay fast)
+                setattr(self, name, value)
             self.kept_now = kept
 
     def symbols(self) -> tuple[str, list[str]]:

@@ -67,7 +67,7 @@ class WeightedSum(Node):
         rows = x[0]
         return {
             "z": kept((rows,) + w[1:], dtype),
-            "grad_x": kept(x, dtype),
+            "grad_x": None if self.inputs[0].role == "input" else kept(x, dtype),  # (rarely asked for: fresh)
             "grad_w": kept(w, dtype),
             "ones": None if b is None else np.ones(rows, dtype),
             "grad_b": kept(w[1:], dtype),

@@ -66,8 +66,6 @@ class SGD:
         self._parameters: tuple[Parameter, ...] = parameters
         self._state: list | None = None
         self.velocity: list | None = None
-        self._small: list = []
-        self._large: list = []
         self.lr, self.momentum = lr, momentum
 
     @property
@@ -99,7 +97,7 @@ class SGD:
 
     def _check(self) -> list:
         """Raise unless every parameter can take its step; then make the per-parameter state:
-        (node, value, its shape, η as a 0-d array of its dtype, scratch for η·g or None)."""
+        (node, value, its shape, η as a 0-d array of its dtype, the scratch for η·g, or None: fresh)."""
         for p in self._parameters:  # all before any
             w = checked_value(p)
             if p.grad is None:
@@ -108,16 +106,14 @@ class SGD:
                 raise GraphError(
                     f"Parameter '{p.name}': gradient shape {np.shape(p.grad)} does not match value shape {w.shape}"
                 )
-        state = []
+        state, scratch = [], dict[Any, np.ndarray]()  # (one scratch block per dtype, for the large ones)
         for i, p in enumerate(self._parameters):
             w = p.value
-            scratch = np.empty(BLOCK, w.dtype) if w.size > BLOCK else np.empty_like(w) if w.size > FRESH else None
-            state.append((p, w, w.shape, np.array(self._lr, w.dtype), scratch))
+            block = scratch.setdefault(w.dtype, np.empty(BLOCK, w.dtype)) if w.size > FRESH else None
+            state.append((p, w, w.shape, np.array(self._lr, w.dtype), block))
             if self.velocity is not None and (self.velocity[i].shape != w.shape or self.velocity[i].dtype != w.dtype):
                 self.velocity[i] = np.zeros_like(w)  # a value of a new shape or dtype: v starts again
         self._state = state
-        self._small = [(p, w, lr, scratch) for p, w, _, lr, scratch in state if w.size <= BLOCK]
-        self._large = [(p, w, lr, scratch) for p, w, _, lr, scratch in state if w.size > BLOCK]
         return state
 
     def step(self) -> None:
@@ -131,28 +127,29 @@ class SGD:
         if state is None:
             state = self._check()
         if self.velocity is None:
-            for p, w, lr, scratch in self._small:
-                w -= np.multiply(p.grad, lr, out=scratch)  # w ← w − η ∂E/∂w
-            for p, w, lr, scratch in self._large:
-                _descend(w, p.grad, lr, scratch)
+            for p, w, _, lr, block in state:
+                if block is None:
+                    w -= np.multiply(p.grad, lr)  # w ← w − η ∂E/∂w
+                else:
+                    _descend(w, p.grad, lr, block)
         else:
-            for (p, w, _, lr, scratch), v in zip(state, self.velocity):
+            for (p, w, _, lr, block), v in zip(state, self.velocity):
                 v *= self._momentum
                 v += p.grad  # v ← μ v + ∂E/∂w
-                _descend(w, v, lr, scratch)  # w ← w − η v
+                _descend(w, v, lr, block)  # w ← w − η v
 
     def __repr__(self) -> str:
         extra = f", momentum={self.momentum}" if self.momentum else ""
         return f"SGD({len(self._parameters)} parameters, lr={self.lr}{extra})"
 
 
-def _descend(w: np.ndarray, g: np.ndarray, lr: np.ndarray, scratch: np.ndarray | None) -> None:
-    """w −= lr · g in place, without touching g: large arrays in blocks, so that lr · g is still in cache
-    when it is subtracted (numpy has no fused w − lr·g)."""
-    if w.size <= BLOCK or not (w.flags.c_contiguous and g.flags.c_contiguous):
-        w -= np.multiply(g, lr, out=scratch if w.size <= BLOCK else None)  # (flat views need C order)
+def _descend(w: np.ndarray, g: np.ndarray, lr: np.ndarray, block: np.ndarray | None) -> None:
+    """w −= lr · g in place, without touching g: through the scratch ``block`` (a few blocks at a time, so
+    that lr · g is still in cache when it is subtracted: numpy has no fused w − lr·g), or fresh."""
+    if block is None or not (w.flags.c_contiguous and g.flags.c_contiguous):
+        w -= np.multiply(g, lr)
         return
     wf, gf = w.reshape(-1), g.reshape(-1)
     for i in range(0, wf.size, BLOCK):
         n = min(BLOCK, wf.size - i)
-        wf[i : i + n] -= np.multiply(gf[i : i + n], lr, out=scratch[:n])  # type: ignore[index]
+        wf[i : i + n] -= np.multiply(gf[i : i + n], lr, out=block[:n])
