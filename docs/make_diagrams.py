@@ -3,9 +3,8 @@
 import tempfile
 from pathlib import Path
 
-from tinygraph.diagrams import render
-
 import tinygraph as tg
+from tinygraph import render
 
 HERE = Path(__file__).resolve().parent
 

@@ -345,13 +345,18 @@ def unroll_backward(
 def unroll_enter(plan: ForwardPlan, setup: Setup, names: dict, title: str) -> Any:
     """``enter(feed, token)``: a whole pass exactly like the last of this plan, the graph's own
     work before it included, as straight-line code: the same forward calls as ``forward``.
-    It returns False, having changed nothing, unless the feed holds exactly the inputs, by
-    name, each an ndarray of the last pass's dtype and shape, and every Parameter and
+    It returns False, having changed nothing, unless the feed holds exactly the inputs (by name
+    or node), each an ndarray of the last pass's dtype and shape, and every Parameter and
     Constant holds the array it held (the graph then checks everything itself)."""
-    namespace: dict[str, Any] = {"_asarray": np.asarray, "_ndarray": np.ndarray, "_dtype": setup.dtype}
+    namespace: dict[str, Any] = {"_asarray": np.asarray, "_ndarray": np.ndarray, "_dtype": setup.dtype, "_missing": ...}
     fed = [names[n] for n in plan.inputs]
     lines = ["def enter(feed, _token):", f"    {_text(f'A pass of {title} like the last.')!r}"]
-    lines += [f"    {v} = feed.get({n.name!r})" for v, n in zip(fed, plan.inputs)]
+    for v, n in zip(fed, plan.inputs):  # by name, or by the node itself
+        lines += [
+            f"    {v} = feed.get({n.name!r}, _missing)",
+            f"    if {v} is _missing:",
+            f"        {v} = feed.get(node_{v})",
+        ]
     tests = [f"len(feed) != {len(fed)}"] + [f"type({v}) is not _ndarray" for v in fed]
     for k, (v, n) in enumerate(zip(fed, plan.inputs)):
         namespace[f"node_{v}"], namespace[f"_shape{k}"] = n, setup.whole(n)
