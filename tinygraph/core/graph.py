@@ -88,6 +88,7 @@ class Graph:
         self._backward: dict[tuple, BackwardPlan] = {}
         self._setup: Setup | None = None  # of the last pass
         self._fed: Sequence[Input] = ()
+        self._pass_plan: ForwardPlan | None = None  # of the last pass
         self._token: object = None  # of the last pass, given to the Inputs it fed
         self._ready = False
         self.ran: dict[str, str | None] = {"forward": None, "backward": None}
@@ -190,7 +191,7 @@ class Graph:
             for inp, a in zip(plan.inputs, arrays):
                 inp.value, inp.fed_by = a, token
             self.ran["forward"] = run_forward(plan, setup, arrays, check_finite, self._names, self._title)
-        self._token, self._setup, self._fed = token, setup, plan.inputs
+        self._token, self._setup, self._fed, self._pass_plan = token, setup, plan.inputs, plan
         self._ready = plan.reaches_output
 
     def _setup_for(self, plan: ForwardPlan, arrays: list, shapes: list, dtype: Any) -> Setup:
@@ -236,6 +237,13 @@ class Graph:
                     f"{inp.kind} '{inp.name}' was fed by another graph since this graph's "
                     "forward pass; call forward again before backward"
                 )
+        done = self._pass_plan
+        if done is not None and any(map(operator.is_not, map(_VALUE, done.leaves), done.last.leaves)):
+            changed = next(n for n, v in zip(done.leaves, done.last.leaves) if n.value is not v)
+            raise GraphError(
+                f"{changed.kind} '{changed.name}' was given a new value since the forward pass; "
+                "call forward again before backward"
+            )
         value, setup = out.value, self._setup
         assert setup is not None  # (ready implies a pass)
         if value.size != 1:
