@@ -127,8 +127,11 @@ def build(spec):
         E, target = tg.SquaredLoss(tg.Sum(h, name="sh"), tg.Sum(t, name="st"), name="E"), "features"
     graph = tg.Graph(E, *inner[:1])
     twin = tg.Graph(tg.Sum(inner[0], name="twin"))  # shares the first block's nodes
+    # shares the Input, fed other feature sizes, in float32 (a float32 Parameter sets the dtype)
+    f = tg.Parameter(np.float32(0.5), name="f")
+    stranger = tg.Graph(tg.Sum(tg.Multiply(tg.Tanh(x, name="st"), f, name="sm"), name="S"))
     losses = [n for n in graph.nodes if isinstance(n, tg.SquaredLoss | tg.LogLoss | tg.SoftmaxCrossEntropy)]
-    return graph, twin, inner, losses, (target, width)
+    return graph, twin, stranger, inner, losses, (target, width)
 
 
 def feed_for(spec, target, rows, salt):
@@ -174,7 +177,8 @@ OPERATIONS = st.one_of(
     st.tuples(st.just("backward"), st.booleans()),
     st.tuples(st.just("step"), st.sampled_from([0.0, 0.9])),
     st.tuples(st.just("reduction"), st.sampled_from(["sum", "mean"])),
-    st.tuples(st.just("replace"), st.sampled_from(["copy", "float32", "float64", "list"])),
+    st.tuples(st.just("replace"), st.sampled_from(["copy", "float32", "float64", "list", "shape"])),
+    st.tuples(st.just("stranger"), st.sampled_from([(None, 3), (4, 5), (65, 1)])),
     st.tuples(st.just("twin"), st.sampled_from([None, 4, 65])),
     st.tuples(st.just("copy"), st.sampled_from(["deepcopy", "pickle"])),
 )
@@ -185,7 +189,7 @@ class World:
 
     def __init__(self, spec, loop):
         self.spec, self.loop = spec, loop
-        self.graph, self.twin, self.inner, self.losses, self.target = build(spec)
+        self.graph, self.twin, self.stranger, self.inner, self.losses, self.target = build(spec)
         params = self.graph.parameters()
         self.opt = tg.SGD(params, lr=0.05, momentum=0.9) if params else None
 
@@ -214,6 +218,7 @@ class World:
                 "float32": lambda: v.astype(np.float32),
                 "float64": lambda: v.astype(np.float64),
                 "list": v.tolist,
+                "shape": lambda: v.ravel()[:1].copy(),  # (1,): fits where it broadcasts, else both refuse it
             }[arg]()
             return None
         if op == "twin":
@@ -222,15 +227,23 @@ class World:
                 outcome(lambda: self.twin.forward({"x": x}, check_finite=loop)),
                 outcome(lambda: self.twin.backward(hook=hook)),
             ]
+        if op == "stranger" and not self.spec["declared"]:
+            rows, features = arg
+            shape = (() if rows is None else (rows,)) + (features,)
+            x = np.random.default_rng([self.spec["seed"], salt]).normal(size=shape)
+            return [
+                outcome(lambda: self.stranger.forward({"x": x}, check_finite=loop)),
+                outcome(lambda: self.stranger.backward(inputs=True, hook=hook)),
+            ]
         if op == "copy":
-            everything = (self.graph, self.twin, self.inner, self.losses, self.opt)
+            everything = (self.graph, self.twin, self.stranger, self.inner, self.losses, self.opt)
             everything = copy.deepcopy(everything) if arg == "deepcopy" else pickle.loads(pickle.dumps(everything))
-            self.graph, self.twin, self.inner, self.losses, self.opt = everything
+            self.graph, self.twin, self.stranger, self.inner, self.losses, self.opt = everything
             return None
         return None
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(specs(), st.lists(OPERATIONS, min_size=1, max_size=14))
 def test_unrolled_passes_equal_the_loop_bit_for_bit_over_random_sequences(spec, operations):
     loop, fast = World(spec, loop=True), World(spec, loop=False)
