@@ -94,23 +94,19 @@ class Constant(Node):
 
 
 def checked_value(node: Node) -> np.ndarray:
-    """A Parameter's or Constant's value, which may have been replaced: a float array, or a
-    TypeError naming the node (checked before a pass or a step uses it)."""
+    """A Parameter's or Constant's value, which may have been replaced: a float array, or a TypeError
+    naming the node (checked before a pass or a step uses it)."""
     value = node.value
     if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
-        got = (
-            "None"
-            if value is None
-            else f"{type(value).__name__}"
-            + (f" of dtype {value.dtype}" if isinstance(value, (np.ndarray, np.generic)) else "")
-        )
+        got = "None" if value is None else type(value).__name__
+        got += f" of dtype {value.dtype}" if isinstance(value, np.ndarray) else ""
         raise TypeError(
-            f"{node.kind} '{node.name}': value must be a numpy array of floats, got {got}; "
-            f"assign one, e.g. {node.name}.value = np.array(...)"
+            f"{node.kind} '{node.name}': value must be a numpy array of floats, got {got}; assign "
+            f"one, e.g. {node.name}.value = np.array(...)"
         )
     if node.role == "parameter" and not value.flags.writeable:
         raise TypeError(
-            f"Parameter '{node.name}': value must be a writeable array (optimizers update it "
-            "in place), got a read-only one; assign a copy"
+            f"Parameter '{node.name}': value must be a writeable array (optimizers update it in "
+            "place), got a read-only one; assign a copy"
         )
     return value

@@ -1,16 +1,11 @@
 """The two ways a graph runs its passes: a checked loop, and the same calls unrolled.
 
-The loop (``forward_loop``, ``backward_loop``) is the reference.  It asks each node for
-what it keeps (``prepare``, once per set of shapes), calls its ``forward`` or
-``backward``, and checks what comes back: an array of the shape the node's inputs imply,
-one gradient per input of that input's shape.  It runs the first pass of every plan
-with new shapes, and every pass with ``hook=`` or ``check_finite=``.
-
-From the second pass with the same shapes the graph runs the unrolled code instead:
-straight-line Python that makes the very same method calls in the same order, and sums
-the gradients in the same order, so the results are the same bit for bit.  The code
-knows nothing about particular nodes: it calls their methods, which read the nodes'
-attributes at run time (a changed ``reduction`` is followed).  ``graph.source()`` shows it.
+The loop is the reference: it asks each node for what it keeps (``prepare``, once per set of shapes),
+calls its ``forward`` or ``backward`` and checks what comes back.  It runs the first pass of every plan
+with new shapes, and every pass with ``hook=`` or ``check_finite=``.  From then on the graph runs
+straight-line code that makes the very same calls and sums the gradients in the same order, so the
+results are the same bit for bit.  It knows nothing about particular nodes: the methods it calls read
+the nodes' attributes at run time.  ``graph.source()`` shows it.
 """
 
 from __future__ import annotations

@@ -19,16 +19,9 @@ _MISSING = object()
 
 
 class Setup:
-    """What a graph knows about the passes of one plan with one set of shapes.
-
-    ``batch`` (rows, or None for one sample); per node: ``shapes`` (one sample's shape,
-    None until known), ``batched`` (whether its value carries the batch axis), ``kept``
-    (what ``node.prepare`` returned), ``full`` (its value's whole shape, from the first
-    pass); ``installs`` lists the nodes with something kept; ``runs`` counts the passes
-    of each plan, ``code`` holds their unrolled functions (``enter``: what the graph does
-    before a pass exactly like the last, unrolled too), ``loop_only`` the plans that
-    stay in the loop; ``args``: the leaves' arrays this graph passes.
-    """
+    """What a graph knows about the passes of one plan with one set of shapes: the ``batch`` (or None);
+    per node its ``shapes`` (one sample's), whether it is ``batched``, what it ``kept`` (``prepare``'s dict),
+    its value's ``full`` shape; the ``runs``, unrolled ``code`` and ``enter`` of each plan; the leaves' ``args``."""
 
     def __init__(self, batch: int | None, shapes: dict, batched: dict, dtype: Any) -> None:
         self.batch, self.shapes, self.batched, self.dtype = batch, shapes, batched, dtype
@@ -45,9 +38,7 @@ class Setup:
     def whole(self, node: Node) -> tuple[int, ...] | None:
         """The shape a node's value must have in these passes (None: only its value can tell)."""
         shape = self.shapes.get(node)
-        if shape is None:
-            return None
-        return (self.batch,) + shape if self.batched[node] else shape
+        return None if shape is None else (self.batch,) + shape if self.batched[node] else shape
 
     def whole_of(self, node: Node) -> tuple[int, ...] | None:
         """The whole shape of a node's value as the first pass found it (or as it must be)."""
