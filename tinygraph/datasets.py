@@ -1,18 +1,22 @@
 """Small data sets for learning: each returns ``(X, T)``, generated ones seeded, ``digits`` real."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 from .errors import GraphError
 
 
-def _check(n, noise):
+def _check(n: Any, noise: Any) -> None:
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise GraphError(f"datasets: n must be a whole number >= 1, got {n!r}")
     if noise < 0:
         raise GraphError(f"datasets: noise must be >= 0, got {noise!r}")
 
 
-def xor(n=4, noise=0.0, seed=None):
+def xor(n: int = 4, noise: float = 0.0, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The XOR problem: the 4 corners of the unit square (repeated to ``n`` rows), t = x₁ XOR x₂."""
     _check(n, noise)
     rng = np.random.default_rng(seed)
@@ -22,7 +26,9 @@ def xor(n=4, noise=0.0, seed=None):
     return X, T
 
 
-def linear(n=100, noise=0.0, seed=None, margin=0.1):
+def linear(
+    n: int = 100, noise: float = 0.0, seed: int | None = None, margin: float = 0.1
+) -> tuple[np.ndarray, np.ndarray]:
     """Two linearly separable classes in 2-D, split by a random line with a gap of ``margin``.
 
     The line passes through the origin; points lie in the square [-1, 1]² and at
@@ -43,7 +49,7 @@ def linear(n=100, noise=0.0, seed=None, margin=0.1):
     return X + noise * rng.normal(size=X.shape), T
 
 
-def blobs(n=100, centers=3, noise=0.5, seed=None):
+def blobs(n: int = 100, centers: int = 3, noise: float = 0.5, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Gaussian clusters around ``centers`` random points; T is the cluster index."""
     _check(n, noise)
     if not isinstance(centers, (int, np.integer)) or centers < 1:
@@ -55,7 +61,7 @@ def blobs(n=100, centers=3, noise=0.5, seed=None):
     return X, T.astype(float)
 
 
-def moons(n=200, noise=0.1, seed=None):
+def moons(n: int = 200, noise: float = 0.1, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles."""
     _check(n, noise)
     rng = np.random.default_rng(seed)
@@ -65,7 +71,9 @@ def moons(n=200, noise=0.1, seed=None):
     return X + noise * rng.normal(size=X.shape), T.astype(float)
 
 
-def circles(n=200, noise=0.05, factor=0.5, seed=None):
+def circles(
+    n: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """A small circle (T=1) inside a large one (T=0)."""
     _check(n, noise)
     rng = np.random.default_rng(seed)
@@ -76,7 +84,9 @@ def circles(n=200, noise=0.05, factor=0.5, seed=None):
     return X + noise * rng.normal(size=X.shape), T.astype(float)
 
 
-def spirals(n=200, noise=0.1, turns=1.5, seed=None):
+def spirals(
+    n: int = 200, noise: float = 0.1, turns: float = 1.5, seed: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaved spirals: hard for a linear model, fine for a hidden layer or two."""
     _check(n, noise)
     rng = np.random.default_rng(seed)
@@ -87,7 +97,7 @@ def spirals(n=200, noise=0.1, turns=1.5, seed=None):
     return X + noise * rng.normal(size=X.shape) * r[:, None], T.astype(float)
 
 
-def digits():
+def digits() -> tuple[np.ndarray, np.ndarray]:
     """The real 8×8 handwritten digits (UCI, 1797 images), as shipped inside scikit-learn.
 
     Returns ``X`` of shape (1797, 64), float64 pixel intensities scaled from 0..16
@@ -105,7 +115,7 @@ def digits():
     return data.data.astype(np.float64) / 16.0, data.target.astype(np.int64)
 
 
-def one_hot(labels, n_classes=None):
+def one_hot(labels: Any, n_classes: int | None = None) -> np.ndarray:
     """Rows of 0s with a 1 at each label's index: ``one_hot([0, 2]) → [[1,0,0],[0,0,1]]``."""
     labels = np.asarray(labels)
     idx = labels.astype(int)
@@ -119,7 +129,7 @@ def one_hot(labels, n_classes=None):
     return out
 
 
-def train_test_split(X, T, test=0.25, seed=None):
+def train_test_split(X: Any, T: Any, test: float = 0.25, seed: int | None = None) -> tuple[np.ndarray, ...]:
     """Shuffle the rows and split them: returns ``X_train, X_test, T_train, T_test``."""
     X, T = np.asarray(X), np.asarray(T)
     if len(X) != len(T):

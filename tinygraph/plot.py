@@ -1,5 +1,9 @@
 """Optional matplotlib plots: learning curves and 2-D decision boundaries (PNG via Agg)."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 from .errors import GraphError
@@ -36,7 +40,7 @@ def _curve(values, label):
     return values
 
 
-def loss(history, path=None, ax=None, title=None):
+def loss(history: Any, path: Any = None, ax: Any = None, title: str | None = None) -> Any:
     """The learning curve: mean loss of each epoch (what ``fit`` returns) against the epoch.
 
     ``history`` is one list of losses, or a dict ``{label: history}`` to compare
@@ -77,7 +81,9 @@ def _labels(T, n):
     return labels
 
 
-def decision_boundary(network, X, T, path=None, ax=None, resolution=200, title=None):
+def decision_boundary(
+    network: Any, X: Any, T: Any, path: Any = None, ax: Any = None, resolution: int = 200, title: str | None = None
+) -> Any:
     """What a classifier predicts over the plane, with the data points on top.
 
     ``network.predict(rows)`` must return, for rows of 2-D inputs, either one

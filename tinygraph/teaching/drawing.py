@@ -33,7 +33,7 @@ _STYLE = {
 class GraphvizNotFound(GraphError):
     """The Graphviz program ``dot``, needed to draw (not to make DOT source), is not installed."""
 
-    def __init__(self, detail=""):
+    def __init__(self, detail: str = "") -> None:
         super().__init__(
             "drawing needs the Graphviz program 'dot', which was not found"
             f"{f' ({detail})' if detail else ''}; install Graphviz with "
@@ -42,7 +42,7 @@ class GraphvizNotFound(GraphError):
         )
 
 
-def dot_available():
+def dot_available() -> bool:
     """True when the Graphviz program ``dot`` can be run."""
     try:
         graphviz.version()
@@ -51,7 +51,7 @@ def dot_available():
     return True
 
 
-def pipe(dot, format):
+def pipe(dot: graphviz.Digraph, format: str) -> bytes:
     """The bytes of a drawn ``graphviz.Digraph`` (GraphvizNotFound when ``dot`` is missing)."""
     try:
         return dot.pipe(format=format)
@@ -109,7 +109,7 @@ def top_label(rows: list[str], title: str | None, note: str | None) -> str:
 
 
 # -- the computational graph -------------------------------------------------
-def _role(node: Node, graph: Graph) -> str:
+def role_of(node: Node, graph: Graph) -> str:
     if is_loss(node, graph):
         return "loss"
     return node.role if node.role in _STYLE else "constant" if not node.inputs else "operation"
@@ -148,7 +148,7 @@ def _node_label(graph: Graph, node: Node, opts: dict) -> str:
 
 def graph_view(dot: graphviz.Digraph, graph: Graph, opts: dict, note: str | None) -> None:
     ids = {id(n): f"n{i}" for i, n in enumerate(graph.nodes)}
-    roles = [_role(n, graph) for n in graph.nodes]
+    roles = [role_of(n, graph) for n in graph.nodes]
     for node, role in zip(graph.nodes, roles):
         _, shape, style, fill, color = _STYLE[role]
         attrs = dict(shape=shape, style=style, fillcolor=fill, color=color)

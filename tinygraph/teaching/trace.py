@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from ..core import SGD, Node, as_optimizer, graph_of
+from ..core import SGD, Graph, Node, as_optimizer, graph_of
 from ..errors import GraphError
 from .stepper import frames, page, widget
 from .words import Layers, Numbers, chain, dE, dE_tex, forward_lines, local_derivative, named, named_formula, tex_name
@@ -34,7 +35,7 @@ class TraceStep:
     flow: list = field(default_factory=list)
     state: dict = field(default_factory=dict, repr=False)  # node -> (value, grad) to draw
 
-    def text(self):
+    def text(self) -> str:
         return "\n".join([self.title] + ["    " + line for line in self.lines])
 
 
@@ -47,7 +48,7 @@ class Trace:
     each with its full arrays in ``step.arrays``.
     """
 
-    def __init__(self, graph, steps, loss, lr, precision):
+    def __init__(self, graph: Graph, steps: list[TraceStep], loss: float, lr: float, precision: int) -> None:
         self.graph, self.steps, self.loss, self.lr, self.precision = graph, steps, loss, lr, precision
 
     def __len__(self):
@@ -59,7 +60,7 @@ class Trace:
     def __getitem__(self, i):
         return self.steps[i]
 
-    def phase(self, name):
+    def phase(self, name: str) -> list[TraceStep]:
         """The steps of one phase: 'forward', 'backward' or 'update'."""
         if name not in PHASES:
             raise GraphError(f"Trace.phase: expected one of {PHASES}, got {name!r}")
@@ -83,7 +84,7 @@ class Trace:
         counts = ", ".join(f"{len(self.phase(p))} {p}" for p in PHASES)
         return f"<Trace of {len(self.steps)} steps: {counts}; loss {self.loss:.6g}>"
 
-    def to_markdown(self):
+    def to_markdown(self) -> str:
         """The walk-through as Markdown, formulas and numbers in LaTeX ($$ … $$)."""
         out = ["# Backpropagation, step by step", ""]
         for i, step in enumerate(self.steps, start=1):
@@ -94,7 +95,7 @@ class Trace:
             out.append("")
         return "\n".join(out)
 
-    def to_html(self, path=None, title="Backpropagation step by step"):
+    def to_html(self, path: Any = None, title: str = "Backpropagation step by step") -> str:
         """Write (or, without ``path``, return) a self-contained interactive page."""
         html = page(self, title)
         if path is None:
@@ -106,12 +107,14 @@ class Trace:
     def _repr_html_(self):
         return widget(self)
 
-    def render_frames(self, folder, format="png", view="graph"):
+    def render_frames(self, folder: Any, format: str = "png", view: str = "graph") -> list[str]:
         """One diagram per step (``step_01.png``, … zero-padded) for slides; returns the paths."""
         return frames(self, folder, format, view)
 
 
-def trace(graph, feed, optimizer=None, precision=4, max_elements=8, inputs=None):
+def trace(
+    graph: Any, feed: Any, optimizer: Any = None, precision: int = 4, max_elements: int = 8, inputs: bool | None = None
+) -> Trace:
     """Run one forward pass, one backward pass and (with an optimizer) one update; explain each.
 
     ``graph`` is a Graph (or a Network); ``optimizer`` an SGD, or a number used as

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -49,19 +51,19 @@ def _resolve_data(graph, data):
 
 
 def fit(
-    graph,
-    data,
-    optimizer,
-    epochs=1,
-    batch_size=1,
-    shuffle=True,
-    seed=None,
-    progress=None,
-    callback=None,
-    checkpoint=None,
-    checkpoint_every=1,
-    resume=False,
-):
+    graph: Any,
+    data: dict,
+    optimizer: Any,
+    epochs: int = 1,
+    batch_size: int = 1,
+    shuffle: bool = True,
+    seed: int | None = None,
+    progress: bool | None = None,
+    callback: Callable[[int, float], Any] | None = None,
+    checkpoint: Any = None,
+    checkpoint_every: int = 1,
+    resume: bool = False,
+) -> list[float]:
     """Train by stochastic gradient descent; return the mean loss per sample of each epoch.
 
     ``data`` maps Input nodes (or names) to arrays with one row per sample.  Each

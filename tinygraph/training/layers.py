@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -79,7 +81,15 @@ def _layer(x, n_out, activation, rng, names, bias="separate", dtype=np.float64):
     return Layer(x, W, b, z, out)
 
 
-def dense(x, n_out, activation=Logistic, seed=None, name=None, bias="separate", dtype=np.float64):
+def dense(
+    x: Node,
+    n_out: int,
+    activation: type[Node] | None = Logistic,
+    seed: int | None = None,
+    name: str | None = None,
+    bias: str | None = "separate",
+    dtype: Any = np.float64,
+) -> Node:
     """A fully connected layer on ``x``: returns ``activation(x·W + b)`` (a node).
 
     Creates the Parameter ``W`` (n_in, n_out) and ``b`` (n_out,), the WeightedSum
@@ -105,14 +115,25 @@ class Network:
     loss and output), ``layers`` (a list of Layer), ``sizes``, ``bias``.
     """
 
-    def __init__(self, input, target, layers, output, loss, sizes, bias, activation, output_activation):
+    def __init__(
+        self,
+        input: Input,
+        target: Input,
+        layers: list[Layer],
+        output: Node,
+        loss: Node,
+        sizes: Any,
+        bias: str | None,
+        activation: type[Node] | None,
+        output_activation: type[Node] | None,
+    ) -> None:
         self.input, self.target, self.layers = input, target, layers
         self.output, self.loss = output, loss
         self.sizes, self.bias = tuple(sizes), bias
         self.activation, self.output_activation = activation, output_activation
         self.graph = Graph(loss, output)
 
-    def parameters(self):
+    def parameters(self) -> list[Parameter]:
         return self.graph.parameters()
 
     def _targets(self, T):
@@ -125,17 +146,17 @@ class Network:
 
     def fit(
         self,
-        X,
-        T,
-        epochs=100,
-        lr=0.5,
-        batch_size=1,
-        shuffle=True,
-        seed=None,
-        optimizer=None,
-        progress=None,
-        callback=None,
-    ):
+        X: Any,
+        T: Any,
+        epochs: int = 100,
+        lr: float = 0.5,
+        batch_size: int = 1,
+        shuffle: bool = True,
+        seed: int | None = None,
+        optimizer: Any = None,
+        progress: bool | None = None,
+        callback: Callable[[int, float], Any] | None = None,
+    ) -> list[float]:
         """Train on rows ``X`` with targets ``T`` (see ``tg.fit``); returns the loss history."""
         optimizer = optimizer or SGD(self.parameters(), lr=lr)
         data = {self.input: X, self.target: self._targets(T)}
@@ -151,11 +172,11 @@ class Network:
             callback=callback,
         )
 
-    def predict(self, X):
+    def predict(self, X: Any) -> np.ndarray:
         """The output for one sample or a batch of rows (needs no targets)."""
         return self.graph.run(self.output, {self.input: X}).copy()
 
-    def accuracy(self, X, T):
+    def accuracy(self, X: Any, T: Any) -> float:
         """Fraction of samples classified right: argmax for several outputs, 0.5 threshold for one."""
         P, T = self.predict(X), np.asarray(T)
         if len(T) != len(P):
@@ -174,8 +195,14 @@ class Network:
 
 
 def mlp(
-    sizes, activation=Logistic, output_activation="auto", loss=SquaredLoss, bias="separate", seed=0, dtype=np.float64
-):
+    sizes: Any,
+    activation: type[Node] | None = Logistic,
+    output_activation: Any = "auto",
+    loss: type[Node] = SquaredLoss,
+    bias: str | None = "separate",
+    seed: int | None = 0,
+    dtype: Any = np.float64,
+) -> Network:
     """A multilayer network ``sizes = [n_in, n_hidden..., n_out]``, built node by node.
 
     Layer k computes ``z_k = h_{k-1}·W_k + b_k`` and ``h_k = activation(z_k)``; the
