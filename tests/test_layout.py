@@ -174,3 +174,16 @@ def test_node_classes_have_their_real_signatures(cls, signature):
         obj = getattr(tg, name)
         if isinstance(obj, type) and issubclass(obj, tg.Node):
             assert "**kwargs" not in str(inspect.signature(obj)), name
+
+
+def test_every_module_has_its_test_file():
+    tests = Path(__file__).resolve().parent
+    skip = {"__init__", "__main__", "version", "errors"}
+    missing = []
+    for path in MODULES:
+        if path.stem in skip:
+            continue
+        folder = path.parent.relative_to(PACKAGE)
+        if not (tests / folder / f"test_{path.stem}.py").exists():
+            missing.append(str(folder / path.name))
+    assert not missing, missing

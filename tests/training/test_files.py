@@ -1,0 +1,54 @@
+"""Reading and writing .npz files (tinygraph/training/files.py): atomic writes, eager reads, never pickle."""
+
+import os
+
+import numpy as np
+import pytest
+
+import tinygraph as tg
+from tinygraph.training.files import path_of, read_npz, write_npz
+
+
+def test_a_round_trip_keeps_every_array_exactly(tmp_path):
+    arrays = {"a": np.arange(6.0).reshape(2, 3), "b": np.float32([1.5]), "c": np.array("text")}
+    write_npz(str(tmp_path / "f.npz"), arrays, "test")
+    back = read_npz(tmp_path / "f.npz", "test")
+    assert set(back) == set(arrays) and all(np.array_equal(back[k], v) for k, v in arrays.items())
+    assert back["b"].dtype == np.float32
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]  # the temporary file is gone
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    path = str(tmp_path / "f.npz")
+    write_npz(path, {"a": np.ones(2)}, "test")
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", broken)
+    with pytest.raises(tg.GraphError, match="test: cannot write .*No space left on device"):
+        write_npz(path, {"a": np.zeros(2)}, "test")
+    assert np.array_equal(read_npz(path, "test")["a"], np.ones(2)) and os.listdir(tmp_path) == ["f.npz"]
+
+
+@pytest.mark.parametrize(
+    "content,reason",
+    [
+        (b"", "an empty file"),
+        (b"\x93NUMPY...", "a single .npy array"),
+        (b"\x80\x04...", "pickled Python objects"),
+        (b"hello", "something else"),
+    ],
+)
+def test_what_is_not_an_npz_is_named(tmp_path, content, reason):
+    (tmp_path / "f.npz").write_bytes(content)
+    with pytest.raises(tg.GraphError, match=f"is not an .npz file saved by tinygraph: it holds {reason}"):
+        read_npz(tmp_path / "f.npz", "test")
+
+
+def test_paths_are_strings_or_path_likes(tmp_path):
+    assert path_of(tmp_path / "x", "what") == str(tmp_path / "x")
+    with pytest.raises(TypeError, match="what: path must be a str or os.PathLike, got int"):
+        path_of(3, "what")
+    with pytest.raises(tg.GraphError, match="test: cannot read"):
+        read_npz(tmp_path / "missing.npz", "test")
