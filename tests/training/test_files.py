@@ -52,3 +52,46 @@ def test_paths_are_strings_or_path_likes(tmp_path):
         path_of(3, "what")
     with pytest.raises(tg.GraphError, match="test: cannot read"):
         read_npz(tmp_path / "missing.npz", "test")
+
+
+def _npy(header_shape, data=b"", dtype="<f8"):
+    header = f"{{'descr': '{dtype}', 'fortran_order': False, 'shape': {header_shape}, }}"
+    header += " " * (63 - len(header) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + data
+
+
+@pytest.mark.parametrize(
+    "members, reason",
+    [
+        ({"a.npy": _npy((10**12,), b"\0" * 80)}, "'a' claims 8000000000000 bytes of data but its member holds"),
+        ({"a.npy": _npy((2,), b"\0" * 16), "b.txt": b"hello"}, "a member 'b.txt', which is not an array"),
+        ({"a.npy": b"notanarray"}, "truncated or corrupt"),
+        ({"a.npy": _npy((1,) * 40, b"\0" * 8)}, "'a' has 40 dimensions, more than 32"),
+        ({"a.npy": _npy((2,), b"\0" * 8, "|V8")}, "'a' holds values of dtype .V8, not numbers or text"),
+        ({"a.npy": _npy((2,), b"\0" * 3)}, "truncated or corrupt"),
+    ],
+)
+def test_every_member_is_checked_before_anything_is_read(tmp_path, members, reason):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "f.npz", "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    with pytest.raises(tg.GraphError, match=f"test: cannot load '.*f.npz': .*{reason}"):
+        read_npz(tmp_path / "f.npz", "test")
+
+
+def test_a_member_twice_and_too_many_members_are_refused(tmp_path, monkeypatch):
+    import zipfile
+
+    from tinygraph.training import files
+
+    with zipfile.ZipFile(tmp_path / "f.npz", "w") as z, pytest.warns(UserWarning, match="Duplicate name"):
+        z.writestr("a.npy", _npy((1,), b"\0" * 8))
+        z.writestr("a.npy", _npy((1,), b"\0" * 8))
+    with pytest.raises(tg.GraphError, match="it holds 'a' twice"):
+        read_npz(tmp_path / "f.npz", "test")
+    monkeypatch.setattr(files, "MAX_MEMBERS", 1)
+    write_npz(str(tmp_path / "g.npz"), {"a": np.ones(1), "b": np.ones(1)}, "test")
+    with pytest.raises(tg.GraphError, match="it has 2 members, more than the 1 a file may hold"):
+        read_npz(tmp_path / "g.npz", "test")

@@ -105,7 +105,9 @@ def test_save_refuses_what_is_not_a_graph(tmp_path):
 def test_save_refuses_a_reserved_name(tmp_path):
     x = tg.Input("x", shape=(2,))
     g = tg.Graph(tg.WeightedSum(x, tg.Parameter(np.ones(2), name="allow_pickle")))
-    with pytest.raises(tg.GraphError, match="Parameter 'allow_pickle' has a name the .npz format reserves"):
+    with pytest.raises(
+        tg.GraphError, match="Parameter 'allow_pickle' cannot be saved under its name: np.savez reserves it"
+    ):
         io.save(g, tmp_path / "x.npz")
     assert os.listdir(tmp_path) == []
 
@@ -283,7 +285,7 @@ def test_pickled_objects_are_refused_and_never_run(tmp_path):
         pickle.dump(_Payload(marker), f)
     graph = hand_built_graph(np.random.default_rng(0))
     before = values(graph)
-    with pytest.raises(tg.GraphError, match="'.*evil.npz': it holds pickled \\(object\\) arrays"):
+    with pytest.raises(tg.GraphError, match="'.*evil.npz': 'W' holds pickled \\(object\\) arrays"):
         io.load_parameters(graph, tmp_path / "evil.npz")
     with pytest.raises(tg.GraphError, match="'.*evil.pkl' is not an .npz.*pickled Python objects"):
         io.load(tmp_path / "evil.pkl")
@@ -306,7 +308,7 @@ def test_missing_path(tmp_path):
         (
             '{"sizes": [2, 3, 1], "bias": "separate", "dtype": "int64", "activation": "Tanh", '
             '"output_activation": null, "loss": "SquaredLoss"}',
-            "dtype int64 is not a float type",
+            "dtype must be float16, float32 or float64, got int64",
         ),
         (
             '{"sizes": [2, 3, 1], "bias": "separate", "dtype": "float64", "activation": "Graph", '
@@ -316,7 +318,7 @@ def test_missing_path(tmp_path):
         (
             '{"sizes": [2, 3, 1], "bias": "sideways", "dtype": "float64", "activation": "Tanh", '
             '"output_activation": null, "loss": "SquaredLoss"}',
-            "describes a network mlp cannot build",
+            "bias must be .separate., .input. or null, got sideways",
         ),
     ],
 )
@@ -337,3 +339,68 @@ def test_architecture_is_one_readable_json_string(tmp_path):
     assert arch["sizes"] == [2, 4, 3] and arch["bias"] == "separate" and arch["dtype"] == "float64"
     assert (arch["activation"], arch["output_activation"], arch["loss"]) == ("Tanh", None, "SoftmaxCrossEntropy")
     assert arch["tinygraph_version"] == tg.__version__
+
+
+def _with_architecture(path, arrays, **changes):
+    arch = {"sizes": [2, 3, 1], "bias": "separate", "dtype": "float64", "activation": "Tanh"}
+    arch |= {"output_activation": None, "loss": "SquaredLoss"} | changes
+    np.savez(path, **arrays, __tinygraph_architecture__=np.array(json.dumps(arch)))
+
+
+@pytest.mark.parametrize(
+    "changes, reason",
+    [
+        ({"sizes": [2, True, 1]}, "sizes must be a list of 2 to 1000 whole numbers >= 1"),
+        ({"sizes": [2]}, "sizes must be a list of 2 to 1000"),
+        ({"sizes": [2, 0, 1]}, "sizes must be a list of 2 to 1000"),
+        ({"sizes": [2] * 1001}, "sizes must be a list of 2 to 1000"),
+        ({"sizes": "231"}, "sizes must be a list"),
+        ({"format_version": 2}, "it is format 'tinygraph.mlp' version 2, not tinygraph.mlp 1"),
+        ({"dtype": "object"}, "dtype must be float16, float32 or float64, got object"),
+    ],
+)
+def test_every_field_of_the_architecture_is_checked(tmp_path, changes, reason):
+    arrays = {p.name: p.value for p in tg.mlp([2, 3, 1], seed=0).parameters()}
+    _with_architecture(tmp_path / "a.npz", arrays, **changes)
+    with pytest.raises(tg.GraphError, match=f"unreadable architecture description: {reason}"):
+        io.load(tmp_path / "a.npz")
+
+
+def test_a_network_bigger_than_its_file_is_never_built(tmp_path):
+    import tracemalloc
+
+    arrays = {p.name: p.value for p in tg.mlp([2, 3, 1], seed=0).parameters()}
+    _with_architecture(tmp_path / "a.npz", arrays, sizes=[100_000, 100_000, 1])  # 80 GB of weights
+    tracemalloc.start()
+    try:
+        with pytest.raises(tg.GraphError, match="describes a network of 10000200001 parameter values but holds 13"):
+            io.load(tmp_path / "a.npz")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2_000_000
+
+
+@pytest.mark.parametrize(
+    "name, reason",
+    [
+        ("a\0b", "a NUL, a newline or another control character"),
+        ("a\nb", "a NUL, a newline or another control character"),
+        ("a" * 70_000, "70000 bytes long in UTF-8, more than the 1000"),
+        ("\ud800", "not valid Unicode text"),
+    ],
+)
+def test_save_refuses_names_a_file_member_cannot_hold(tmp_path, name, reason):
+    x = tg.Input("x", shape=(2,))
+    g = tg.Graph(tg.Sum(tg.Multiply(x, tg.Parameter(np.ones(2), name=name))))
+    with pytest.raises(tg.GraphError, match=f"cannot be saved under its name: .*{reason}"):
+        io.save(g, tmp_path / "a.npz")
+    assert not (tmp_path / "a.npz").exists()
+
+
+def test_two_names_that_would_meet_in_one_member_are_not_both_lost(tmp_path):
+    x = tg.Input("x", shape=(2,))
+    a, b = tg.Parameter(np.ones(2), name="a\0b"), tg.Parameter(np.ones(2), name="a\0c")
+    g = tg.Graph(tg.Sum(tg.Add(tg.Multiply(x, a), b)))
+    with pytest.raises(tg.GraphError, match=r"Parameter 'a\\x00b' cannot be saved"):
+        io.save(g, tmp_path / "a.npz")

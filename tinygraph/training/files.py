@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import uuid
+import zipfile
 from typing import Any
 
 import numpy as np
 
 from ..errors import GraphError
+
+MAX_MEMBERS = 100_000  # arrays in one file
+MAX_NDIM = 32  # dimensions of one array
+MAX_NAME_BYTES = 1000  # a key in UTF-8 (a zip member's name may have 65,535)
 
 
 def path_of(path: Any, what: str) -> str:
@@ -51,11 +57,20 @@ def _fsync_folder(folder: str) -> None:
 
 
 def read_npz(path: Any, what: str) -> dict[str, np.ndarray]:
-    """Every array in the ``.npz`` file at ``path``, read eagerly, never unpickling."""
+    """Every array in the ``.npz`` file at ``path``, read eagerly, never unpickling.
+
+    A file from elsewhere is untrusted, so every member is checked before anything is read:
+    at most ``MAX_MEMBERS`` members, each a ``.npy`` array whose key is a name tinygraph writes
+    (see ``name_problem``), of a number dtype (or text, for tinygraph's own descriptions), with at
+    most ``MAX_NDIM`` dimensions; and all their bytes together no more than the file's own size
+    (tinygraph writes uncompressed files).  Reading one therefore costs no more memory than the
+    file.  Anything else is a GraphError that says what the file holds.
+    """
     path = path_of(path, what)
     try:
         with open(path, "rb") as f:
             magic = f.read(6)
+        size = os.path.getsize(path)
     except OSError as exc:
         raise GraphError(f"{what}: cannot read '{path}': {exc.strerror or exc}") from exc
     if not magic.startswith(b"PK"):
@@ -70,12 +85,79 @@ def read_npz(path: Any, what: str) -> dict[str, np.ndarray]:
         )
         raise GraphError(f"{what}: '{path}' is not an .npz file saved by tinygraph: it holds {kind}")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            return {key: npz[key] for key in npz.files}
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            if len(members) > MAX_MEMBERS:
+                raise _Refused(f"it has {len(members)} members, more than the {MAX_MEMBERS} a file may hold")
+            headers, budget = {}, size
+            for info in members:
+                key, header = _member(archive, info)
+                if key in headers:
+                    raise _Refused(f"it holds '{key}' twice")
+                budget -= header[2]
+                if budget < 0:
+                    raise _Refused("its arrays claim more bytes than the file holds")
+                headers[key] = info
+            out = {}
+            for key, info in headers.items():
+                with archive.open(info) as f:
+                    out[key] = np.lib.format.read_array(f, allow_pickle=False)
+            return out
+    except _Refused as exc:
+        raise GraphError(f"{what}: cannot load '{path}': {exc}") from None
     except Exception as exc:  # zipfile, zlib, numpy-format and OS errors alike: a bad file
-        reason = (
-            "it holds pickled (object) arrays, which tinygraph never loads"
-            if "allow_pickle" in str(exc)
-            else f"it is truncated or corrupt ({exc})"
-        )
-        raise GraphError(f"{what}: cannot load '{path}': {reason}") from exc
+        raise GraphError(f"{what}: cannot load '{path}': it is truncated or corrupt ({exc})") from exc
+
+
+class _Refused(Exception):
+    """A member of an .npz file that tinygraph does not read."""
+
+
+def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[str, tuple]:
+    """(key, (shape, dtype, nbytes)) of one member, from its header alone."""
+    name = info.filename
+    key = name[: -len(".npy")]
+    if not name.endswith(".npy") or name_problem(key):
+        raise _Refused(f"it holds a member {shown(name)}, which is not an array tinygraph writes")
+    with archive.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read(f)
+    if dtype.hasobject:
+        raise _Refused(f"'{key}' holds pickled (object) arrays, which tinygraph never loads")
+    if dtype.kind not in "biufcU" or dtype.fields is not None or dtype.subdtype is not None:
+        raise _Refused(f"'{key}' holds values of dtype {dtype}, not numbers or text")
+    if len(shape) > MAX_NDIM:
+        raise _Refused(f"'{key}' has {len(shape)} dimensions, more than {MAX_NDIM}")
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes > info.file_size:
+        raise _Refused(f"'{key}' claims {nbytes} bytes of data but its member holds {info.file_size}")
+    return key, (shape, dtype, nbytes)
+
+
+def shown(name: str, limit: int = 60) -> str:
+    """``name`` quoted as Python would, cut short when long."""
+    return repr(name if len(name) <= limit else name[:limit] + "...")
+
+
+def name_problem(name: Any) -> str | None:
+    """Why ``name`` cannot be the key of an array in an .npz file, or None if it can.
+
+    A key is a non-empty str of at most ``MAX_NAME_BYTES`` bytes in UTF-8, without NUL or
+    other control characters, and not ``file`` or ``allow_pickle`` (np.savez's own options).
+    """
+    if not isinstance(name, str):
+        return f"it is a {type(name).__name__}, not a str"
+    if not name:
+        return "it is empty"
+    try:
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError:
+        return "it is not valid Unicode text"
+    if not name.isprintable():
+        return "it holds a NUL, a newline or another control character, which a file member cannot hold"
+    if size > MAX_NAME_BYTES:
+        return f"it is {size} bytes long in UTF-8, more than the {MAX_NAME_BYTES} a file member may have"
+    if name in ("file", "allow_pickle"):
+        return "np.savez reserves it"
+    return None

@@ -10,11 +10,10 @@ import numpy as np
 from ..core import Logistic, LogLoss, ReLU, SoftmaxCrossEntropy, SquaredLoss, Step, Tanh, graph_of
 from ..errors import GraphError
 from ..version import __version__
-from .files import path_of, read_npz, write_npz
+from .files import name_problem, path_of, read_npz, shown, write_npz
 from .layers import Network, mlp
 
 ARCHITECTURE_KEY = "__tinygraph_architecture__"
-_NPZ_OPTIONS = ("file", "allow_pickle")  # names np.savez takes as options, not arrays
 # The classes a saved architecture may name: these, and never anything else.
 ACTIVATIONS = {cls.__name__: cls for cls in (Logistic, Tanh, ReLU, Step)}
 LOSSES = {cls.__name__: cls for cls in (SquaredLoss, LogLoss, SoftmaxCrossEntropy)}
@@ -61,8 +60,11 @@ def save(graph_or_network: Any, path: Any) -> None:
     path = path_of(path, "save")
     arrays = {}
     for p in graph.parameters():
-        if p.name == ARCHITECTURE_KEY or p.name in _NPZ_OPTIONS:
-            raise GraphError(f"save: Parameter '{p.name}' has a name the .npz format reserves; rename it")
+        problem = "tinygraph reserves it" if p.name == ARCHITECTURE_KEY else name_problem(p.name)
+        if problem is None and p.name in arrays:
+            problem = "another Parameter of this graph has it too, and a file holds one array per name"
+        if problem is not None:
+            raise GraphError(f"save: Parameter {shown(p.name)} cannot be saved under its name: {problem}; rename it")
         arrays[p.name] = p.value
     if isinstance(graph_or_network, Network):
         arrays[ARCHITECTURE_KEY] = np.array(_architecture(graph_or_network))  # 0-d unicode, no pickle
@@ -116,6 +118,35 @@ def _node_class(table: dict, name: Any, role: str, path: Any) -> Any:
     return cls
 
 
+def _architecture_of(arrays: dict, path: Any) -> dict:
+    """The architecture description, every field checked (sizes: 2 to 1000 whole numbers >= 1)."""
+    text = arrays[ARCHITECTURE_KEY]
+    problem = None
+    try:
+        arch = json.loads(str(text)) if text.dtype.kind == "U" and text.ndim == 0 else None
+    except ValueError as exc:
+        arch, problem = None, f"it is not JSON ({exc})"
+    keys = ("sizes", "bias", "dtype", "activation", "output_activation", "loss")
+    if not isinstance(arch, dict) or any(k not in arch for k in keys):
+        problem = problem or f"it is not an object with the keys {', '.join(keys)}"
+    elif (arch.get("format", "tinygraph.mlp"), arch.get("format_version", 1)) != ("tinygraph.mlp", 1):
+        kind = f"{arch.get('format', 'tinygraph.mlp')!r} version {arch.get('format_version', 1)!r}"
+        problem = f"it is format {kind}, not tinygraph.mlp 1 (saved by a newer tinygraph?)"
+    elif not (
+        isinstance(arch["sizes"], list)
+        and 2 <= len(arch["sizes"]) <= 1000
+        and all(type(n) is int and n >= 1 for n in arch["sizes"])
+    ):
+        problem = f"sizes must be a list of 2 to 1000 whole numbers >= 1, got {str(arch['sizes'])[:80]}"
+    elif arch["bias"] not in ("separate", "input", None):
+        problem = f"bias must be 'separate', 'input' or null, got {str(arch['bias'])[:80]}"
+    elif arch["dtype"] not in ("float16", "float32", "float64"):
+        problem = f"dtype must be float16, float32 or float64, got {str(arch['dtype'])[:80]}"
+    if problem:
+        raise GraphError(f"load: '{path}' has an unreadable architecture description: {problem}")
+    return arch
+
+
 def load(path: Any) -> Network:
     """Rebuild the mlp ``Network`` saved at ``path`` (architecture and parameters).
 
@@ -129,19 +160,18 @@ def load(path: Any) -> Network:
             "(it was saved from a Graph); build the graph and use "
             "tinygraph.load_parameters(graph, path)"
         )
-    try:
-        arch = json.loads(str(arrays[ARCHITECTURE_KEY]))
-        sizes, bias, dtype = arch["sizes"], arch["bias"], np.dtype(arch["dtype"])
-        names = arch["activation"], arch["output_activation"], arch["loss"]
-        if dtype.kind != "f":
-            raise ValueError(f"dtype {dtype} is not a float type")
-    except (ValueError, KeyError, TypeError) as exc:
-        raise GraphError(f"load: '{path}' has an unreadable architecture description ({exc})") from exc
+    arch = _architecture_of(arrays, path)
+    sizes, bias, dtype = arch["sizes"], arch["bias"], np.dtype(arch["dtype"])
+    names = arch["activation"], arch["output_activation"], arch["loss"]
     activation, output = [
         None if name is None else _node_class(ACTIVATIONS, name, role, path)
         for name, role in zip(names, ("activation", "output activation"))
     ]
     loss = _node_class(LOSSES, names[2], "loss", path)
+    described = sum(a * b + b * (bias is not None) for a, b in zip(sizes, sizes[1:]))
+    stored = sum(a.size for k, a in arrays.items() if k != ARCHITECTURE_KEY)
+    if described != stored:  # checked before building: a network bigger than its file is never made
+        raise GraphError(f"load: '{path}' describes a network of {described} parameter values but holds {stored}")
     try:
         net = mlp(sizes, activation=activation, output_activation=output, loss=loss, bias=bias, dtype=dtype)
     except (GraphError, TypeError) as exc:
