@@ -194,6 +194,91 @@ def test_resume_from_a_checkpoint_of_another_graph_changes_nothing(tmp_path):
     assert unchanged(b.graph, before)
 
 
+def _checkpoint(tmp_path, state):
+    """A checkpoint of xor's 2-3-1 network after one epoch, its state replaced by ``state``."""
+    X, T = tg.datasets.xor()
+    net = tg.mlp([2, 3, 1], seed=0)
+    tg.fit(net.graph, {"x": X, "t": T[:, None]}, 0.5, epochs=1, checkpoint=tmp_path / "c.npz", progress=False)
+    with np.load(tmp_path / "c.npz") as npz:
+        arrays = dict(npz)
+    if state is not None:
+        arrays["__tinygraph_checkpoint__"] = np.array(state)
+    np.savez(tmp_path / "c.npz", **arrays)
+    return X, T
+
+
+@pytest.mark.parametrize(
+    "state, reason",
+    [
+        ('{"epoch": 1, "history": [0.3]}', "unreadable training state"),
+        ('{"epoch": 2, "seed": 1, "history": [0.3]}', "unreadable training state"),
+        ('{"epoch": 1, "seed": -1, "history": [0.3]}', "unreadable training state"),
+        ('{"epoch": 1, "seed": 1, "history": [NaN]}', "unreadable training state"),
+        ("[1, 2]", "unreadable training state"),
+        ("not json", "unreadable training state"),
+        ('{"epoch": 5, "seed": 1, "history": [1, 1, 1, 1, 1]}', "is at epoch 5, beyond epochs=3"),
+    ],
+)
+def test_resume_from_a_bad_training_state_changes_nothing(tmp_path, state, reason):
+    X, T = _checkpoint(tmp_path, state)
+    b = tg.mlp([2, 3, 1], seed=1)
+    optimizer = tg.SGD(b.parameters(), 0.5, momentum=0.9)
+    before = snapshot(b.graph)
+    with pytest.raises(tg.GraphError, match=f"fit resume: .*c.npz' .*{reason}"):
+        tg.fit(b.graph, {"x": X, "t": T[:, None]}, optimizer, epochs=3, checkpoint=tmp_path / "c.npz", resume=True)
+    assert unchanged(b.graph, before) and all(not v.any() for v in optimizer.velocity)
+
+
+@pytest.mark.parametrize(
+    "where, reason",
+    [("missing/c.npz", "the folder '.*missing' does not exist"), (".", "is a folder; give the path of a file in it")],
+)
+def test_a_checkpoint_fit_cannot_write_is_refused_before_training(tmp_path, where, reason):
+    X, T = tg.datasets.xor()
+    net = tg.mlp([2, 3, 1], seed=0)
+    before = snapshot(net.graph)
+    with pytest.raises(tg.GraphError, match=f"fit: checkpoint '.*': {reason}|fit: checkpoint '.*' {reason}"):
+        tg.fit(net.graph, {"x": X, "t": T[:, None]}, 0.5, epochs=2, checkpoint=tmp_path / where, progress=False)
+    assert unchanged(net.graph, before)
+
+
+def test_a_folder_that_takes_no_new_files_is_refused_before_training(tmp_path, monkeypatch):
+    import tempfile
+
+    def read_only(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+
+    X, T = tg.datasets.xor()
+    net = tg.mlp([2, 3, 1], seed=0)
+    before = snapshot(net.graph)
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    with pytest.raises(tg.GraphError, match="fit: cannot write checkpoint '.*c.npz': Read-only file system"):
+        tg.fit(net.graph, {"x": X, "t": T[:, None]}, 0.5, epochs=2, checkpoint=tmp_path / "c.npz", progress=False)
+    assert unchanged(net.graph, before)
+
+
+@pytest.mark.parametrize(
+    "changes, error, match",
+    [
+        ({"shuffle": "yes"}, TypeError, "fit: shuffle must be True or False, got 'yes'"),
+        ({"resume": 1}, TypeError, "fit: resume must be True or False, got 1"),
+        ({"progress": "no"}, TypeError, "fit: progress must be True or False, got 'no'"),
+        ({"seed": -1}, tg.GraphError, "fit: seed must be a whole number >= 0 or None, got -1"),
+        ({"seed": 1.5}, tg.GraphError, "fit: seed must be a whole number >= 0 or None, got 1.5"),
+        ({"callback": 3}, TypeError, "fit: callback must be callable"),
+        ({"checkpoint": 3}, TypeError, "fit: checkpoint: path must be a str or os.PathLike, got int"),
+        ({"resume": True}, tg.GraphError, "fit: resume=True continues from a checkpoint file"),
+    ],
+)
+def test_every_argument_of_fit_is_checked_before_training(changes, error, match):
+    X, T = tg.datasets.xor()
+    net = tg.mlp([2, 3, 1], seed=0)
+    before = snapshot(net.graph)
+    with pytest.raises(error, match=match):
+        tg.fit(net.graph, {"x": X, "t": T[:, None]}, 0.5, epochs=2, **changes)
+    assert unchanged(net.graph, before)
+
+
 # ---------------------------------------------------------------- fuzz
 @st.composite
 def graph_and_feed(draw):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +16,7 @@ from tqdm.auto import tqdm
 from ..core import Input, as_optimizer, graph_of
 from ..core.node import as_float_array
 from ..errors import GraphError
-from .files import read_npz, write_npz
+from .files import name_problem, path_of, read_npz, shown, write_npz
 
 PROGRESS_MIN_STEPS = 20_000  # runs with at least this many steps show a progress bar
 
@@ -89,14 +91,25 @@ def fit(
     for what, v in (("epochs", epochs), ("batch_size", batch_size), ("checkpoint_every", checkpoint_every)):
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
             raise GraphError(f"fit: {what} must be a whole number >= 1, got {v!r}")
+    for what, flag in (("shuffle", shuffle), ("resume", resume), ("progress", progress)):
+        if not isinstance(flag, (bool, np.bool_)) and not (what == "progress" and flag is None):
+            raise TypeError(f"fit: {what} must be True or False, got {flag!r}")
+    if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0):
+        raise GraphError(f"fit: seed must be a whole number >= 0 or None, got {seed!r}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"fit: callback must be callable (epoch, loss), got {type(callback).__name__}")
+    if checkpoint is not None:
+        checkpoint = _writable(path_of(checkpoint, "fit: checkpoint"), graph)
+    elif resume:
+        raise GraphError("fit: resume=True continues from a checkpoint file; give its path as checkpoint=")
     columns, n = _resolve_data(graph, data)
     nodes = [node for node, _ in columns]
     arrays = [arr for _, arr in columns]
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % 2**63)
     history, first = [], 0
-    if resume and checkpoint is not None and os.path.exists(checkpoint):
-        first, seed, history = _restore(graph, optimizer, checkpoint)
+    if resume and os.path.exists(checkpoint):
+        first, seed, history = _restore(graph, optimizer, checkpoint, epochs)
     steps_per_epoch = math.ceil(n / batch_size)
     show = progress if progress is not None else epochs * steps_per_epoch >= PROGRESS_MIN_STEPS
     loss_node = graph.outputs[0]
@@ -145,17 +158,62 @@ def _save_checkpoint(graph, optimizer, path, epoch, seed, history):
     write_npz(path, arrays, "fit checkpoint")
 
 
-def _restore(graph, optimizer, path):
+def _writable(path, graph):
+    """The checkpoint path, once it is known that fit can write there (before any training)."""
+    for p in graph.parameters():
+        problem = name_problem(f"param/{p.name}")
+        if problem is not None:
+            raise GraphError(f"fit: Parameter {shown(p.name)} cannot be saved in a checkpoint: {problem}")
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise GraphError(f"fit: checkpoint '{path}' is a folder; give the path of a file in it")
+    if not os.path.isdir(folder):
+        raise GraphError(f"fit: checkpoint '{path}': the folder '{folder}' does not exist")
+    try:  # the one sure test that the folder takes new files: make one
+        fd, probe = tempfile.mkstemp(prefix=".tinygraph-probe-", dir=folder)
+        os.close(fd)
+        os.remove(probe)
+    except OSError as exc:
+        raise GraphError(f"fit: cannot write checkpoint '{path}': {exc.strerror or exc}") from exc
+    return path
+
+
+def _state(arrays, path, epochs):
+    """The epoch, seed and history a checkpoint holds, every field checked."""
+    state = None
+    with contextlib.suppress(ValueError):
+        text = arrays[_STATE]
+        state = json.loads(str(text)) if text.dtype.kind == "U" and text.ndim == 0 else None
+    ok = isinstance(state, dict) and {"epoch", "seed", "history"} <= state.keys()
+    epoch, seed, history = (state["epoch"], state["seed"], state["history"]) if ok else (None, None, None)
+    if not (
+        type(epoch) is int
+        and type(seed) is int
+        and seed >= 0
+        and isinstance(history, list)
+        and len(history) == epoch >= 1
+        and all(type(h) in (int, float) and math.isfinite(h) for h in history)
+    ):
+        raise GraphError(
+            f"fit resume: '{path}' has an unreadable training state (an epoch >= 1, a seed >= 0 and "
+            "one finite loss per epoch were expected; nothing was changed)"
+        )
+    if epoch > epochs:
+        raise GraphError(f"fit resume: '{path}' is at epoch {epoch}, beyond epochs={epochs} (nothing was changed)")
+    return epoch, seed, [float(h) for h in history]
+
+
+def _restore(graph, optimizer, path, epochs):
     """Load a checkpoint written by fit, checking everything before changing anything."""
     arrays = read_npz(path, "fit resume")
     if _STATE not in arrays:
         raise GraphError(f"fit resume: '{path}' is not a checkpoint written by fit")
-    state = json.loads(str(arrays[_STATE]))
+    state = _state(arrays, path, epochs)
     params = graph.parameters()
     for p in params:
         stored = arrays.get(f"param/{p.name}")
-        if stored is None or stored.shape != p.value.shape:
-            got = "missing" if stored is None else f"shape {stored.shape}"
+        if stored is None or stored.shape != p.value.shape or stored.dtype.kind != "f":
+            got = "missing" if stored is None else f"shape {stored.shape}, dtype {stored.dtype}"
             raise GraphError(
                 f"fit resume: '{path}' does not fit this graph: Parameter '{p.name}' "
                 f"{p.value.shape} is {got} there (nothing was changed)"
@@ -168,7 +226,7 @@ def _restore(graph, optimizer, path):
         p.value[...] = arrays[f"param/{p.name}"]
     for v, saved in zip(velocity, saved_velocity):
         v[...] = saved
-    return state["epoch"], state["seed"], list(state["history"])
+    return state
 
 
 def _keep_finite(params, start_of_epoch):
