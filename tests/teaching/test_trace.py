@@ -187,3 +187,46 @@ def test_momentum_updates_are_explained_with_the_velocity():
         assert np.array_equal(a["new"], graph[step.node.name].value)
         assert np.allclose(a["new"], a["old"] - 0.5 * a["velocity"], rtol=1e-14)
         assert "velocity v ← μ v" in step.text() and "old − 0.5 · v" in step.text()
+
+
+HOSTILE = ('x<i>"', 'w"<b>&\\n{x}|\\', "t&amp;", "<o>", "E`*_#")
+
+
+def hostile_graph():
+    x, t = tg.Input(HOSTILE[0], shape=(2,)), tg.Input(HOSTILE[2], shape=(1,))
+    w = tg.Parameter(np.ones(2), HOSTILE[1])
+    o = tg.Logistic(tg.Sum(tg.Multiply(x, w, name="m"), name="sum_1"), name=HOSTILE[3])
+    graph = tg.Graph(tg.SquaredLoss(o, tg.Sum(t, name="_s"), name=HOSTILE[4]))
+    return graph, {HOSTILE[0]: np.ones(2), HOSTILE[2]: np.ones(1)}
+
+
+def test_names_full_of_markup_stay_text_in_markdown_and_html():
+    graph, feed = hostile_graph()
+    trace = tg.trace(graph, feed)
+    headings = [line for line in trace.to_markdown().splitlines() if line.startswith("#")]
+    assert r"## 4. \<o\> = σ(sum_1) = 1/(1 + e^(−sum_1))" in headings
+    assert r"## 5. \_s = Σ_i t\&amp;\_i" in headings
+    assert r"## 7. E\`\*\_\#: pass the gradient back to its inputs" in headings
+    assert not any(re.search(r"(?<!\\)[<>`*&|]", h) for h in headings[1:])
+    page = trace.to_html()
+    assert not re.search(r"<(o|i|b)>", page)  # the names' tags never become the page's
+    assert "&lt;o&gt;" in page and "t&amp;amp;" in page and "&#39;t&amp;&#39;" not in page
+
+
+@pytest.mark.graphviz
+def test_names_full_of_markup_reach_the_diagrams_as_text(tmp_path):
+    graph, feed = hostile_graph()
+    tg.trace(graph, feed)
+    tg.render(graph, tmp_path / "g", format="svg")
+    text = (tmp_path / "g.svg").read_text(encoding="utf-8")
+    assert "&lt;o&gt;" in text and "∂E/∂w&quot;&lt;b&gt;&amp;\\n{x}|\\" in text and "t&amp;amp;" in text
+    frames = tg.trace(graph, feed).render_frames(tmp_path / "frames", format="svg")
+    assert frames and all(open(f, encoding="utf-8").read().startswith("<?xml") for f in frames)
+
+
+def test_a_name_with_a_newline_or_a_control_character_is_refused():
+    for name in ("o\nnewline", "a\0b", "tab\there"):
+        with pytest.raises(tg.GraphError, match="holds a newline or another control character"):
+            tg.Logistic(tg.Input("x"), name=name)
+        with pytest.raises(tg.GraphError, match="holds a newline or another control character"):
+            tg.Input(name)

@@ -381,26 +381,10 @@ def test_a_network_bigger_than_its_file_is_never_built(tmp_path):
     assert peak < 2_000_000
 
 
-@pytest.mark.parametrize(
-    "name, reason",
-    [
-        ("a\0b", "a NUL, a newline or another control character"),
-        ("a\nb", "a NUL, a newline or another control character"),
-        ("a" * 70_000, "70000 bytes long in UTF-8, more than the 1000"),
-        ("\ud800", "not valid Unicode text"),
-    ],
-)
-def test_save_refuses_names_a_file_member_cannot_hold(tmp_path, name, reason):
+def test_save_refuses_a_name_a_file_member_cannot_hold(tmp_path):
+    # (names with NUL, newlines or other control characters are refused when the node is made)
     x = tg.Input("x", shape=(2,))
-    g = tg.Graph(tg.Sum(tg.Multiply(x, tg.Parameter(np.ones(2), name=name))))
-    with pytest.raises(tg.GraphError, match=f"cannot be saved under its name: .*{reason}"):
+    g = tg.Graph(tg.Sum(tg.Multiply(x, tg.Parameter(np.ones(2), name="a" * 70_000))))
+    with pytest.raises(tg.GraphError, match="cannot be saved under its name: it is 70000 bytes long in UTF-8"):
         io.save(g, tmp_path / "a.npz")
     assert not (tmp_path / "a.npz").exists()
-
-
-def test_two_names_that_would_meet_in_one_member_are_not_both_lost(tmp_path):
-    x = tg.Input("x", shape=(2,))
-    a, b = tg.Parameter(np.ones(2), name="a\0b"), tg.Parameter(np.ones(2), name="a\0c")
-    g = tg.Graph(tg.Sum(tg.Add(tg.Multiply(x, a), b)))
-    with pytest.raises(tg.GraphError, match=r"Parameter 'a\\x00b' cannot be saved"):
-        io.save(g, tmp_path / "a.npz")

@@ -139,6 +139,8 @@ class Node:
             name = auto_name(self.prefix)
         elif not isinstance(name, str) or not name:
             raise TypeError(f"{type(self).__name__}: name must be a non-empty string, got {name!r}")
+        elif not name.isprintable():  # it reaches diagrams, pages, file members: one line of text
+            raise GraphError(f"{type(self).__name__}: name {name!r} holds a newline or another control character")
         self.name = name
         self.needs = (True,) * len(inputs)
         shapes = [i.shape for i in inputs]

@@ -73,7 +73,8 @@ def colored(s: Any, color: str) -> str:
 
 
 def tooltip(s: Any) -> str:
-    return str(s).replace("\\", "\\\\")
+    """Text for a plain Graphviz label or tooltip: backslashes, <…> and &…; taken literally."""
+    return graphviz.escape(str(s).replace("&", "&amp;"))
 
 
 def batched(graph: Graph, node: Node, a: Any) -> bool:
@@ -162,7 +163,7 @@ def graph_view(dot: graphviz.Digraph, graph: Graph, opts: dict, note: str | None
         for k, inp in enumerate(node.inputs):
             attrs = dict(color="#555555", arrowsize="0.7")
             if names and names[k] != inp.name:  # the role of the input: x, w, b, t …
-                attrs.update(label=names[k], fontcolor="#555555")
+                attrs.update(label=tooltip(names[k]), fontcolor="#555555")
             if (id(inp), id(node)) in opts["flow"]:
                 attrs.update(
                     color=GRAD,
@@ -170,7 +171,7 @@ def graph_view(dot: graphviz.Digraph, graph: Graph, opts: dict, note: str | None
                     penwidth="3",
                     dir="back",
                     arrowsize="1",
-                    label=f"∂E/∂{inp.name}",
+                    label=tooltip(f"∂E/∂{inp.name}"),
                     fontsize="11",
                 )
             dot.edge(ids[id(inp)], ids[id(node)], **attrs)

@@ -10,7 +10,19 @@ import numpy as np
 from ..core import SGD, Graph, Node, as_optimizer, graph_of
 from ..errors import GraphError
 from .stepper import frames, page, widget
-from .words import Layers, Numbers, chain, dE, dE_tex, forward_lines, local_derivative, named, named_formula, tex_name
+from .words import (
+    Layers,
+    Numbers,
+    chain,
+    dE,
+    dE_tex,
+    forward_lines,
+    local_derivative,
+    markdown_text,
+    named,
+    named_formula,
+    tex_name,
+)
 
 PHASES = ("forward", "backward", "update")
 
@@ -88,7 +100,7 @@ class Trace:
         """The walk-through as Markdown, formulas and numbers in LaTeX ($$ … $$)."""
         out = ["# Backpropagation, step by step", ""]
         for i, step in enumerate(self.steps, start=1):
-            out.append(f"## {i}. {step.title}")
+            out.append(f"## {i}. {markdown_text(step.title)}")
             out.append("")
             for line in step.tex:
                 out.append(f"$$ {line} $$")

@@ -56,7 +56,15 @@ def tex_name(name: str) -> str:
     if head.isalpha() and head.isascii() and len(head) <= 2:
         return f"{head}_{{{tail}}}" if tail else head
     safe = re.sub(r"[^A-Za-z0-9 .,:;!?()\[\]+\-*/=<>']", "", name.replace("_", " "))
+    safe = safe.replace("<", r"\lt ").replace(">", r"\gt ")  # no raw < > for the HTML around it
     return rf"\mathrm{{{safe or '?'}}}"
+
+
+def markdown_text(text: str) -> str:
+    """Plain text for Markdown: every character Markdown or HTML would read as markup escaped
+    (an ``_`` between two letters or digits, as in ``sum_1``, marks nothing and stays as it is)."""
+    text = re.sub(r"([\\`*{}\[\]<>#|&~!])", r"\\\1", text)
+    return re.sub(r"_(?!(?<=[^\W_]_)[^\W_])", r"\\_", text)
 
 
 class Numbers:
