@@ -279,6 +279,175 @@ def test_every_argument_of_fit_is_checked_before_training(changes, error, match)
     assert unchanged(net.graph, before)
 
 
+# ---------------------------------------------------------------- what a differential fuzzer once found
+# Each test is one class of disagreement found against another engine, checked against plain numpy
+# over several passes (the first runs the checked loop, the later ones the unrolled code).
+REDUCERS = {"Sum": (tg.Sum, np.sum), "Mean": (tg.Mean, np.mean)}
+AFTER = {
+    "Tanh": (tg.Tanh, np.tanh),
+    "Logistic": (tg.Logistic, lambda a: 1 / (1 + np.exp(-a))),
+    "ReLU": (tg.ReLU, lambda a: np.maximum(a, 0)),
+    "Scale": (lambda n: tg.Scale(n, 2.5), lambda a: 2.5 * a),
+    "Add": (lambda n: tg.Add(n, tg.Constant(np.array(0.5))), lambda a: a + 0.5),
+    "Multiply": (lambda n: tg.Multiply(n, n), lambda a: a * a),
+}
+
+
+@pytest.mark.parametrize("batch", [1, 5, 70])
+@pytest.mark.parametrize("reducer", REDUCERS)
+@pytest.mark.parametrize("after", AFTER)
+def test_a_node_after_a_reduction_over_the_batch_keeps_one_number(after, reducer, batch):
+    rng = np.random.default_rng(batch)
+    x, w = tg.Input("x", shape=(3,)), tg.Parameter(rng.normal(size=3), "w")
+    (make_r, ref_r), (make_a, ref_a) = REDUCERS[reducer], AFTER[after]
+    graph = tg.Graph(tg.Sum(make_a(make_r(tg.Multiply(x, w)))))
+    X = rng.normal(size=(batch, 3))
+    for _ in range(4):
+        assert np.allclose(graph.forward({"x": X}), np.sum(ref_a(ref_r(X * w.value))), rtol=1e-12)
+        graph.backward()
+        assert w.grad.shape == (3,)
+    assert graph.ran == {"forward": "unrolled", "backward": "unrolled"}
+
+
+def test_a_loss_of_two_reductions_is_divided_by_the_batch_once():
+    rng = np.random.default_rng(0)
+    x, t, w = tg.Input("x", shape=(3,)), tg.Input("t", shape=(1,)), tg.Parameter(rng.normal(size=3), "w")
+    graph = tg.Graph(tg.SquaredLoss(tg.Sum(tg.Multiply(x, w)), tg.Sum(t)))
+    X, T = rng.normal(size=(5, 3)), rng.normal(size=(5, 1))
+    expected = 0.5 * ((X * w.value).sum() - T.sum()) ** 2  # one prediction, one target: no batch to average
+    grad = ((X * w.value).sum() - T.sum()) * X.sum(axis=0)
+    for _ in range(4):
+        assert np.isclose(graph.forward({"x": X, "t": T}), expected, rtol=1e-12)
+        graph.backward()
+        assert np.allclose(w.grad, grad, rtol=1e-12)
+
+
+def test_weights_fed_by_a_mean_over_the_batch_get_gradients_of_their_own_shape():
+    rng = np.random.default_rng(1)
+    x, P = tg.Input("x", shape=(2,)), tg.Parameter(rng.normal(size=2), "P")
+    w = tg.Parameter(rng.normal(size=(2, 2)), "w")
+    graph = tg.Graph(tg.Sum(tg.WeightedSum(tg.Add(tg.Mean(x), P), w)))
+    X = rng.normal(size=(4, 2))
+    for _ in range(4):
+        graph.forward({"x": X})
+        graph.backward()
+        h = X.mean() + P.value
+        assert w.grad.shape == (2, 2) and np.allclose(w.grad, np.outer(h, np.ones(2)), rtol=1e-12)
+        assert np.allclose(P.grad, w.value.sum(axis=1), rtol=1e-12)
+
+
+def summed_to(a, shape):
+    """What broadcasting ``shape`` up to ``a``'s shape makes of a gradient: ``a`` summed back."""
+    a = a.sum(axis=tuple(range(a.ndim - len(shape))))
+    return a.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1), keepdims=True)
+
+
+@pytest.mark.parametrize("shapes, fed", [([(2,), (2,)], (3, 2)), ([(3, 1)], (1,)), ([(1, 2), (3, 1)], (2,))])
+def test_add_of_three_inputs_broadcasts_whichever_is_widest(shapes, fed):
+    rng = np.random.default_rng(2)
+    x = tg.Input("x", shape=fed[-1:])
+    params = [tg.Parameter(rng.normal(size=s), f"p{i}") for i, s in enumerate(shapes)]
+    inputs = (params + [x]) if len(params) == 2 else [x, x, *params]
+    graph = tg.Graph(tg.Sum(tg.Add(*inputs)))
+    X = rng.normal(size=fed)
+    terms = [X if n is x else n.value for n in inputs]
+    widest = np.broadcast_shapes(*[t.shape for t in terms])
+    for _ in range(3):
+        assert np.isclose(graph.forward({"x": X}), np.sum(sum(np.broadcast_to(t, widest) for t in terms)))
+        graph.backward()
+        for p in params:
+            assert np.array_equal(p.grad, summed_to(np.ones(widest), p.value.shape))
+
+
+def test_add_of_shapes_that_do_not_broadcast_names_the_node():
+    a, b, x = tg.Parameter(np.ones(2), "a"), tg.Parameter(np.ones(2), "b"), tg.Input("x", shape=(3,))
+    with pytest.raises(tg.GraphError, match="Add '.*'"):
+        tg.Graph(tg.Sum(tg.Add(a, b, x))).forward({"x": np.ones((4, 3))})
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copy_after_a_batch_pass_keeps_what_it_needs(how):
+    import copy
+    import pickle
+
+    rng = np.random.default_rng(3)
+    net = tg.mlp([2, 3, 1], seed=0)
+    X, T = rng.normal(size=(6, 2)), rng.normal(size=(6, 1))
+    for _ in range(2):
+        net.graph.forward({"x": X, "t": T})
+    net.graph.backward()
+    expected = [p.grad.copy() for p in net.parameters()]
+    twin = copy.deepcopy(net.graph) if how == "deepcopy" else pickle.loads(pickle.dumps(net.graph))
+    for _ in range(2):
+        twin.backward()
+        assert [p.grad.shape for p in twin.parameters()] == [e.shape for e in expected]
+        assert all(np.array_equal(p.grad, e) for p, e in zip(twin.parameters(), expected))
+
+
+def test_sgd_with_momentum_copied_with_its_graph_goes_on_as_the_original():
+    import copy
+
+    rng = np.random.default_rng(4)
+    net = tg.mlp([2, 3, 1], seed=0)
+    opt = tg.SGD(net.parameters(), 0.1, momentum=0.9)
+    feed = {"x": rng.normal(size=(4, 2)), "t": rng.normal(size=(4, 1))}
+    for _ in range(3):
+        net.graph.forward(feed), net.graph.backward(), opt.step()
+    graph2, opt2 = copy.deepcopy((net.graph, opt))
+    for _ in range(3):
+        for g, o in ((net.graph, opt), (graph2, opt2)):
+            g.forward(feed), g.backward(), o.step()
+    assert all(np.array_equal(p.value, q.value) for p, q in zip(net.parameters(), graph2.parameters()))
+    assert all(q.value is not p.value for p, q in zip(net.parameters(), graph2.parameters()))
+
+
+def test_gradcheck_of_a_non_contiguous_parameter_passes_and_eps_zero_is_refused():
+    rng = np.random.default_rng(5)
+    x, w = tg.Input("x", shape=(3,)), tg.Parameter(np.zeros((3, 2)), "w")
+    w.value = rng.normal(size=(2, 3)).T  # a view: what SGD and the passes accept
+    graph = tg.Graph(tg.Sum(tg.Logistic(tg.WeightedSum(x, w))))
+    assert not w.value.flags.c_contiguous
+    assert tg.gradcheck(graph, {"x": rng.normal(size=3)}).passed
+    with pytest.raises(tg.GraphError, match="eps must be a finite number > 0, got 0"):
+        tg.gradcheck(graph, {"x": rng.normal(size=3)}, eps=0)
+
+
+@pytest.mark.parametrize("value", [np.float64(0.5), 1.5, [1.0, 2.0], None, np.ones(3, dtype=int)])
+def test_a_replaced_value_that_is_not_an_array_of_floats_is_refused_by_name(value):
+    net = tg.mlp([2, 3, 1], seed=0)
+    b1 = net.graph["b1"]
+    net.graph.forward({"x": np.ones(2), "t": np.ones(1)})
+    net.graph.backward()
+    before = snapshot(net.graph)[:2]
+    b1.value = value
+    with pytest.raises(TypeError, match="Parameter 'b1': value must be a numpy array of floats"):
+        tg.SGD(net.parameters(), 0.1).step()
+    with pytest.raises(TypeError, match="Parameter 'b1': value must be a numpy array of floats"):
+        net.graph.forward({"x": np.ones(2), "t": np.ones(1)})
+    assert np.array_equal(net.graph["W1"].value, before[0])
+
+
+def test_a_step_that_cannot_update_every_parameter_updates_none():
+    net = tg.mlp([2, 3, 1], seed=0)
+    net.graph.forward({"x": np.ones(2), "t": np.ones(1)})
+    net.graph.backward()
+    last = net.parameters()[-1]
+    last.value = last.value.copy()
+    last.value.setflags(write=False)
+    before = snapshot(net.graph)
+    with pytest.raises(TypeError, match=f"Parameter '{last.name}': value must be a writeable array"):
+        tg.SGD(net.parameters(), 0.1).step()
+    assert unchanged(net.graph, before)
+
+
+def test_a_weighted_sum_of_weights_fed_per_sample_says_it_cannot():
+    x, w = tg.Input("x", shape=(3,)), tg.Input("w", shape=(3, 2))
+    graph = tg.Graph(tg.Sum(tg.WeightedSum(x, w)))
+    with pytest.raises(tg.GraphError, match="WeightedSum .*w 'w' and b must be the same for every sample"):
+        graph.forward({"x": np.ones((4, 3)), "w": np.ones((4, 3, 2))})
+    assert np.isclose(graph.forward({"x": np.ones(3), "w": np.ones((3, 2))}), 6.0)  # one sample: fine
+
+
 # ---------------------------------------------------------------- fuzz
 @st.composite
 def graph_and_feed(draw):
