@@ -354,7 +354,7 @@ def test_common_shape_slips_come_with_a_hint():
         g.forward({"x": np.ones((4, 2)), "t": np.ones(4)})
     with pytest.raises(TypeError, match=r"WeightedSum 'z': input 1 \(w\) must be a tinygraph Node, got list; wrap"):
         tg.WeightedSum(x, [1.0, 2.0], name="z")
-    with pytest.raises(tg.GraphError, match="lr must be a number > 0, got '0.1'"):
+    with pytest.raises(TypeError, match="SGD: lr must be a number, got str '0.1'"):
         tg.SGD(g.parameters(), lr="0.1")
     assert tg.check_node(tg.Tanh, [(4, 3)], batched=0).passed
     assert g.run("o2", {"x": [1.0, 2.0]}).shape == (1,)

@@ -12,7 +12,7 @@ def test_sgd_refuses_to_step_without_gradients():
     with pytest.raises(tg.GraphError, match="Parameter 'W1' has no gradient"):
         tg.SGD(net.parameters(), 0.1).step()
     assert all(np.array_equal(p.value, v) for p, v in zip(net.parameters(), before))
-    with pytest.raises(tg.GraphError, match="lr must be a number > 0"):
+    with pytest.raises(tg.GraphError, match="SGD: lr must be a finite number > 0, got -1"):
         tg.SGD(net.parameters(), lr=-1)
     with pytest.raises(TypeError, match="expected Parameter nodes"):
         tg.SGD([net.input], lr=0.1)
@@ -30,7 +30,7 @@ def test_sgd_momentum_and_lr_can_be_changed_between_steps_and_are_checked():
     opt.step()  # v = 1.75, w = 0.3
     assert np.allclose(w.value, [0.3])
     for what, bad in (("momentum", 1.0), ("momentum", "0.5"), ("lr", 0.0), ("lr", np.nan)):
-        with pytest.raises(tg.GraphError, match=f"SGD: {what} must be"):
+        with pytest.raises((tg.GraphError, TypeError), match=f"SGD: {what} must be"):
             setattr(opt, what, bad)
     assert opt.momentum == 0.5 and opt.lr == 0.2
 
@@ -78,3 +78,24 @@ def test_sgd_updates_large_parameters_of_any_memory_order():
     opt.step()
     assert np.array_equal(w.value, start - np.float64(0.5) * w.grad)
     assert tg.Parameter(np.ones((3, 4)).T).value.flags.c_contiguous  # kept in C order
+
+
+def test_sgd_refuses_a_parameter_twice_and_sizes_no_float_holds():
+    w = tg.Parameter(np.array([1.0]), name="w")
+    with pytest.raises(tg.GraphError, match="SGD: Parameter 'w' is listed twice"):
+        tg.SGD([w, w], lr=0.1)
+    for what in ("lr", "momentum"):
+        with pytest.raises(tg.GraphError, match=f"SGD: {what} must be a finite number"):
+            tg.SGD([w], **{what: 10**400})
+
+
+@pytest.mark.parametrize("grad", [np.array(["a"]), np.array([1j]), 1.0, [1.0], np.array([1], dtype=int)])
+def test_a_step_with_a_gradient_that_is_not_floats_changes_nothing(grad):
+    w, v = tg.Parameter(np.array([1.0]), name="w"), tg.Parameter(np.array([2.0]), name="v")
+    opt = tg.SGD([w, v], lr=0.1, momentum=0.5)
+    w.grad, v.grad = np.array([1.0]), np.array([1.0])
+    opt.step()  # a first step: the next one takes the quick way, which must check as well
+    v.grad = grad
+    with pytest.raises(TypeError, match="Parameter 'v': gradient must be an array of floats"):
+        opt.step()
+    assert w.value[0] == 0.9 and v.value[0] == 1.9 and opt.velocity[0][0] == 1.0

@@ -7,15 +7,24 @@ broadcast receives the upstream gradient summed over the axes it was stretched a
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
+from ..checks import shown
 from .node import OPERATORS, Node, describe
 
 
 def _is_number(c: Any) -> bool:
     return isinstance(c, (int, float, np.integer, np.floating)) and not isinstance(c, bool)
+
+
+def _is_finite(c: Any) -> bool:
+    try:
+        return _is_number(c) and math.isfinite(c)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 def _listed(node: Node, shapes: tuple) -> str:
@@ -259,8 +268,8 @@ class Scale(Node):
     gradients = property(lambda self: {"x": f"{self.c:g} · ∂E/∂y"})
 
     def __init__(self, x: Node, c: float, name: str | None = None) -> None:
-        if not _is_number(c) or not np.isfinite(c):
-            raise TypeError(f"{describe(Scale, name)}: c must be a finite number, got {c!r}")
+        if not _is_finite(c):
+            raise TypeError(f"{describe(Scale, name)}: c must be a finite number, got {shown(c)}")
         self.c = float(c)
         super().__init__(x, name=name)
 
@@ -275,11 +284,20 @@ class Scale(Node):
 
 
 def _add(a: Node, b: Any) -> Any:
-    return Add(a, b) if isinstance(b, Node) else NotImplemented
+    if isinstance(b, Node):
+        return Add(a, b)
+    raise TypeError(f"{a.kind} '{a.name}' + {type(b).__name__}: add nodes; wrap numbers in tg.Constant(...)")
 
 
 def _mul(a: Node, b: Any) -> Any:
-    return Multiply(a, b) if isinstance(b, Node) else Scale(a, b) if _is_number(b) else NotImplemented
+    if isinstance(b, Node):
+        return Multiply(a, b)
+    if _is_number(b):
+        return Scale(a, b)
+    raise TypeError(
+        f"{a.kind} '{a.name}' * {type(b).__name__}: multiply by a number (Scale) or a node; "
+        "wrap arrays in tg.Constant(...) or tg.Parameter(...)"
+    )
 
 
 OPERATORS.update(add=_add, mul=_mul)

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..checks import flag, function
 from ..errors import GraphError
 from .leaves import Constant, Input, Parameter, checked_value
 from .node import Node
@@ -175,6 +176,8 @@ class Graph:
         return plan
 
     def _evaluate(self, plan: ForwardPlan, feed: Any, check_finite: bool) -> None:
+        if check_finite.__class__ is not bool:
+            check_finite = flag("check_finite", check_finite)
         self._ready = False  # until this pass has finished
         last, token = plan.last, object()
         enter = last.setup.enter.get(plan.key) if last is not None and type(feed) is dict else None
@@ -220,6 +223,9 @@ class Graph:
         with the gradients it returned (``tg.trace`` records the steps this way; the arrays
         are reused by the next pass: copy what you keep).
         """
+        if inputs.__class__ is not bool or check_finite.__class__ is not bool or hook is not None:
+            inputs, check_finite = flag("backward: inputs", inputs), flag("backward: check_finite", check_finite)
+            function("backward: hook", hook)
         out = self.outputs[0]
         if not self._ready:
             why = (

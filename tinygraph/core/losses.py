@@ -29,7 +29,7 @@ class Loss(Node):
     gradient_terms: dict[str, str] = {}  # per input symbol: its gradient, for one sample
 
     def __init__(self, prediction: Node, target: Node, reduction: str = "mean", name: str | None = None) -> None:
-        if reduction not in REDUCTIONS:
+        if not isinstance(reduction, str) or reduction not in REDUCTIONS:
             raise GraphError(f"{describe(type(self), name)}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
         self._reduction = reduction
         super().__init__(prediction, target, name=name)
@@ -41,7 +41,7 @@ class Loss(Node):
 
     @reduction.setter
     def reduction(self, reduction: str) -> None:
-        if reduction not in REDUCTIONS:
+        if not isinstance(reduction, str) or reduction not in REDUCTIONS:
             raise self.error(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
         self._reduction = reduction
 

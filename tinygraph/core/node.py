@@ -196,3 +196,4 @@ class Node:
         return OPERATORS["mul"](self, other)
 
     __rmul__ = __mul__
+    __array_ufunc__ = None  # ``array * node``: numpy defers to the node, which refuses an array

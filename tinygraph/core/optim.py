@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import number
 from ..errors import GraphError
 from .leaves import Parameter, checked_value
 
@@ -16,7 +17,7 @@ FRESH = 2048  # up to this many numbers η·g is made fresh: as fast as into a k
 def as_optimizer(optimizer: Any, graph: Any, what: str) -> Any:
     """An optimizer as given, or a number: the learning rate of a new SGD over ``graph``."""
     if isinstance(optimizer, (int, float, np.integer, np.floating)) and not isinstance(optimizer, bool):
-        return SGD(graph.parameters(), lr=float(optimizer))
+        return SGD(graph.parameters(), lr=optimizer)  # type: ignore[arg-type]  # (SGD checks it)
     if not hasattr(optimizer, "step"):
         raise TypeError(
             f"{what}: optimizer must be an SGD (anything with step()) or a learning rate, "
@@ -26,14 +27,9 @@ def as_optimizer(optimizer: Any, graph: Any, what: str) -> Any:
 
 
 def _number(what: str, x: Any, positive: bool) -> float:
-    if (
-        not isinstance(x, (int, float, np.floating, np.integer))
-        or isinstance(x, bool)
-        or not np.isfinite(x)
-        or (x <= 0 if positive else not 0 <= x < 1)
-    ):
-        raise GraphError(f"SGD: {what} must be {'a number > 0' if positive else 'a number in [0, 1)'}, got {x!r}")
-    return float(x)
+    if positive:
+        return number(f"SGD: {what}", x, low=0, strict="low")
+    return number(f"SGD: {what}", x, low=0, high=1, strict="high")
 
 
 class SGD:
@@ -63,6 +59,9 @@ class SGD:
                 raise TypeError(f"SGD: expected Parameter nodes, got {p!r}")
         if not parameters:
             raise GraphError("SGD: no parameters to optimize")
+        twice = [p.name for i, p in enumerate(parameters) if any(p is q for q in parameters[:i])]
+        if twice:
+            raise GraphError(f"SGD: Parameter '{twice[0]}' is listed twice; each parameter takes one step")
         self._parameters: tuple[Parameter, ...] = parameters
         self._state: list | None = None
         self.velocity: list | None = None
@@ -102,15 +101,17 @@ class SGD:
             w = checked_value(p)
             if p.grad is None:
                 raise GraphError(f"Parameter '{p.name}' has no gradient: call graph.backward() before optimizer.step()")
-            if np.shape(p.grad) != w.shape:
-                raise GraphError(
-                    f"Parameter '{p.name}': gradient shape {np.shape(p.grad)} does not match value shape {w.shape}"
-                )
+            g = p.grad
+            if type(g) is not np.ndarray or g.dtype.kind != "f":
+                got = f"dtype {g.dtype}" if isinstance(g, np.ndarray) else type(g).__name__
+                raise TypeError(f"Parameter '{p.name}': gradient must be an array of floats, got {got}")
+            if g.shape != w.shape:
+                raise GraphError(f"Parameter '{p.name}': gradient shape {g.shape} does not match value shape {w.shape}")
         state, scratch = [], dict[Any, np.ndarray]()  # (one scratch block per dtype, for the large ones)
         for i, p in enumerate(self._parameters):
             w = p.value
             block = scratch.setdefault(w.dtype, np.empty(BLOCK, w.dtype)) if w.size > FRESH else None
-            state.append((p, w, w.shape, np.array(self._lr, w.dtype), block))
+            state.append((p, w, w.shape, np.array(self._lr, w.dtype), block, p.grad.dtype))
             if self.velocity is not None and (self.velocity[i].shape != w.shape or self.velocity[i].dtype != w.dtype):
                 self.velocity[i] = np.zeros_like(w)  # a value of a new shape or dtype: v starts again
         self._state = state
@@ -119,21 +120,21 @@ class SGD:
     def step(self) -> None:
         """Apply one update to every parameter (after ``graph.backward()``)."""
         state: list | None = self._state
-        for p, w, shape, _, _ in state or ():  # the usual case, checked cheaply: same arrays, gradients fit
+        for p, w, shape, _, _, gdtype in state or ():  # the usual case, checked cheaply: same arrays, gradients fit
             g = p.grad
-            if g is None or p.value is not w or g.shape != shape:
+            if type(g) is not np.ndarray or p.value is not w or g.shape != shape or g.dtype is not gdtype:
                 state = None
                 break
         if state is None:
             state = self._check()
         if self.velocity is None:
-            for p, w, _, lr, block in state:
+            for p, w, _, lr, block, _ in state:
                 if block is None:
                     w -= np.multiply(p.grad, lr)  # w ← w − η ∂E/∂w
                 else:
                     _descend(w, p.grad, lr, block)
         else:
-            for (p, w, _, lr, block), v in zip(state, self.velocity):
+            for (p, w, _, lr, block, _), v in zip(state, self.velocity):
                 v *= self._momentum
                 v += p.grad  # v ← μ v + ∂E/∂w
                 _descend(w, v, lr, block)  # w ← w − η v

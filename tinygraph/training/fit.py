@@ -96,6 +96,7 @@ def fit(
             raise TypeError(f"fit: {what} must be True or False, got {flag!r}")
     if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0):
         raise GraphError(f"fit: seed must be a whole number >= 0 or None, got {seed!r}")
+    seed = None if seed is None else int(seed)  # (a numpy integer too: the checkpoint stores it as JSON)
     if callback is not None and not callable(callback):
         raise TypeError(f"fit: callback must be callable (epoch, loss), got {type(callback).__name__}")
     if checkpoint is not None:
@@ -110,11 +111,12 @@ def fit(
     history, first = [], 0
     if resume and os.path.exists(checkpoint):
         first, seed, history = _restore(graph, optimizer, checkpoint, epochs)
-    steps_per_epoch = math.ceil(n / batch_size)
+    steps_per_epoch = -(-n // batch_size)  # (whole numbers: exact for any batch_size)
     show = progress if progress is not None else epochs * steps_per_epoch >= PROGRESS_MIN_STEPS
     loss_node = graph.outputs[0]
     per_batch_mean = getattr(loss_node, "reduction", "mean") == "mean"
     params = graph.parameters()
+    velocity = [v.copy() for v in getattr(optimizer, "velocity", None) or []]
     with tqdm(total=epochs, initial=first, disable=not show, unit="epoch", desc="fit") as bar:
         for epoch in range(first, epochs):
             rng = np.random.default_rng([seed, epoch])
@@ -130,12 +132,22 @@ def fit(
                     idx = order[step * batch_size : (step + 1) * batch_size]
                     feed = {node: arr[idx] for node, arr in zip(nodes, arrays)}
                     rows = len(idx)
-                loss = float(graph.forward(feed))
+                try:
+                    loss = float(graph.forward(feed))
+                    if math.isfinite(loss):
+                        graph.backward()
+                        optimizer.step()
+                except (GraphError, TypeError) as exc:  # bad data the first pass over it finds
+                    if epoch != first:
+                        raise
+                    _put_back(params, start_of_epoch, optimizer, velocity)
+                    raise type(exc)(
+                        f"fit: epoch {epoch + 1}, step {step + 1}: {exc} (every parameter and the "
+                        "optimizer's momentum are as they were before fit)"
+                    ) from exc
                 if not math.isfinite(loss):
                     restored = _keep_finite(params, start_of_epoch)
                     raise GraphError(_nonfinite_message(graph, feed, epoch, step, loss_node, restored))
-                graph.backward()
-                optimizer.step()
                 total += loss * rows if per_batch_mean else loss  # back to a sum over samples
             history.append(total / n)
             bar.set_postfix(loss=f"{history[-1]:.4g}", refresh=False)
@@ -227,6 +239,13 @@ def _restore(graph, optimizer, path, epochs):
     for v, saved in zip(velocity, saved_velocity):
         v[...] = saved
     return state
+
+
+def _put_back(params, values, optimizer, velocity):
+    for p, saved in zip(params, values):
+        p.value[...] = saved
+    for v, saved in zip(getattr(optimizer, "velocity", None) or [], velocity):
+        v[...] = saved
 
 
 def _keep_finite(params, start_of_epoch):

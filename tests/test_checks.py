@@ -1,0 +1,55 @@
+"""The argument checks every entry point uses (tinygraph/checks.py): each names the argument."""
+
+import math
+
+import numpy as np
+import pytest
+
+import tinygraph as tg
+from tinygraph import checks
+
+
+def test_whole_numbers_are_ints_in_range_never_bools_or_floats():
+    assert checks.whole("n", np.int64(3)) == 3 and type(checks.whole("n", np.int64(3))) is int
+    assert checks.whole("n", 0, low=0) == 0 and checks.whole("n", 5, high=5) == 5
+    for bad, error, match in [
+        (True, TypeError, "n must be a whole number, got bool True"),
+        (2.0, TypeError, "n must be a whole number, got float 2.0"),
+        ("3", TypeError, "n must be a whole number, got str '3'"),
+        (0, tg.GraphError, "n must be a whole number >= 1, got 0"),
+        (10**400, tg.GraphError, r"n must be a whole number from 1 to 9, got 1000.*\.\.\.$"),
+    ]:
+        with pytest.raises(error, match=match):
+            checks.whole("n", bad, high=9 if bad == 10**400 else None)
+
+
+def test_numbers_are_finite_and_inside_their_bounds():
+    assert checks.number("lr", np.float32(0.5), low=0, strict="low") == 0.5
+    assert checks.number("m", 0, low=0, high=1, strict="high") == 0.0
+    for bad, error, match in [
+        (math.nan, tg.GraphError, "lr must be a finite number > 0, got nan"),
+        (math.inf, tg.GraphError, "lr must be a finite number > 0, got inf"),
+        (10**400, tg.GraphError, "lr must be a finite number > 0, got 1000"),
+        (0, tg.GraphError, "lr must be a finite number > 0, got 0"),
+        (True, TypeError, "lr must be a number, got bool True"),
+        (np.array([1.0]), TypeError, "lr must be a number, got ndarray"),
+    ]:
+        with pytest.raises(error, match=match):
+            checks.number("lr", bad, low=0, strict="low")
+    with pytest.raises(tg.GraphError, match=r"m must be a finite number >= 0 and < 1, got 1"):
+        checks.number("m", 1, low=0, high=1, strict="high")
+
+
+def test_flags_seeds_functions_and_sizes():
+    assert checks.flag("f", np.bool_(True)) is True
+    with pytest.raises(TypeError, match="f must be True or False, got ndarray"):
+        checks.flag("f", np.array([True, False]))
+    assert checks.seed("seed", None) is None and checks.seed("seed", np.uint32(7)) == 7
+    with pytest.raises(tg.GraphError, match="seed must be a whole number >= 0, got -1"):
+        checks.seed("seed", -1)
+    assert checks.function("hook", print) is print and checks.function("hook", None) is None
+    with pytest.raises(TypeError, match="hook must be callable or None, got int"):
+        checks.function("hook", 5)
+    assert checks.size("mlp", (1000, 1000)) == (1000, 1000)
+    with pytest.raises(tg.GraphError, match=r"mlp: \(100000, 100000\) would hold 10000000000 numbers"):
+        checks.size("mlp", (100_000, 100_000))

@@ -1,0 +1,75 @@
+"""Checks of the arguments every entry point takes: each names the argument, what it expected, what it got.
+
+Every public function checks all its arguments with these before it changes anything.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .errors import GraphError
+
+MAX_ELEMENTS = 10**9  # the most numbers one array made from a size argument may hold (8 GB of float64)
+
+
+def shown(value: Any) -> str:
+    """``repr(value)``, cut short when long."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def whole(what: str, value: Any, low: int = 1, high: int | None = None) -> int:
+    """``value`` as an int in [low, high]: a Python or numpy integer, never a bool or a float."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{what} must be a whole number, got {type(value).__name__} {shown(value)}")
+    if value < low or (high is not None and value > high):
+        bound = f">= {low}" if high is None else f"from {low} to {high}"
+        raise GraphError(f"{what} must be a whole number {bound}, got {shown(value)}")
+    return int(value)
+
+
+def number(what: str, value: Any, low: float = -math.inf, high: float = math.inf, strict: str = "") -> float:
+    """``value`` as a finite float in the range; ``strict`` holds "low" and/or "high" for open ends."""
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{what} must be a number, got {type(value).__name__} {shown(value)}")
+    try:
+        x = float(value)
+    except OverflowError:
+        x = math.inf
+    below = x <= low if "low" in strict else x < low
+    above = x >= high if "high" in strict else x > high
+    if not math.isfinite(x) or below or above:
+        lo = "" if low == -math.inf else f"{'>' if 'low' in strict else '>='} {low:g}"
+        hi = "" if high == math.inf else f"{'<' if 'high' in strict else '<='} {high:g}"
+        bound = " and ".join(b for b in (lo, hi) if b)
+        raise GraphError(f"{what} must be a finite number{' ' + bound if bound else ''}, got {shown(value)}")
+    return x
+
+
+def flag(what: str, value: Any) -> bool:
+    """``value`` as True or False."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{what} must be True or False, got {type(value).__name__} {shown(value)}")
+    return bool(value)
+
+
+def seed(what: str, value: Any) -> int | None:
+    """A seed for ``np.random.default_rng``: None or a whole number >= 0."""
+    return None if value is None else whole(what, value, low=0)
+
+
+def function(what: str, value: Any) -> Callable | None:
+    if value is not None and not callable(value):
+        raise TypeError(f"{what} must be callable or None, got {type(value).__name__}")
+    return value
+
+
+def size(what: str, shape: tuple) -> tuple:
+    """A shape whose array would hold at most MAX_ELEMENTS numbers."""
+    if math.prod(shape) > MAX_ELEMENTS:
+        raise GraphError(f"{what}: {shape} would hold {math.prod(shape)} numbers, more than {MAX_ELEMENTS}")
+    return shape
