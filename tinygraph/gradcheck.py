@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .checks import number, size, whole
+from .checks import seed as seed_of
 from .core import Graph, Input, Node, Parameter
 from .errors import GraphError
 
@@ -77,11 +78,13 @@ def _numeric(f: Callable[[], float], array: np.ndarray, eps: float) -> np.ndarra
     grad = np.zeros(array.shape, dtype=np.float64)
     for i in np.ndindex(array.shape):
         old = array[i]
-        array[i] = old + eps
-        up = f()
-        array[i] = old - eps
-        down = f()
-        array[i] = old
+        try:
+            array[i] = old + eps
+            up = f()
+            array[i] = old - eps
+            down = f()
+        finally:  # (a pass that raises leaves no element nudged)
+            array[i] = old
         grad[i] = (up - down) / (2 * eps)
     return grad
 
@@ -104,17 +107,11 @@ def _row(node: Node, analytic: Any, numeric: np.ndarray, atol: float, rtol: floa
 
 
 def _tolerances(eps: Any, atol: Any, rtol: Any, what: str) -> tuple[float, float, float]:
-    for name, v in (("eps", eps), ("atol", atol), ("rtol", rtol)):
-        if (
-            isinstance(v, bool)
-            or not isinstance(v, (int, float, np.integer, np.floating))
-            or not math.isfinite(v)
-            or v < 0
-            or (name == "eps" and v == 0)
-        ):
-            bound = "a finite number > 0" if name == "eps" else "a finite number >= 0"
-            raise GraphError(f"{what}: {name} must be {bound}, got {v!r}")
-    return float(eps), float(atol), float(rtol)
+    return (
+        number(f"{what}: eps", eps, low=0, strict="low"),
+        number(f"{what}: atol", atol, low=0),
+        number(f"{what}: rtol", rtol, low=0),
+    )
 
 
 def gradcheck(
@@ -140,7 +137,9 @@ def gradcheck(
     eps, atol, rtol = _tolerances(eps, atol, rtol, "gradcheck")
     keep = None
     if only is not None:
-        only = [only] if isinstance(only, (str, Node)) else list(only)
+        only = [only] if isinstance(only, (str, Node)) else list(only) if isinstance(only, (list, tuple, set)) else None
+        if only is None or not all(isinstance(n, (str, Node)) for n in only):
+            raise TypeError("gradcheck: only must be a node, a name or a list of them")
         keep = {n if isinstance(n, str) else n.name for n in only}
         unknown = sorted(k for k in keep if k not in graph)
         if unknown:
@@ -242,14 +241,37 @@ def check_node(
         batched = (batched,)
     if not isinstance(batched, (tuple, list)) or not all(isinstance(i, (int, np.integer)) for i in batched):
         raise TypeError(f"check_node: batched must be a tuple of input indices, got {batched!r}")
-    dtype = np.dtype(dtype)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"check_node: dtype must be a float type, got {dtype!r}") from None
     if dtype.kind != "f":
         raise GraphError(f"check_node: dtype must be a float type, got {dtype}")
     if not isinstance(input_shapes, (list, tuple)):
         raise TypeError(
             f"check_node: input_shapes must be a list of shapes or arrays, got {type(input_shapes).__name__}"
         )
-    rng = np.random.default_rng(seed)
+    if not (isinstance(node, type) and issubclass(node, Node)) and (isinstance(node, type) or not callable(node)):
+        raise TypeError(f"check_node: node must be a Node class or a factory of nodes, got {node!r}")
+    for i, spec in enumerate(input_shapes):
+        if not isinstance(spec, np.ndarray):
+            if not isinstance(spec, (tuple, list)):
+                raise TypeError(f"check_node: input_shapes[{i}] must be a shape (a tuple) or an array, got {spec!r}")
+            size(f"check_node: input_shapes[{i}]", tuple(whole(f"check_node: input_shapes[{i}]", n) for n in spec))
+    wrong = [i for i in batched if not 0 <= i < len(input_shapes)]
+    if wrong:
+        raise GraphError(
+            f"check_node: batched holds {wrong[0]}, which is no input's index (0..{len(input_shapes) - 1})"
+        )
+    if wrt is not None:
+        if not isinstance(wrt, (tuple, list)) or not all(isinstance(i, (int, np.integer)) for i in wrt):
+            raise TypeError(f"check_node: wrt must be a tuple of input indices or None, got {wrt!r}")
+        wrong = [i for i in wrt if not 0 <= i < len(input_shapes)]
+        if wrong:
+            raise GraphError(
+                f"check_node: wrt holds {wrong[0]}, which is no input's index (0..{len(input_shapes) - 1})"
+            )
+    rng = np.random.default_rng(seed_of("check_node: seed", seed))
     values = []
     for i, spec in enumerate(input_shapes):
         value = (

@@ -56,9 +56,9 @@ def test_predict_does_not_need_targets_and_returns_a_copy():
 
 
 def test_helpers_reject_what_is_not_a_node_class():
-    with pytest.raises(TypeError, match="mlp: loss must be a tinygraph node class"):
+    with pytest.raises(TypeError, match="mlp: loss must be a loss node class such as tg.SquaredLoss"):
         tg.mlp([2, 1], loss="mse")
-    with pytest.raises(TypeError, match="dense: activation must be a tinygraph node class"):
+    with pytest.raises(TypeError, match="dense: activation must be an activation node class"):
         tg.dense(tg.Input("x", shape=(2,)), 3, activation="tanh")
     net = tg.mlp([2, 1], seed=0)
     with pytest.raises(tg.GraphError, match="X has 4 rows but T has 3"):

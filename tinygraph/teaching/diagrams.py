@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import graphviz
-import numpy as np
 
+from ..checks import flag, whole
 from ..core import Node, graph_of
 from ..core.graph import DISPLAY
 from ..errors import GraphError
@@ -116,8 +116,9 @@ def _build(graph, values, grads, view, highlight, flow, precision, title, pendin
     graph = graph_of(graph, "render")
     if view not in VIEWS:
         raise GraphError(f"render: view must be one of {VIEWS}, got {view!r}")
-    if isinstance(precision, bool) or not isinstance(precision, (int, np.integer)) or precision < 1:
-        raise GraphError(f"render: precision must be a whole number >= 1, got {precision!r}")
+    whole("render: precision", precision, low=1, high=17)  # (float64 holds 17 significant digits)
+    for what, v in (("values", values), ("grads", grads)):
+        flag(f"render: {what}", v)
     opts = dict(
         values=values,
         grads=grads,
@@ -125,8 +126,8 @@ def _build(graph, values, grads, view, highlight, flow, precision, title, pendin
         title=title,
         highlight=_highlights(graph, highlight),
         flow=_flows(graph, flow),
-        pending_values=_highlights(graph, pending_values),
-        pending_grads=_highlights(graph, pending_grads),
+        pending_values=_highlights(graph, pending_values, "pending_values"),
+        pending_grads=_highlights(graph, pending_grads, "pending_grads"),
         state=state,
     )
     dot = graphviz.Digraph(
@@ -159,19 +160,23 @@ def _resolve(graph, item, what):
     return item if isinstance(item, Node) else graph[item]
 
 
-def _highlights(graph, highlight):
+def _highlights(graph, highlight, what="highlight"):
     items = [] if highlight is None else [highlight] if isinstance(highlight, (Node, str)) else highlight
-    return {id(_resolve(graph, item, "highlight")) for item in items}
+    if not isinstance(items, (list, tuple, set)):
+        raise TypeError(f"{what}: expected a node, a name or a list of them, got {type(highlight).__name__}")
+    return {id(_resolve(graph, item, what)) for item in items}
 
 
 def _flows(graph, flow):
     """{(id(input), id(consumer))}: each pair names an edge of the graph, in either order."""
+    if flow is not None and not isinstance(flow, (list, tuple, set)):
+        raise TypeError(f"flow: expected (from_node, to_node) pairs, got {type(flow).__name__}")
     flow = [] if flow is None else list(flow)
     if len(flow) == 2 and all(isinstance(i, (Node, str)) for i in flow):
         flow = [flow]  # one pair given on its own
     edges = set()
     for pair in flow:
-        if isinstance(pair, (Node, str)) or len(pair) != 2:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
             raise TypeError(f"flow: expected (from_node, to_node) pairs, got {pair!r}")
         a, b = (_resolve(graph, item, "flow") for item in pair)
         if not any(i is a for i in b.inputs):

@@ -65,7 +65,8 @@ def is_loss(node: Node, graph: Graph) -> bool:
 
 def html_text(s: Any) -> str:
     """Text for an HTML-like label: escaped, newlines as left-aligned line breaks."""
-    return html.escape(str(s)).replace("\n", '<BR ALIGN="LEFT"/>')
+    text = html.escape(str(s)).replace("\\", "\\\\").replace("]", "&#93;")  # (Graphviz reads \\N as a name, ]])
+    return text.replace("\n", '<BR ALIGN="LEFT"/>')
 
 
 def colored(s: Any, color: str) -> str:

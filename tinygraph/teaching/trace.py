@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import flag, whole
 from ..core import SGD, Graph, Node, as_optimizer, graph_of
 from ..errors import GraphError
 from .stepper import frames, page, widget
@@ -138,6 +139,10 @@ def trace(
     summarised (each step's ``arrays`` keeps them whole).  Returns a Trace.
     """
     graph = graph_of(graph, "trace")
+    whole("trace: precision", precision, low=1, high=17)
+    whole("trace: max_elements", max_elements, low=1, high=10**6)
+    if inputs is not None:
+        flag("trace: inputs", inputs)
     if optimizer is not None:
         optimizer = as_optimizer(optimizer, graph, "trace")
         if not isinstance(optimizer, SGD):

@@ -8,13 +8,17 @@ from typing import Any
 
 import numpy as np
 
+from .. import checks
+from ..checks import shown, size, whole
 from ..core import (
     SGD,
     AppendOne,
+    Constant,
     Graph,
     Input,
     Logistic,
     LogLoss,
+    Loss,
     Node,
     Parameter,
     ReLU,
@@ -40,10 +44,31 @@ class Layer:
 
 
 def _check_node_class(cls, what, allow_none=False):
+    """An activation: a node class of one input that is no leaf, WeightedSum or loss (or None)."""
     if cls is None and allow_none:
         return
-    if not (isinstance(cls, type) and issubclass(cls, Node)):
-        raise TypeError(f"{what} must be a tinygraph node class such as tg.Tanh or tg.SquaredLoss, got {cls!r}")
+    leaf = isinstance(cls, type) and issubclass(cls, (Input, Parameter, Constant, WeightedSum, Loss))
+    if not (isinstance(cls, type) and issubclass(cls, Node)) or leaf:
+        raise TypeError(f"{what} must be an activation node class such as tg.Tanh or tg.ReLU, got {cls!r}")
+
+
+def _check_loss_class(cls, what):
+    if not (isinstance(cls, type) and issubclass(cls, Loss)) or cls is Loss:
+        raise TypeError(f"{what} must be a loss node class such as tg.SquaredLoss, got {cls!r}")
+
+
+def _check_options(what, bias, dtype, seed_value):
+    """bias, dtype and seed, checked; returns the dtype."""
+    if not (bias is None or (isinstance(bias, str) and bias in ("separate", "input"))):
+        raise GraphError(f"{what}: bias must be 'separate', 'input' or None, got {shown(bias)}")
+    checks.seed(f"{what}: seed", seed_value)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.kind != "f":
+        raise TypeError(f"{what}: dtype must be a float type such as np.float64, got {shown(dtype)}")
+    return dtype
 
 
 def init_weights(n_in, n_out, activation, rng, dtype=np.float64):
@@ -62,11 +87,8 @@ def _layer(x, n_out, activation, rng, names, bias="separate", dtype=np.float64):
             f"dense: the number of features of {x.kind} '{x.name}' is unknown "
             f"(per-sample shape {x.shape}); declare it, e.g. Input('{x.name}', shape=(n,))"
         )
-    if not isinstance(n_out, (int, np.integer)) or n_out < 1:
-        raise GraphError(f"dense: n_out must be a whole number >= 1, got {n_out!r}")
-    if bias not in ("separate", "input", None):
-        raise GraphError(f"dense: bias must be 'separate', 'input' or None, got {bias!r}")
-    n_in = x.shape[0]
+    n_in, n_out = x.shape[0], whole("dense: n_out", n_out)
+    size(f"dense: the weights of {x.kind} '{x.name}' ({n_in} features) and n_out={n_out}", (n_in + 1, n_out))
     W = init_weights(n_in, n_out, activation, rng, dtype)
     b = None
     if bias == "input":
@@ -99,6 +121,11 @@ def dense(
     ``x`` must have a known number of features (declare Input shapes).
     """
     _check_node_class(activation, "dense: activation", allow_none=True)
+    dtype = _check_options("dense", bias, dtype, seed)
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"dense: name must be a str or None, got {type(name).__name__} {shown(name)}")
+    if not isinstance(x, Node):
+        raise TypeError(f"dense: x must be a tinygraph Node, got {type(x).__name__}")
     name = name or auto_name("dense")
     names = {"W": f"{name}.W", "b": f"{name}.b", "z": f"{name}.z", "out": name, "x1": f"{name}.x1"}
     return _layer(x, n_out, activation, np.random.default_rng(seed), names, bias, dtype).out
@@ -217,13 +244,19 @@ def mlp(
     (2, 3)
     """
     _check_node_class(activation, "mlp: activation", allow_none=True)
-    _check_node_class(loss, "mlp: loss")
-    if output_activation != "auto":
+    _check_loss_class(loss, "mlp: loss")
+    auto = isinstance(output_activation, str) and output_activation == "auto"
+    if not auto:
         _check_node_class(output_activation, "mlp: output_activation", allow_none=True)
-    sizes = list(sizes)
-    if len(sizes) < 2 or not all(isinstance(s, (int, np.integer)) and s >= 1 for s in sizes):
+    dtype = _check_options("mlp", bias, dtype, seed)
+    if not isinstance(sizes, (list, tuple, np.ndarray)):
+        raise TypeError(f"mlp: sizes must be a list of whole numbers such as [2, 3, 1], got {shown(sizes)}")
+    sizes = [whole("mlp: sizes", s) for s in sizes]
+    if len(sizes) < 2:
         raise GraphError(f"mlp: sizes must be at least two whole numbers >= 1, got {sizes!r}")
-    if output_activation == "auto":
+    for a, b in zip(sizes, sizes[1:]):
+        size(f"mlp: sizes {sizes}: the weights of a layer", (a + 1, b))
+    if auto:
         output_activation = _OUTPUTS.get(loss, Logistic)
     rng = np.random.default_rng(seed)
     x = Input("x", shape=(sizes[0],))

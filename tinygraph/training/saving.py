@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..core import Logistic, LogLoss, ReLU, SoftmaxCrossEntropy, SquaredLoss, Step, Tanh, graph_of
+from ..core.leaves import checked_value
 from ..errors import GraphError
 from ..version import __version__
 from .files import name_problem, path_of, read_npz, shown, write_npz
@@ -65,7 +66,7 @@ def save(graph_or_network: Any, path: Any) -> None:
             problem = "another Parameter of this graph has it too, and a file holds one array per name"
         if problem is not None:
             raise GraphError(f"save: Parameter {shown(p.name)} cannot be saved under its name: {problem}; rename it")
-        arrays[p.name] = p.value
+        arrays[p.name] = checked_value(p)  # (a replaced value that is not an array of floats is refused)
     if isinstance(graph_or_network, Network):
         arrays[ARCHITECTURE_KEY] = np.array(_architecture(graph_or_network))  # 0-d unicode, no pickle
     write_npz(path, arrays, "save")
