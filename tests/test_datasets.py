@@ -45,9 +45,9 @@ def test_noise_moves_the_points(name):
 @pytest.mark.parametrize("name", GENERATORS)
 def test_bad_size_or_noise(name):
     make = getattr(datasets, name)
-    with pytest.raises(tg.GraphError, match="n must be a whole number >= 1, got 0"):
+    with pytest.raises(tg.GraphError, match="datasets: n must be a whole number from 1 to 10000000, got 0"):
         make(n=0)
-    with pytest.raises(tg.GraphError, match="noise must be >= 0, got -1"):
+    with pytest.raises(tg.GraphError, match="datasets: noise must be a finite number >= 0, got -1"):
         make(n=5, noise=-1)
 
 
@@ -75,7 +75,7 @@ def test_linear_is_separable_with_a_margin(seed, margin):
 
 
 def test_linear_bad_margin():
-    with pytest.raises(tg.GraphError, match="margin must be >= 0 and < 1, got 1.5"):
+    with pytest.raises(tg.GraphError, match="margin must be a finite number >= 0 and < 1, got 1.5"):
         datasets.linear(margin=1.5)
 
 
@@ -85,7 +85,7 @@ def test_blobs_classes_and_centers():
     means = np.array([X[T == c].mean(axis=0) for c in range(3)])
     spread = max(X[T == c].std(axis=0).max() for c in range(3))
     assert spread < 0.2 and np.min(np.linalg.norm(means[:, None] - means[None], axis=2) + np.eye(3) * 99) > spread
-    with pytest.raises(tg.GraphError, match="centers must be a whole number >= 1, got 0"):
+    with pytest.raises(tg.GraphError, match="centers must be a whole number from 1 to 10000000, got 0"):
         datasets.blobs(centers=0)
 
 

@@ -92,16 +92,19 @@ def demo(args):
     else:
         X_train, X_test, T_train, T_test = X, X, T, T
     sizes = list(spec["sizes"])
-    if args.hidden:
+    if args.hidden is not None:
+        if args.hidden < 1:
+            raise GraphError(f"--hidden must be a whole number >= 1, got {args.hidden}")
         if args.dataset != "xor":
             print("tinygraph demo: --hidden applies to --dataset xor only", file=sys.stderr)
             return 2
         sizes[1] = args.hidden
     epochs = spec["epochs"] if args.epochs is None else args.epochs
     lr = spec["lr"] if args.lr is None else args.lr
+    if epochs < 1 or not lr > 0:
+        raise GraphError(f"--epochs must be >= 1 and --lr > 0, got {epochs} and {lr}")
     net = mlp(sizes, activation=spec["activation"], loss=spec["loss"], seed=args.seed)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _folder(args.out, "--out")
     arch = "-".join(map(str, sizes))
     print(
         f"tinygraph {__version__} demo: {args.dataset} with a {arch} network "
@@ -196,6 +199,18 @@ def worked_example():
     return Graph(SquaredLoss(o, t, name="E")), {"x": [0.05, 0.10], "t": [0.01, 0.99]}
 
 
+def _folder(path, what):
+    """The output folder ``path``, made if need be, once it is known to be one (before any work)."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise GraphError(f"{what}: '{out}' is a file; give a folder for the output")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GraphError(f"{what}: cannot make the folder '{out}': {exc.strerror or exc}") from exc
+    return out
+
+
 def _numbers(text, what):
     try:
         return np.array([float(v) for v in text.split(",")])
@@ -211,7 +226,10 @@ def trace_command(args):
             return 2
         net = load(args.model)
         t = _numbers(args.t, "--t")
-        t = t[0] if isinstance(net.loss, SoftmaxCrossEntropy) else t
+        if isinstance(net.loss, SoftmaxCrossEntropy):
+            if len(t) != 1:
+                raise GraphError(f"--t: a softmax model's target is one class index, got {len(t)} numbers")
+            t = t[0]
         graph, feed = net.graph, {net.input: _numbers(args.x, "--x"), net.target: t}
         title = f"One SGD step of {Path(args.model).name}"
     else:
@@ -224,6 +242,8 @@ def trace_command(args):
             return 2
         graph, feed = worked_example()
         title = "Backpropagation step by step: the 2-2-2 worked example"
+    if Path(args.html).is_dir():
+        raise GraphError(f"--html: '{args.html}' is a folder; give the path of the page to write")
     tr = trace(graph, feed, optimizer=args.lr, precision=args.precision)
     print(tr)
     try:
@@ -244,6 +264,7 @@ def render_command(args):
     except ValueError:
         raise GraphError(f"--sizes: expected whole numbers separated by commas, got {args.sizes!r}") from None
     net = mlp(sizes, seed=0, bias=args.bias)
+    out = _folder(args.out, "--out")
     if sizes[0] == 2 and sizes[-1] == 1:
         net.fit(X, T, epochs=args.epochs, lr=0.5, seed=0, progress=False)
         _show_one_sample(net, X[1:], T[1:])
@@ -251,8 +272,6 @@ def render_command(args):
         rng = np.random.default_rng(0)
         net.graph.forward({"x": rng.uniform(size=sizes[0]), "t": rng.uniform(size=sizes[-1])})
         net.graph.backward()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     views = ("graph", "network") if args.view == "both" else (args.view,)
     try:
         for view in views:
@@ -321,7 +340,7 @@ def main(argv=None):
         return 0
     try:
         return args.func(args)
-    except GraphError as exc:
+    except (GraphError, TypeError) as exc:  # (tinygraph's own errors: each says what was wrong)
         print(f"tinygraph {args.command}: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `tinygraph trace | head`: the reader has gone; stop quietly

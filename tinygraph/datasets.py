@@ -6,19 +6,23 @@ from typing import Any
 
 import numpy as np
 
+from . import checks
+from .checks import number, shown, whole
 from .errors import GraphError
 
+MAX_ROWS = 10_000_000  # rows a generated data set may have
 
-def _check(n: Any, noise: Any) -> None:
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise GraphError(f"datasets: n must be a whole number >= 1, got {n!r}")
-    if noise < 0:
-        raise GraphError(f"datasets: noise must be >= 0, got {noise!r}")
+
+def _check(n: Any, noise: Any, seed_value: Any = None) -> None:
+    """n, noise and seed of a generated data set, checked before anything is drawn."""
+    whole("datasets: n", n, high=MAX_ROWS)
+    number("datasets: noise", noise, low=0)
+    checks.seed("datasets: seed", seed_value)
 
 
 def xor(n: int = 4, noise: float = 0.0, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The XOR problem: the 4 corners of the unit square (repeated to ``n`` rows), t = x₁ XOR x₂."""
-    _check(n, noise)
+    _check(n, noise, seed)
     rng = np.random.default_rng(seed)
     corners = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
     X = corners[np.arange(n) % 4] + noise * rng.normal(size=(n, 2))
@@ -34,9 +38,8 @@ def linear(
     The line passes through the origin; points lie in the square [-1, 1]² and at
     least ``margin`` (0 <= margin < 1) from the line, before ``noise`` is added.
     """
-    _check(n, noise)
-    if not 0 <= margin < 1:
-        raise GraphError(f"datasets.linear: margin must be >= 0 and < 1, got {margin!r}")
+    _check(n, noise, seed)
+    number("datasets.linear: margin", margin, low=0, high=1, strict="high")
     rng = np.random.default_rng(seed)
     angle = rng.uniform(0, 2 * np.pi)
     normal = np.array([np.cos(angle), np.sin(angle)])
@@ -51,9 +54,8 @@ def linear(
 
 def blobs(n: int = 100, centers: int = 3, noise: float = 0.5, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Gaussian clusters around ``centers`` random points; T is the cluster index."""
-    _check(n, noise)
-    if not isinstance(centers, (int, np.integer)) or centers < 1:
-        raise GraphError(f"datasets.blobs: centers must be a whole number >= 1, got {centers!r}")
+    _check(n, noise, seed)
+    whole("datasets.blobs: centers", centers, high=MAX_ROWS)
     rng = np.random.default_rng(seed)
     points = rng.uniform(-3, 3, size=(centers, 2))
     T = np.arange(n) % centers
@@ -63,7 +65,7 @@ def blobs(n: int = 100, centers: int = 3, noise: float = 0.5, seed: int | None =
 
 def moons(n: int = 200, noise: float = 0.1, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles."""
-    _check(n, noise)
+    _check(n, noise, seed)
     rng = np.random.default_rng(seed)
     T = np.arange(n) % 2
     angle = rng.uniform(0, np.pi, size=n)
@@ -74,8 +76,9 @@ def moons(n: int = 200, noise: float = 0.1, seed: int | None = None) -> tuple[np
 def circles(
     n: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A small circle (T=1) inside a large one (T=0)."""
-    _check(n, noise)
+    """A small circle (T=1) of radius ``factor`` (0 < factor < 1) inside a large one (T=0)."""
+    _check(n, noise, seed)
+    number("datasets.circles: factor", factor, low=0, high=1, strict="low high")
     rng = np.random.default_rng(seed)
     T = np.arange(n) % 2
     angle = rng.uniform(0, 2 * np.pi, size=n)
@@ -87,8 +90,9 @@ def circles(
 def spirals(
     n: int = 200, noise: float = 0.1, turns: float = 1.5, seed: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaved spirals: hard for a linear model, fine for a hidden layer or two."""
-    _check(n, noise)
+    """Two interleaved spirals of ``turns`` turns: hard for a linear model, fine for a hidden layer or two."""
+    _check(n, noise, seed)
+    number("datasets.spirals: turns", turns, low=0, high=1000, strict="low")
     rng = np.random.default_rng(seed)
     T = np.arange(n) % 2
     r = rng.uniform(0.1, 1.0, size=n)
@@ -118,10 +122,13 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
 def one_hot(labels: Any, n_classes: int | None = None) -> np.ndarray:
     """Rows of 0s with a 1 at each label's index: ``one_hot([0, 2]) → [[1,0,0],[0,0,1]]``."""
     labels = np.asarray(labels)
-    idx = labels.astype(int)
-    if labels.ndim != 1 or np.any(idx != labels) or np.any(idx < 0):
-        raise GraphError(f"one_hot: expected a 1-D array of non-negative whole numbers, got {labels!r}")
-    n_classes = int(idx.max()) + 1 if n_classes is None else n_classes
+    if labels.ndim != 1 or labels.size == 0 or labels.dtype.kind not in "iuf":
+        raise GraphError(f"one_hot: expected a 1-D array of non-negative whole numbers, got {shown(labels)}")
+    with np.errstate(invalid="ignore"):
+        idx = labels.astype(np.int64)
+    if np.any(idx != labels) or np.any(idx < 0) or np.any(idx >= MAX_ROWS):
+        raise GraphError(f"one_hot: expected non-negative whole numbers below {MAX_ROWS}, got {shown(labels[:10])}")
+    n_classes = int(idx.max()) + 1 if n_classes is None else whole("one_hot: n_classes", n_classes, high=MAX_ROWS)
     if idx.size and idx.max() >= n_classes:
         raise GraphError(f"one_hot: label {idx.max()} is out of range for {n_classes} classes")
     out = np.zeros((len(idx), n_classes))
@@ -134,8 +141,8 @@ def train_test_split(X: Any, T: Any, test: float = 0.25, seed: int | None = None
     X, T = np.asarray(X), np.asarray(T)
     if len(X) != len(T):
         raise GraphError(f"train_test_split: X has {len(X)} rows but T has {len(T)}")
-    if not 0 < test < 1:
-        raise GraphError(f"train_test_split: test must be a fraction between 0 and 1, got {test!r}")
+    number("train_test_split: test", test, low=0, high=1, strict="low high")
+    checks.seed("train_test_split: seed", seed)
     order = np.random.default_rng(seed).permutation(len(X))
     n_test = max(1, int(round(test * len(X))))
     te, tr = order[:n_test], order[n_test:]
