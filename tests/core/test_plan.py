@@ -28,7 +28,8 @@ def test_a_cycle_is_named():
 def test_a_forward_plan_needs_only_what_its_targets_need():
     net = tg.mlp([2, 3, 1], seed=0)
     plan = ForwardPlan(net.graph.nodes, (net.graph["h1"],), net.loss)
-    assert [n.name for n in plan.inputs] == ["x"] and [n.name for n in plan.params] == ["W1", "b1"]
+    assert [n.name for n in plan.inputs] == ["x"] and [n.name for n in plan.nodes if not n.inputs] == ["x", "W1", "b1"]
+    assert [n.name for n in plan.leaves] == ["W1", "b1", "W2", "b2"]  # (every Parameter: they decide the dtype)
     assert [n.name for n in plan.computed] == ["z1", "h1"] and not plan.reaches_output
     assert plan.args == plan.inputs + plan.leaves
 

@@ -461,3 +461,25 @@ def test_huge_plans_stay_in_the_loop(monkeypatch):
         net.graph.forward({"x": [1.0, 2.0], "t": [1.0]})
         net.graph.backward()
     assert net.graph.ran == {"forward": "loop", "backward": "loop"}
+
+
+def test_a_summed_gradient_of_one_number_stays_a_0d_array_in_both_runners():
+    x, b = tg.Input("x", shape=(3,)), tg.Parameter(0.5, name="b")
+    graph = tg.Graph(tg.Sum(tg.Add(tg.Multiply(x, b), b)))  # b: one number, with two consumers
+    for ran in ("loop", "unrolled", "unrolled"):
+        graph.forward({"x": np.arange(3.0)})
+        graph.backward()
+        assert graph.ran["backward"] == ran
+        assert type(b.grad) is np.ndarray and b.grad.shape == () and b.grad == 3.0 + 3.0
+        tg.SGD(graph.parameters(), lr=1e-9).step()  # (SGD takes the gradient)
+
+
+def test_a_run_that_reads_no_parameter_follows_the_graphs_new_dtype():
+    x, w = tg.Input("x", shape=(2,)), tg.Parameter(np.ones(2), name="w")
+    h = tg.Tanh(x, name="h")
+    graph = tg.Graph(tg.Sum(tg.Multiply(h, w)))
+    for _ in range(3):
+        assert graph.run(h, {"x": np.ones(2)}).dtype == np.float64
+    w.value = w.value.astype(np.float32)  # the graph computes in float32 from now on
+    for _ in range(3):
+        assert graph.dtype == np.float32 and graph.run(h, {"x": np.ones(2)}).dtype == np.float32

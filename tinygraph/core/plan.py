@@ -46,16 +46,21 @@ class ForwardPlan:
     """A forward pass that computes ``targets``: the nodes it needs, in topological order.
 
     ``args`` is the order in which the pass takes its arrays: the fed Inputs, then the
-    Parameters' and Constants' values.  ``setups`` holds what the graph learns about
-    passes of this plan, one Setup per set of shapes (the most recent few).
+    values of the Parameters and Constants it reads, and of every other Parameter of the graph
+    (they decide the graph's dtype: a pass follows them even where it does not read them).
+    ``setups`` holds what the graph learns about passes of this plan, one Setup per set of
+    shapes (the most recent few).
     """
 
     def __init__(self, nodes: Sequence[Node], targets: Sequence[Node], output: Node) -> None:
         needed = {id(n) for n in topological_order(targets)}
         self.nodes = [n for n in nodes if id(n) in needed]
         self.inputs = [n for n in self.nodes if isinstance(n, Input)]
-        self.leaves = [n for n in self.nodes if not n.inputs and not isinstance(n, Input)]
-        self.params = [n for n in self.leaves if isinstance(n, Parameter)]
+        self.leaves = [
+            n
+            for n in nodes
+            if (id(n) in needed and not n.inputs and not isinstance(n, Input)) or isinstance(n, Parameter)
+        ]
         self.computed = [n for n in self.nodes if n.inputs]
         self.args = self.inputs + self.leaves
 

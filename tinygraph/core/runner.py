@@ -139,7 +139,8 @@ def backward_loop(plan: BackwardPlan, hook: Callable | None, check_finite: bool)
             if first or inp.grad is None:
                 inp.grad = g
             elif g is not None:
-                inp.grad = inp.grad + g  # the sum over consumers
+                total = inp.grad + g  # the sum over consumers
+                inp.grad = total if type(total) is np.ndarray else np.asarray(total)  # (0-d stays an array)
         if hook is not None:
             hook(node, grads)
         if check_finite:
@@ -315,7 +316,7 @@ def unroll_backward(
         for k, inp, first in sends:
             targets[k] = grad[inp] if first else f"_g{next(temps)}"
             if not first:
-                sums.append((grad[inp], targets[k]))
+                sums.append((grad[inp], targets[k], whole(inp) == ()))
         lines += [
             _comment(node, node.derivative, var, [names[i] for i in node.inputs]),
             f"    node_{var}.needs = {needs!r}",
@@ -325,7 +326,9 @@ def unroll_backward(
         for k, inp, _ in sends:
             if whole(inp) == ():  # one number: a numpy scalar becomes a 0-d array, as in the loop
                 lines.append(f"    {targets[k]} = _asarray({targets[k]})")
-        lines += [f"    {total} = {total} + {part}  # summed over its consumers" for total, part in sums]
+        for total, part, one in sums:
+            sum_ = f"_asarray({total} + {part})" if one else f"{total} + {part}"
+            lines.append(f"    {total} = {sum_}  # summed over its consumers")
     stepped = {step[0] for step in plan.steps}
     for node in plan.reached:  # leaves: their gradient is complete
         if node not in stepped and node is not output:
