@@ -53,3 +53,19 @@ def test_flags_seeds_functions_and_sizes():
     assert checks.size("mlp", (1000, 1000)) == (1000, 1000)
     with pytest.raises(tg.GraphError, match=r"mlp: \(100000, 100000\) would hold 10000000000 numbers"):
         checks.size("mlp", (100_000, 100_000))
+
+
+def test_output_paths_are_names_of_files_below_folders(tmp_path):
+    (tmp_path / "a file").write_text("kept")
+    (tmp_path / "a folder").mkdir()
+    assert checks.output_path("w", tmp_path / "new" / "deeper" / "x.svg") == str(tmp_path / "new" / "deeper" / "x.svg")
+    assert checks.output_path("w", tmp_path / "a folder", folder=True) == str(tmp_path / "a folder")
+    for path, folder, error, match in [
+        (3, False, TypeError, "w: path must be a str or os.PathLike, got int"),
+        (tmp_path / "a folder", False, tg.GraphError, "is a folder; give the path of a file"),
+        (tmp_path / "a file", True, tg.GraphError, "is a file; give the path of a folder"),
+        (tmp_path / "a file" / "x.svg", False, tg.GraphError, "lies below '.*a file', which is a file"),
+    ]:
+        with pytest.raises(error, match=match):
+            checks.output_path("w", path, folder=folder)
+    assert (tmp_path / "a file").read_text() == "kept" and not (tmp_path / "new").exists()

@@ -60,6 +60,15 @@ def test_fit_data_problems_are_named():
     assert unchanged(net.graph, before)
 
 
+def test_fit_refuses_data_that_gives_an_input_twice():
+    net = tg.mlp([2, 3, 1], seed=0)
+    X, T = tg.datasets.xor()
+    before = snapshot(net.graph)
+    with pytest.raises(tg.GraphError, match="fit: data gives Input 'x' twice \\(by name and by node\\)"):
+        tg.fit(net.graph, {"x": X[:2], net.input: X, "t": T[:, None]}, 0.5, progress=False)
+    assert unchanged(net.graph, before)
+
+
 def test_an_input_named_twice_or_fed_twice_is_refused():
     x1, x2 = tg.Input("x", shape=(2,)), tg.Input("x", shape=(2,))
     with pytest.raises(tg.GraphError, match="two nodes are named 'x'"):

@@ -6,6 +6,7 @@ Every public function checks all its arguments with these before it changes anyt
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -73,3 +74,22 @@ def size(what: str, shape: tuple) -> tuple:
     if math.prod(shape) > MAX_ELEMENTS:
         raise GraphError(f"{what}: {shape} would hold {math.prod(shape)} numbers, more than {MAX_ELEMENTS}")
     return shape
+
+
+def output_path(what: str, path: Any, folder: bool = False) -> str:
+    """A path to write a file (or, with ``folder``, a folder) at: a str or os.PathLike, not an open
+    file's number, not a folder (or a file), below no file; missing folders above it may be made."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{what}: path must be a str or os.PathLike, got {type(path).__name__}")
+    path = os.fspath(path)
+    if not isinstance(path, str) or not path:
+        raise TypeError(f"{what}: path must be a non-empty str, got {path!r}")
+    if os.path.isdir(path) != folder and os.path.exists(path):
+        kind, wanted = ("file", "folder") if folder else ("folder", "file")
+        raise GraphError(f"{what}: '{path}' is a {kind}; give the path of a {wanted}")
+    above = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(above):
+        above = os.path.dirname(above)
+    if not os.path.isdir(above):
+        raise GraphError(f"{what}: '{path}' lies below '{above}', which is a file")
+    return path

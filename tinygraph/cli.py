@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from . import datasets, plot
+from .checks import output_path
 from .core import SGD, Graph, Input, Logistic, LogLoss, Parameter, SoftmaxCrossEntropy, SquaredLoss, Tanh, WeightedSum
 from .errors import GraphError
 from .teaching import GraphvizNotFound, render, to_dot, trace
@@ -242,8 +243,7 @@ def trace_command(args):
             return 2
         graph, feed = worked_example()
         title = "Backpropagation step by step: the 2-2-2 worked example"
-    if Path(args.html).is_dir():
-        raise GraphError(f"--html: '{args.html}' is a folder; give the path of the page to write")
+    output_path("--html", args.html)  # (a missing folder is made; a file in the way is refused)
     tr = trace(graph, feed, optimizer=args.lr, precision=args.precision)
     print(tr)
     try:

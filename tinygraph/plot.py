@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 
+from .checks import output_path
 from .errors import GraphError
 
 
@@ -25,6 +27,8 @@ def _figure(ax, figsize):
 
 def _finish(fig, path):
     if path is not None:
+        path = output_path("plot", path)
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         fig.savefig(path, format="png", dpi=100)
     return fig
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import graphviz
 
-from ..checks import flag, whole
+from ..checks import flag, output_path, whole
 from ..core import Node, graph_of
 from ..core.graph import DISPLAY
 from ..errors import GraphError
@@ -81,6 +81,8 @@ def render(
     ``state``: {node: (value, gradient)} to draw instead of the nodes' own (a trace step's);
     nodes missing from it are drawn without either.
     """
+    if path is not None:
+        output_path("render", path)
     dot = _build(graph, values, grads, view, highlight, flow, precision, title, pending_values, pending_grads, state)
     if path is not None:
         if format not in FORMATS:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..checks import output_path
 from ..errors import GraphError
 from .diagrams import render
 from .drawing import FORMATS, pipe
@@ -159,7 +160,7 @@ def frames(trace, folder, format="png", view="graph"):
     needed) one picture per step, its text as the caption."""
     if format not in FORMATS:
         raise GraphError(f"render_frames: format must be one of {FORMATS}, got {format!r}")
-    folder = Path(folder)
+    folder = Path(output_path("render_frames", folder, folder=True))
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     width = len(str(len(trace.steps)))

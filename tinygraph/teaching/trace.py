@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ..checks import flag, whole
+from ..checks import flag, output_path, whole
 from ..core import SGD, Graph, Node, as_optimizer, graph_of
 from ..errors import GraphError
 from .stepper import frames, page, widget
@@ -110,12 +111,15 @@ class Trace:
 
     def to_html(self, path: Any = None, title: str = "Backpropagation step by step") -> str:
         """Write (or, without ``path``, return) a self-contained interactive page."""
+        if path is not None:
+            path = output_path("to_html", path)
         html = page(self, title)
         if path is None:
             return html
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         with open(path, "w", encoding="utf-8") as f:
             f.write(html)
-        return str(path)
+        return path
 
     def _repr_html_(self):
         return widget(self)

@@ -33,6 +33,8 @@ def _resolve_data(graph, data):
                 f"fit: data key {name!r} is not an Input of this graph "
                 f"(its inputs: {', '.join(i.name for i in graph.inputs)})"
             )
+        if any(node is seen for seen, _ in resolved):
+            raise GraphError(f"fit: data gives Input '{node.name}' twice (by name and by node); give it once")
         arr = as_float_array(arr, f"fit: data for Input '{node.name}'", graph.dtype)
         if arr.ndim == 0:
             raise GraphError(f"fit: data for Input '{node.name}' must have one row per sample, got a scalar")
