@@ -14,7 +14,7 @@ import numpy as np
 
 from .errors import GraphError
 
-MAX_ELEMENTS = 10**9  # the most numbers one array made from a size argument may hold (8 GB of float64)
+MAX_ELEMENTS = 10**8  # the most numbers one array made from a size argument may hold (800 MB of float64)
 
 
 def shown(value: Any) -> str:

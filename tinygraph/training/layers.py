@@ -27,7 +27,7 @@ from ..core import (
     SquaredLoss,
     WeightedSum,
 )
-from ..core.node import auto_name
+from ..core.node import as_float_array, auto_name
 from ..errors import GraphError
 from .fit import fit as _fit
 
@@ -163,11 +163,11 @@ class Network:
     def parameters(self) -> list[Parameter]:
         return self.graph.parameters()
 
-    def _targets(self, T):
-        T = np.asarray(T)
+    def _targets(self, T, what="fit"):
+        T = as_float_array(T, f"{what}: T, the targets", self.graph.dtype)
         if isinstance(self.loss, SoftmaxCrossEntropy):
             return T
-        if self.sizes[-1] == 1 and T.ndim == 1 and T.dtype != object:
+        if self.sizes[-1] == 1 and T.ndim == 1:
             return T.reshape(-1, 1)
         return T
 
@@ -205,15 +205,22 @@ class Network:
 
     def accuracy(self, X: Any, T: Any) -> float:
         """Fraction of samples classified right: argmax for several outputs, 0.5 threshold for one."""
-        P, T = self.predict(X), np.asarray(T)
-        if len(T) != len(P):
+        P = self.predict(X)
+        T = as_float_array(T, "accuracy: T", np.float64)
+        if P.ndim == 1:  # one sample
+            P, T = P[None], T[None]
+        k = P.shape[-1]
+        if T.ndim >= 1 and len(T) != len(P):
             raise GraphError(f"accuracy: X has {len(P)} rows but T has {len(T)}")
-        if P.ndim > 1 and P.shape[-1] > 1:
-            pred = P.argmax(axis=-1)
-            labels = T if T.ndim == P.ndim - 1 else T.argmax(axis=-1)
+        if T.shape not in ((len(P),), (len(P), k)):
+            raise GraphError(
+                f"accuracy: T must hold a label per row of X ({len(P)},) or a row of {k} per sample "
+                f"({len(P)}, {k}), got shape {T.shape}"
+            )
+        if k > 1:
+            pred, labels = P.argmax(axis=-1), T if T.ndim == 1 else T.argmax(axis=-1)
         else:
-            pred = (P.reshape(len(P), -1)[:, 0] >= 0.5).astype(int)
-            labels = T.reshape(len(T), -1)[:, 0]
+            pred, labels = (P[:, 0] >= 0.5).astype(int), T.reshape(len(T), -1)[:, 0]
         return float(np.mean(pred == labels))
 
     def __repr__(self):
