@@ -244,12 +244,12 @@ class Graph:
                     "forward pass; call forward again before backward"
                 )
         done = self._pass_plan
-        if done is not None and any(map(operator.is_not, map(_VALUE, done.leaves), done.last.leaves)):
-            changed = next(n for n, v in zip(done.leaves, done.last.leaves) if n.value is not v)
-            raise GraphError(
-                f"{changed.kind} '{changed.name}' was given a new value since the forward pass; "
-                "call forward again before backward"
-            )
+        for changed, v in zip(done.leaves, done.last.leaves) if done is not None else ():
+            if changed.value is not v:
+                raise GraphError(
+                    f"{changed.kind} '{changed.name}' was given a new value since the forward pass; "
+                    "call forward again before backward"
+                )
         value, setup = out.value, self._setup
         assert setup is not None  # (ready implies a pass)
         if value.size != 1:
