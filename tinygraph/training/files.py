@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import shown
 from ..errors import GraphError
 
 MAX_MEMBERS = 100_000  # arrays in one file
@@ -133,11 +134,6 @@ def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[str, tuple
     if nbytes > info.file_size:
         raise _Refused(f"'{key}' claims {nbytes} bytes of data but its member holds {info.file_size}")
     return key, (shape, dtype, nbytes)
-
-
-def shown(name: str, limit: int = 60) -> str:
-    """``name`` quoted as Python would, cut short when long."""
-    return repr(name if len(name) <= limit else name[:limit] + "...")
 
 
 def name_problem(name: Any) -> str | None:

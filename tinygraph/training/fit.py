@@ -13,10 +13,11 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..checks import shown
 from ..core import Input, as_optimizer, graph_of
 from ..core.node import as_float_array
 from ..errors import GraphError
-from .files import name_problem, path_of, read_npz, shown, write_npz
+from .files import name_problem, path_of, read_npz, write_npz
 
 PROGRESS_MIN_STEPS = 20_000  # runs with at least this many steps show a progress bar
 
@@ -136,7 +137,8 @@ def fit(
                     rows = len(idx)
                 try:
                     loss = float(graph.forward(feed))
-                    if math.isfinite(loss):
+                    finite = math.isfinite(loss)
+                    if finite:
                         graph.backward()
                         optimizer.step()
                 except (GraphError, TypeError) as exc:  # bad data the first pass over it finds
@@ -147,7 +149,7 @@ def fit(
                         f"fit: epoch {epoch + 1}, step {step + 1}: {exc} (every parameter and the "
                         "optimizer's momentum are as they were before fit)"
                     ) from exc
-                if not math.isfinite(loss):
+                if not finite:
                     restored = _keep_finite(params, start_of_epoch)
                     raise GraphError(_nonfinite_message(graph, feed, epoch, step, loss_node, restored))
                 total += loss * rows if per_batch_mean else loss  # back to a sum over samples

@@ -7,11 +7,12 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import shown
 from ..core import Logistic, LogLoss, ReLU, SoftmaxCrossEntropy, SquaredLoss, Step, Tanh, graph_of
 from ..core.leaves import checked_value
 from ..errors import GraphError
 from ..version import __version__
-from .files import name_problem, path_of, read_npz, shown, write_npz
+from .files import name_problem, path_of, read_npz, write_npz
 from .layers import Network, mlp
 
 ARCHITECTURE_KEY = "__tinygraph_architecture__"
