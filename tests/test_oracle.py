@@ -324,7 +324,8 @@ class Reference:
                 v += self.grad[i]
                 w -= np.multiply(v, lr)
             self.finite(w)
-            if self.float32() or self.how.get(("grad", i), (False,))[0]:
+            loose_v = self.velocity is not None and self.velocity_loose  # (a float32 past lives on in v)
+            if self.float32() or self.how.get(("grad", i), (False,))[0] or loose_v:
                 self.loose_params.add(i)
                 self.velocity_loose |= self.velocity is not None
         self.velocity_scale += max(self.how.get(("grad", i), (0, 0, 0.0))[2] for i in self.params)
