@@ -10,13 +10,19 @@ from .node import Node, kept
 
 
 def exp_limit(dtype: Any) -> float:
-    """|z| beyond which e^|z| comes near overflow in ``dtype`` (500 in float64, 60 in float32)."""
+    """Return the |z| beyond which e^|z| comes near overflow in ``dtype``.
+
+    500 in float64, 60 in float32 and 8 in float16.
+    """
     return {np.dtype(np.float32): 60.0, np.dtype(np.float16): 8.0}.get(np.dtype(dtype), 500.0)
 
 
 class _Numbers(dict):
-    """{dtype.char: (1, the exp limit, minus it) as 0-d arrays of that dtype}: numpy combines an array with
-    a 0-d array of its own dtype faster than with a Python float (and a char hashes faster than a dtype)."""
+    """{dtype.char: (1, the exp limit, minus it) as 0-d arrays of that dtype}.
+
+    Numpy combines an array with a 0-d array of its own dtype faster than with a Python float
+    (and a char hashes faster than a dtype).
+    """
 
     def __missing__(self, dtype: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         limit = exp_limit(dtype)
@@ -32,6 +38,54 @@ class Elementwise(Node):
 
     A subclass states ``forward`` (f) and ``local`` (f', the local derivative ∂y/∂z); the
     chain rule is the same for all of them: ∂E/∂z = ∂E/∂y ⊙ ∂y/∂z.
+
+    Parameters
+    ----------
+    z : Node
+        The input, of any shape.
+    name : str, optional
+        The node's name, unique within a graph; without one the node is named from the
+        class's ``prefix`` and a number (``logistic_1``, …).
+
+    Raises
+    ------
+    TypeError
+        If ``z`` is not a Node (numbers go into a ``Parameter`` or a ``Constant``) or
+        ``name`` is not a non-empty string.
+
+    See Also
+    --------
+    Logistic, Tanh, ReLU, Step : The elementwise activations of the package.
+
+    Notes
+    -----
+    y has the shape of z: one sample's shape and, for a batch, the same with the batch
+    axis in front.  Besides ``forward`` and ``local`` the base class supplies
+    ``backward`` (the chain rule above), ``infer_shape`` (z's shape), ``prepare`` (the
+    arrays ``out`` and ``grad_z`` it keeps for large values; None for small ones, so numpy
+    makes them fresh) and ``gradients`` (for the trace).  CONTRIBUTING.md works through
+    such a subclass, Softplus.
+
+    Examples
+    --------
+    The square, elementwise, with its local derivative 2z:
+
+    >>> import numpy as np
+    >>> import tinygraph as tg
+    >>> class Square(tg.Elementwise):
+    ...     formula, derivative = "y = z²", "∂y/∂z = 2z"
+    ...     def forward(self, z):
+    ...         self.z = z
+    ...         return z * z
+    ...     def local(self, out=None):
+    ...         return np.multiply(2, self.z, out=out)
+    >>> z = tg.Parameter([1.0, -3.0], name="z")
+    >>> graph = tg.Graph(tg.Sum(Square(z, name="y"), name="E"))
+    >>> float(graph.forward({}))
+    10.0
+    >>> graph.backward()
+    >>> z.grad
+    array([ 2., -6.])
     """
 
     layer_role = "activation"
@@ -42,6 +96,7 @@ class Elementwise(Node):
 
     @property
     def gradients(self) -> dict[str, str]:
+        """How z's gradient is formed, for the trace: ∂E/∂y ⊙ the right side of ``derivative``."""
         return {"z": f"∂E/∂y ⊙ {self.derivative.split(' = ', 1)[1]}"} if self.derivative else {}
 
     def infer_shape(self, z: tuple[int, ...]) -> tuple[int, ...]:
@@ -51,6 +106,24 @@ class Elementwise(Node):
         return {"out": kept(z, dtype), "grad_z": kept(z, dtype)}
 
     def local(self, out: np.ndarray | None = None) -> np.ndarray:
+        """Return the local derivative ∂y/∂z, element by element, at the last forward pass.
+
+        Parameters
+        ----------
+        out : numpy.ndarray or None, optional
+            An array of z's shape to write the result into (the kept ``grad_z``), or None
+            for a fresh one.
+
+        Returns
+        -------
+        numpy.ndarray
+            ∂y/∂z, shaped like z (``out`` itself when given).
+
+        Raises
+        ------
+        NotImplementedError
+            Always, here: every subclass defines it.
+        """
         raise NotImplementedError(f"{self.kind} must define local(out=None), its ∂y/∂z")
 
     def backward(self, grad_out: np.ndarray) -> tuple[np.ndarray]:
@@ -61,8 +134,46 @@ class Elementwise(Node):
 class Logistic(Elementwise):
     """y = σ(z) = 1/(1 + e^(−z)), elementwise;  ∂y/∂z = σ(z)(1 − σ(z)) = y(1 − y).
 
+    The logistic (sigmoid) function squashes any number into (0, 1); its derivative comes
+    from its own value, so backward needs no exponential.
+
+    Parameters
+    ----------
+    z : Node
+        The weighted input, of any shape.
+    name : str, optional
+        The node's name; by default ``logistic_<n>``.
+
+    Raises
+    ------
+    TypeError
+        If ``z`` is not a Node or ``name`` is not a non-empty string.
+
+    See Also
+    --------
+    Tanh : The same S-shape on (−1, 1).
+    LogLoss : The loss to pair it with for probabilities.
+
+    Notes
+    -----
     Stable for any z: −z is clipped to ±500 (±60 in float32) before exponentiating, so
     e^(−z) neither overflows nor underflows; σ is off by less than e^(−500) (e^(−60)).
+
+    y has the shape of z, one sample or a batch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tinygraph as tg
+    >>> z = tg.Parameter([-2.0, 0.0, 2.0], name="z")
+    >>> y = tg.Logistic(z, name="y")
+    >>> graph = tg.Graph(tg.Sum(y, name="E"))
+    >>> _ = graph.forward({})
+    >>> np.round(y.value, 4)  # σ(0) = 0.5
+    array([0.1192, 0.5   , 0.8808])
+    >>> graph.backward()
+    >>> np.round(z.grad, 4)  # y(1 − y), with ∂E/∂y = 1
+    array([0.105, 0.25 , 0.105])
     """
 
     prefix = "logistic"
@@ -85,7 +196,39 @@ class Logistic(Elementwise):
 
 
 class Tanh(Elementwise):
-    """y = tanh(z), elementwise;  ∂y/∂z = 1 − y²."""
+    """y = tanh(z), elementwise;  ∂y/∂z = 1 − y².
+
+    Parameters
+    ----------
+    z : Node
+        The weighted input, of any shape.
+    name : str, optional
+        The node's name; by default ``tanh_<n>``.
+
+    Raises
+    ------
+    TypeError
+        If ``z`` is not a Node or ``name`` is not a non-empty string.
+
+    Notes
+    -----
+    tanh(z) = 2σ(2z) − 1: the logistic curve stretched to (−1, 1) and centred on 0.
+    y has the shape of z, one sample or a batch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tinygraph as tg
+    >>> z = tg.Parameter([-2.0, 0.0, 2.0], name="z")
+    >>> y = tg.Tanh(z, name="y")
+    >>> graph = tg.Graph(tg.Sum(y, name="E"))
+    >>> _ = graph.forward({})
+    >>> np.round(y.value, 4)
+    array([-0.964,  0.   ,  0.964])
+    >>> graph.backward()
+    >>> np.round(z.grad, 4)  # 1 − y²
+    array([0.0707, 1.    , 0.0707])
+    """
 
     prefix = "tanh"
     formula = "y = tanh(z)"
@@ -102,7 +245,37 @@ class Tanh(Elementwise):
 
 
 class ReLU(Elementwise):
-    """y = max(0, z), elementwise;  ∂y/∂z = 1 if z > 0 else 0."""
+    """y = max(0, z), elementwise;  ∂y/∂z = 1 if z > 0 else 0.
+
+    Parameters
+    ----------
+    z : Node
+        The weighted input, of any shape.
+    name : str, optional
+        The node's name; by default ``relu_<n>``.
+
+    Raises
+    ------
+    TypeError
+        If ``z`` is not a Node or ``name`` is not a non-empty string.
+
+    Notes
+    -----
+    At z = 0 the derivative is taken as 0.  y has the shape of z, one sample or a batch.
+
+    Examples
+    --------
+    >>> import tinygraph as tg
+    >>> z = tg.Parameter([-2.0, 0.0, 2.0], name="z")
+    >>> y = tg.ReLU(z, name="y")
+    >>> graph = tg.Graph(tg.Sum(y, name="E"))
+    >>> _ = graph.forward({})
+    >>> y.value
+    array([0., 0., 2.])
+    >>> graph.backward()
+    >>> z.grad  # [z > 0]
+    array([0., 0., 1.])
+    """
 
     prefix = "relu"
     formula = "y = max(0, z)"
@@ -124,6 +297,36 @@ class Step(Elementwise):
     instead passes the gradient straight through (∂y/∂z taken as 1).  With squared loss
     E = ½(y − t)² that gives ∂E/∂w = (y − t)·x, so the SGD step w ← w − η(y − t)x is
     exactly Rosenblatt's perceptron rule w ← w + η(t − y)x.
+
+    Parameters
+    ----------
+    z : Node
+        The weighted input, of any shape.
+    name : str, optional
+        The node's name; by default ``step_<n>``.
+
+    Raises
+    ------
+    TypeError
+        If ``z`` is not a Node or ``name`` is not a non-empty string.
+
+    Notes
+    -----
+    y has the shape and the dtype of z, one sample or a batch.  ``examples/perceptron.py``
+    trains a perceptron with it.
+
+    Examples
+    --------
+    >>> import tinygraph as tg
+    >>> z = tg.Parameter([-2.0, 0.0, 2.0], name="z")
+    >>> y = tg.Step(z, name="y")
+    >>> graph = tg.Graph(tg.Sum(y, name="E"))
+    >>> _ = graph.forward({})
+    >>> y.value  # the step at 0 is 1
+    array([0., 1., 1.])
+    >>> graph.backward()
+    >>> z.grad  # straight through
+    array([1., 1., 1.])
     """
 
     prefix = "step"

@@ -67,6 +67,44 @@ class Add(_Broadcasting):
 
     Derivative: ∂y/∂a = 1 for every input, so each input receives ``g`` itself (summed over the axes along
     which it was broadcast).  A skip connection ``h = f(x) + x`` is Add(f(x), x).
+
+    Parameters
+    ----------
+    *nodes : Node
+        One or more inputs whose per-sample shapes broadcast together.
+    name : str, optional
+        The node's name; by default ``add_<n>``.
+
+    Raises
+    ------
+    TypeError
+        If no input is given, or one is not a Node.
+    tinygraph.GraphError
+        If the per-sample shapes do not broadcast (when they are known).
+
+    Notes
+    -----
+    Shapes broadcast per sample, batch axes lined up first: a ``(n,)`` Parameter added to a
+    ``(batch, n)`` value is added to every row, and its gradient is the sum over the rows.
+    ``a + b`` for two nodes builds ``Add(a, b)``.
+
+    Examples
+    --------
+    A bias added to a batch of two rows; its gradient sums the rows:
+
+    >>> import numpy as np
+    >>> import tinygraph as tg
+    >>> x = tg.Input("x", shape=(3,))
+    >>> b = tg.Parameter([1.0, 2.0, 3.0], name="b")
+    >>> y = tg.Add(x, b, name="y")
+    >>> graph = tg.Graph(tg.Sum(y, name="E"))
+    >>> float(graph.forward({"x": np.zeros((2, 3))}))
+    12.0
+    >>> graph.backward()
+    >>> b.grad
+    array([2., 2., 2.])
+    >>> (x + b).kind
+    'Add'
     """
 
     prefix = "add"
@@ -97,6 +135,37 @@ class Multiply(_Broadcasting):
     """y = a ⊙ b — elementwise product (numpy broadcasting), e.g. a gate.
 
     Derivatives: ∂E/∂a = g ⊙ b,  ∂E/∂b = g ⊙ a  (each summed over its broadcast axes).
+
+    Parameters
+    ----------
+    a, b : Node
+        The two factors; their per-sample shapes broadcast together, as in ``Add``.
+    name : str, optional
+        The node's name; by default ``mul_<n>``.
+
+    Raises
+    ------
+    TypeError
+        If ``a`` or ``b`` is not a Node.
+    tinygraph.GraphError
+        If the per-sample shapes do not broadcast (when they are known).
+
+    Notes
+    -----
+    ``a * b`` for two nodes builds ``Multiply(a, b)``; a node times a number is a ``Scale``.
+
+    Examples
+    --------
+    >>> import tinygraph as tg
+    >>> a = tg.Parameter([1.0, 2.0], name="a")
+    >>> b = tg.Parameter([3.0, 4.0], name="b")
+    >>> y = tg.Multiply(a, b, name="y")
+    >>> graph = tg.Graph(tg.Sum(y, name="E"))
+    >>> float(graph.forward({}))  # 1·3 + 2·4
+    11.0
+    >>> graph.backward()
+    >>> a.grad, b.grad  # b and a
+    (array([3., 4.]), array([1., 2.]))
     """
 
     prefix = "mul"
@@ -123,6 +192,47 @@ class Concat(Node):
     """y = [a, b, …] — joins inputs along a per-sample axis (the features, by default).
 
     Derivative: each input receives its own slice of ``g``.  All inputs must agree on every other axis.
+
+    Parameters
+    ----------
+    *nodes : Node
+        One or more inputs, each with the same number of per-sample axes.
+    axis : int, optional
+        The per-sample axis to join along, counted without the batch axis; -1 (the
+        default) is the last, the features.
+    name : str, optional
+        The node's name; by default ``concat_<n>``.
+
+    Raises
+    ------
+    TypeError
+        If no input is given, one is not a Node, or ``axis`` is not an int.
+    tinygraph.GraphError
+        If ``axis`` lies outside the per-sample shapes, the inputs disagree on another
+        axis, or some are batched and others are single samples.
+
+    Notes
+    -----
+    Per sample, inputs of shapes ``(n_a,)`` and ``(n_b,)`` give ``(n_a + n_b,)``; a batch
+    keeps its batch axis in front.
+
+    Examples
+    --------
+    Two branches joined; each gets back its own part of the gradient:
+
+    >>> import tinygraph as tg
+    >>> a = tg.Parameter([1.0, 2.0], name="a")
+    >>> b = tg.Parameter([5.0], name="b")
+    >>> y = tg.Concat(a, b, name="y")
+    >>> y.shape
+    (3,)
+    >>> graph = tg.Graph(tg.Sum(y * tg.Constant([1.0, 2.0, 3.0], name="r"), name="E"))
+    >>> _ = graph.forward({})
+    >>> y.value
+    array([1., 2., 5.])
+    >>> graph.backward()
+    >>> a.grad, b.grad
+    (array([1., 2.]), array([3.]))
     """
 
     prefix = "concat"
@@ -172,6 +282,43 @@ class Slice(Node):
 
     Derivative: ∂E/∂x is ``g`` in the sliced positions and 0 elsewhere.  ``start`` and ``stop`` count like
     Python's (negative from the end) but must lie inside the features and select at least one.
+
+    Parameters
+    ----------
+    x : Node
+        A value with a feature axis (its last).
+    start : int
+        The first feature taken.
+    stop : int, optional
+        The feature after the last one taken; None (the default) takes them to the end.
+    name : str, optional
+        The node's name; by default ``slice_<n>``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a Node, or ``start`` or ``stop`` is not an int.
+    tinygraph.GraphError
+        If ``x`` has no feature axis, or the slice is empty or reaches outside the
+        features (when x's shape is known).
+
+    Notes
+    -----
+    Per sample, ``(…, n)`` becomes ``(…, stop − start)``; a batch keeps its batch axis.
+
+    Examples
+    --------
+    >>> import tinygraph as tg
+    >>> x = tg.Parameter([1.0, 2.0, 3.0, 4.0], name="x")
+    >>> y = tg.Slice(x, 1, 3, name="y")
+    >>> y.formula, y.shape
+    ('y = x[1:3]', (2,))
+    >>> graph = tg.Graph(tg.Sum(y, name="E"))
+    >>> float(graph.forward({}))  # 2 + 3
+    5.0
+    >>> graph.backward()
+    >>> x.grad
+    array([0., 1., 1., 0.])
     """
 
     prefix = "slice"
@@ -214,7 +361,38 @@ class Slice(Node):
 
 
 class Sum(Node):
-    """y = Σ_i x_i — all elements (and rows) added into one number.  ∂y/∂x_i = 1."""
+    """y = Σ_i x_i — all elements (and rows) added into one number.  ∂y/∂x_i = 1.
+
+    Parameters
+    ----------
+    x : Node
+        A value of any shape.
+    name : str, optional
+        The node's name; by default ``sum_<n>``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a Node.
+
+    Notes
+    -----
+    y is one number, ``()``, for one sample and for a whole batch alike: the rows of a
+    batch are added too.  So a Sum can be the output that ``backward`` differentiates.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tinygraph as tg
+    >>> x = tg.Input("x", shape=(2,))
+    >>> graph = tg.Graph(tg.Sum(x, name="E"))
+    >>> float(graph.forward({"x": np.array([[1.0, 2.0], [3.0, 4.0]])}))
+    10.0
+    >>> graph.backward(inputs=True)
+    >>> x.grad
+    array([[1., 1.],
+           [1., 1.]])
+    """
 
     prefix = "sum"
     reduces_batch = True
@@ -237,7 +415,40 @@ class Sum(Node):
 
 
 class Mean(Sum):
-    """y = (1/N) Σ_i x_i over all N elements (and rows).  ∂y/∂x_i = 1/N."""
+    """y = (1/N) Σ_i x_i over all N elements (and rows).  ∂y/∂x_i = 1/N.
+
+    Parameters
+    ----------
+    x : Node
+        A value of any shape.
+    name : str, optional
+        The node's name; by default ``mean_<n>``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a Node.
+    tinygraph.GraphError
+        If x's value is empty (N = 0), on the first pass with that shape.
+
+    Notes
+    -----
+    As for ``Sum``, y is one number for one sample or a whole batch, whose rows count
+    among the N elements.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tinygraph as tg
+    >>> x = tg.Input("x", shape=(2,))
+    >>> graph = tg.Graph(tg.Mean(x, name="E"))
+    >>> float(graph.forward({"x": np.array([[1.0, 2.0], [3.0, 4.0]])}))
+    2.5
+    >>> graph.backward(inputs=True)
+    >>> x.grad  # 1/N with N = 4
+    array([[0.25, 0.25],
+           [0.25, 0.25]])
+    """
 
     prefix = "mean"
     formula, formula_tex = "y = (1/N) Σ_i x_i", r"y = \frac{1}{N}\sum_i x_i"
@@ -258,7 +469,43 @@ class Mean(Sum):
 
 
 class Scale(Node):
-    """y = c · x for a fixed number c (not trained) — e.g. a weight in a sum of losses.  ∂y/∂x = c."""
+    """y = c · x for a fixed number c (not trained) — e.g. a weight in a sum of losses.  ∂y/∂x = c.
+
+    Parameters
+    ----------
+    x : Node
+        A value of any shape; y has the same.
+    c : float
+        The factor, a finite number.
+    name : str, optional
+        The node's name; by default ``scale_<n>``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a Node or ``c`` is not a finite number.
+
+    Notes
+    -----
+    ``0.3 * a`` and ``a * 0.3`` build ``Scale(a, 0.3)``.  Its ``formula`` and
+    ``derivative`` show the number itself.
+
+    Examples
+    --------
+    >>> import tinygraph as tg
+    >>> x = tg.Parameter([1.0, -2.0], name="x")
+    >>> y = tg.Scale(x, 3, name="y")
+    >>> y.formula, y.derivative
+    ('y = 3 · x', '∂y/∂x = c = 3')
+    >>> graph = tg.Graph(tg.Sum(y, name="E"))
+    >>> float(graph.forward({}))
+    -3.0
+    >>> graph.backward()
+    >>> x.grad
+    array([3., 3.])
+    >>> (0.5 * x).kind
+    'Scale'
+    """
 
     prefix = "scale"
     derivative_tex = r"\frac{\partial y}{\partial x} = c"

@@ -19,7 +19,50 @@ REDUCTIONS = ("mean", "sum")
 
 
 class Loss(Node):
-    """What every loss shares: a prediction and a target, and the reduction over a batch."""
+    """What every loss shares: a prediction and a target, and the reduction over a batch.
+
+    A loss is one number E: summed over the output units of a sample and, for a batch,
+    averaged over its rows (``reduction="mean"``) or added (``"sum"``).  For one sample
+    both reductions give exactly the single-sample formula.
+
+    Parameters
+    ----------
+    prediction : Node
+        What the network computes (o, p or z in the formulas of the subclasses).
+    target : Node
+        What it should have computed (t), usually an Input.
+    reduction : {"mean", "sum"}, optional
+        How the per-sample losses of a batch are combined; "mean" by default.
+    name : str, optional
+        The node's name; by default ``loss_<n>``.
+
+    Raises
+    ------
+    tinygraph.GraphError
+        If ``reduction`` is neither "mean" nor "sum"; if prediction and target differ in
+        their per-sample shapes (when they are known; an Input target of shape ``()`` beside
+        a ``(1,)`` prediction, or the reverse, gets a hint); or if one of them is a batch
+        and the other a single sample.
+    TypeError
+        If ``prediction`` or ``target`` is not a Node.
+
+    See Also
+    --------
+    SquaredLoss, LogLoss, SoftmaxCrossEntropy : The losses of the package.
+
+    Notes
+    -----
+    Shapes: prediction and target have the same per-sample shape (for
+    ``SoftmaxCrossEntropy`` the target may also be class indices), and either both carry
+    the batch axis or neither does.  E has shape ``()`` in either case.  A single-neuron
+    output, per-sample shape ``()``, wants targets of shape ``()`` too: for a batch a flat
+    ``(batch,)`` array (``T``), not a column; a ``(1,)`` output wants a column
+    (``T[:, None]``).
+
+    A subclass states ``forward``, ``backward``, its text and ``gradient_terms`` (for the
+    trace, per input symbol: its gradient for one sample); it reads ``self.mean_scale()``
+    in ``forward``.
+    """
 
     prefix = "loss"
     role = "loss"
@@ -36,7 +79,11 @@ class Loss(Node):
 
     @property
     def reduction(self) -> str:
-        """ "mean" (of the per-sample losses of a batch) or "sum"; may be changed between passes."""
+        """How a batch's per-sample losses are combined: their "mean" or their "sum".
+
+        It may be changed between passes (it is read at every pass); setting anything else
+        raises a GraphError.
+        """
         return self._reduction
 
     @reduction.setter
@@ -66,11 +113,25 @@ class Loss(Node):
 
     @property
     def gradients(self) -> dict[str, str]:
+        """How each input's gradient is formed, for the trace (with the 1/batch of a mean)."""
         note = f" / {self.rows} (the mean over the batch)" if self.scale != 1.0 else ""
         return {symbol: text + note for symbol, text in self.gradient_terms.items()}
 
     def mean_scale(self) -> float:
-        """1/rows for a batch averaged over its rows, else 1 (``reduction`` is read at every pass)."""
+        """Return this pass's factor: 1/rows for a batch averaged over its rows, else 1.
+
+        ``reduction`` is read at every pass, so a change between passes is followed.
+
+        Returns
+        -------
+        float
+            1/rows with ``reduction="mean"`` and a batch of ``rows`` rows; 1.0 otherwise.
+
+        Raises
+        ------
+        tinygraph.GraphError
+            If ``reduction`` has been set to something other than "mean" or "sum".
+        """
         if self.reduction not in REDUCTIONS:
             raise self.error(f"reduction must be one of {REDUCTIONS}, got {self.reduction!r}")
         return 1.0 / self.rows if self.rows and self.reduction == "mean" else 1.0
@@ -80,6 +141,53 @@ class SquaredLoss(Loss):
     """E = ½ Σ_k (o_k − t_k)² — squared error, summed over the output units.
 
     Derivatives: ∂E/∂o = o − t,  ∂E/∂t = −(o − t)   (times 1/batch for a mean).
+
+    Parameters
+    ----------
+    prediction : Node
+        The output o, of any per-sample shape.
+    target : Node
+        The target t, of the same per-sample shape.
+    reduction : {"mean", "sum"}, optional
+        The mean (default) or the sum over the rows of a batch.
+    name : str, optional
+        The node's name; by default ``loss_<n>``.
+
+    Raises
+    ------
+    tinygraph.GraphError
+        If ``reduction`` is neither "mean" nor "sum", or the shapes do not fit (see ``Loss``).
+    TypeError
+        If ``prediction`` or ``target`` is not a Node.
+
+    Notes
+    -----
+    With a logistic output o = σ(z), ∂E/∂z = (o − t) o (1 − o): the output δ of the
+    classic derivation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tinygraph as tg
+    >>> o = tg.Parameter([0.8, 0.2], name="o")
+    >>> t = tg.Input("t", shape=(2,))
+    >>> graph = tg.Graph(tg.SquaredLoss(o, t, name="E"))
+    >>> round(float(graph.forward({"t": np.array([1.0, 0.0])})), 6)  # ½(0.2² + 0.2²)
+    0.04
+    >>> graph.backward()
+    >>> np.round(o.grad, 6)  # o − t
+    array([-0.2,  0.2])
+
+    For a batch the mean over the rows, or with ``reduction="sum"`` their sum:
+
+    >>> x = tg.Input("x", shape=(2,))
+    >>> E = tg.SquaredLoss(x, t, name="E")
+    >>> feed = {"x": np.array([[1.0, 0.0], [0.0, 0.0]]), "t": np.zeros((2, 2))}
+    >>> float(tg.Graph(E).forward(feed))  # (½ + 0) / 2
+    0.25
+    >>> E.reduction = "sum"
+    >>> float(tg.Graph(E).forward(feed))
+    0.5
     """
 
     formula = "E = ½ Σ_k (o_k − t_k)²"
@@ -103,10 +211,23 @@ class SquaredLoss(Loss):
         return grad_o, (-grad_o if self.needs[1] else None)
 
     def local(self) -> np.ndarray:
+        """Return the local derivative ∂E/∂o = o − t of the last forward pass (before any 1/batch)."""
         return self.diff
 
     def lines(self, number: Any) -> list[str] | None:
-        """E = ½(o_0 − t_0)² + … = E, for one sample of a few numbers."""
+        """E = ½(o_0 − t_0)² + … = E, for one sample of a few numbers.
+
+        Parameters
+        ----------
+        number : callable
+            Formats one number (the trace's precision).
+
+        Returns
+        -------
+        list of str or None
+            The formula with the last forward pass's numbers put in, as one line; None for a
+            batch or more than 4 output units.
+        """
         o, t = self.inputs[0].value, self.inputs[1].value
         if self.rows is not None or np.size(o) > 4:
             return None
@@ -122,6 +243,42 @@ class LogLoss(Loss):
     Derivatives: ∂E/∂p = (p − t) / (p(1 − p)),  ∂E/∂t = log(1 − p) − log p.
     ``p`` is clipped to [ε, 1 − ε] (ε the dtype's machine epsilon) so saturated
     probabilities give finite values and gradients.
+
+    Parameters
+    ----------
+    prediction : Node
+        The probabilities p, each in [0, 1] (a ``Logistic`` output), of any per-sample shape.
+    target : Node
+        The targets t, 0 or 1 (or probabilities), of the same per-sample shape.
+    reduction : {"mean", "sum"}, optional
+        The mean (default) or the sum over the rows of a batch.
+    name : str, optional
+        The node's name; by default ``loss_<n>``.
+
+    Raises
+    ------
+    tinygraph.GraphError
+        If ``reduction`` is neither "mean" nor "sum", or the shapes do not fit (see ``Loss``).
+    TypeError
+        If ``prediction`` or ``target`` is not a Node.
+
+    Notes
+    -----
+    With p = σ(z) the chain rule gives ∂E/∂z = p − t: the σ'(z) = p(1 − p) of the logistic
+    cancels the denominator.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tinygraph as tg
+    >>> p = tg.Parameter([0.5], name="p")
+    >>> t = tg.Input("t", shape=(1,))
+    >>> graph = tg.Graph(tg.LogLoss(p, t, name="E"))
+    >>> round(float(graph.forward({"t": np.array([1.0])})), 4)  # −log 0.5
+    0.6931
+    >>> graph.backward()
+    >>> p.grad  # (0.5 − 1) / (0.5 · 0.5)
+    array([-2.])
     """
 
     formula = "E = −Σ_k [t_k log p_k + (1 − t_k) log(1 − p_k)]"
@@ -154,6 +311,54 @@ class SoftmaxCrossEntropy(Loss):
     and class indices;  ∂E/∂t = −log softmax(z) (one-hot or probability targets; class
     indices are not differentiable and get no gradient).  Stable for huge logits:
     log-softmax is computed as z − max − log Σ e^(z − max).
+
+    Parameters
+    ----------
+    prediction : Node
+        The class scores z, a vector per sample (not probabilities: the softmax is taken
+        here).
+    target : Node
+        The class index of each sample (per-sample shape ``()`` for a vector z), or one-hot
+        or probability rows shaped like z.
+    reduction : {"mean", "sum"}, optional
+        The mean (default) or the sum over the rows of a batch.
+    name : str, optional
+        The node's name; by default ``loss_<n>``.
+
+    Raises
+    ------
+    tinygraph.GraphError
+        If ``reduction`` is neither "mean" nor "sum"; if z is not a vector per sample or
+        the target's shape is neither z's nor z's without its last axis; or, in the forward
+        pass, if class indices are not whole numbers in 0 … k − 1 for k classes.
+    TypeError
+        If ``prediction`` or ``target`` is not a Node.
+
+    See Also
+    --------
+    Softmax : The probabilities themselves, as a node.
+
+    Notes
+    -----
+    Whether the target holds indices is decided from its shape: per-sample shape z[:-1]
+    means indices (``datasets.digits`` gives them as ``T``), z's own shape means rows
+    (``datasets.one_hot(T)``).
+
+    Examples
+    --------
+    Three classes, the right one (index 2) with the score ln 2, the others 0: softmax(z) =
+    [¼, ¼, ½].
+
+    >>> import numpy as np
+    >>> import tinygraph as tg
+    >>> z = tg.Parameter([0.0, 0.0, np.log(2.0)], name="z")
+    >>> t = tg.Input("t", shape=())
+    >>> graph = tg.Graph(tg.SoftmaxCrossEntropy(z, t, name="E"))
+    >>> round(float(graph.forward({"t": np.array(2.0)})), 4)  # −log ½
+    0.6931
+    >>> graph.backward()
+    >>> np.round(z.grad, 4)  # softmax(z) − t
+    array([ 0.25,  0.25, -0.5 ])
     """
 
     formula = "E = −Σ_k t_k log softmax(z)_k"

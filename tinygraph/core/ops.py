@@ -18,11 +18,72 @@ class WeightedSum(Node):
     bias rides on a constant-1 input, see ``AppendOne``).
 
     Derivatives, with ``g = ∂E/∂z`` (the δ of the layer):
-        ∂E/∂x = g · wᵀ          (``grad_x``, one row per sample)
-        ∂E/∂w = xᵀ · g          (``grad_w``: ∂E/∂w_ij = x_i g_j, summed over the batch)
-        ∂E/∂b = g               (``grad_b``, summed over the batch: 1ᵀ g)
 
-    Shapes: x ``(n_in,)`` or ``(batch, n_in)``; z ``()``/``(n_out,)`` per sample.
+    - ∂E/∂x = g · wᵀ          (``grad_x``, one row per sample)
+    - ∂E/∂w = xᵀ · g          (``grad_w``: ∂E/∂w_ij = x_i g_j, summed over the batch)
+    - ∂E/∂b = g               (``grad_b``, summed over the batch: 1ᵀ g)
+
+    Parameters
+    ----------
+    x : Node
+        The inputs of the neurons: a vector of ``n_in`` features per sample.
+    w : Node
+        The weights, usually a Parameter: shape ``(n_in,)`` for one neuron, ``(n_in, n_out)``
+        for a layer of ``n_out`` neurons.  The same for every sample of a batch.
+    b : Node, optional
+        The biases, of shape ``()`` for one neuron and ``(n_out,)`` for a layer; None (the
+        default) for none.
+    name : str, optional
+        The node's name; by default ``wsum_<n>``.
+
+    Raises
+    ------
+    tinygraph.GraphError
+        If the shapes do not fit: ``w`` neither 1-D nor 2-D, ``x`` not a vector per sample,
+        x's features not w's rows, or ``b`` not shaped ``w.shape[1:]``; or if ``w`` or ``b``
+        is fed a batch.  Raised when the node is built if the shapes are known then, else
+        on the first forward pass, before anything changes.
+    TypeError
+        If an input is not a Node.
+
+    See Also
+    --------
+    AppendOne : The bias as the weight of a constant-1 input.
+
+    Notes
+    -----
+    Shapes: x ``(n_in,)`` or ``(batch, n_in)``; z ``()``/``(n_out,)`` per sample.  So one
+    neuron gives one number per sample: z of shape ``()`` for one sample and ``(batch,)``
+    for a batch, which a target must match (``Input("t", shape=())``, or ``w`` of shape
+    ``(n_in, 1)`` for a column).
+
+    Examples
+    --------
+    One neuron, one sample; its gradients are the derivatives above with g = 1:
+
+    >>> import numpy as np
+    >>> import tinygraph as tg
+    >>> x = tg.Input("x", shape=(2,))
+    >>> w = tg.Parameter([0.5, -1.0], name="w")
+    >>> b = tg.Parameter(0.25, name="b")
+    >>> z = tg.WeightedSum(x, w, b, name="z")
+    >>> z.shape  # one number per sample
+    ()
+    >>> graph = tg.Graph(z)
+    >>> float(graph.forward({"x": np.array([2.0, 1.0])}))  # 2·0.5 + 1·(−1) + 0.25
+    0.25
+    >>> graph.backward(inputs=True)
+    >>> w.grad, b.grad, x.grad  # x, 1, w
+    (array([2., 1.]), array(1.), array([ 0.5, -1. ]))
+
+    A layer of three neurons on a batch of four rows:
+
+    >>> W = tg.Parameter(np.ones((2, 3)), name="W")
+    >>> layer = tg.WeightedSum(x, W, name="layer")
+    >>> layer.shape
+    (3,)
+    >>> tg.Graph(layer).forward({"x": np.zeros((4, 2))}).shape
+    (4, 3)
     """
 
     prefix = "wsum"
@@ -101,7 +162,19 @@ class WeightedSum(Node):
         return (grad_x, grad_w) if len(needs) == 2 else (grad_x, grad_w, grad_b)
 
     def lines(self, number: Callable[[Any], str]) -> list[str] | None:
-        """z[j] = x_0·w_0j + x_1·w_1j + b_j = …, unit by unit, for one sample of a few numbers."""
+        """z[j] = x_0·w_0j + x_1·w_1j + b_j = …, unit by unit, for one sample of a few numbers.
+
+        Parameters
+        ----------
+        number : callable
+            Formats one number (the trace's precision).
+
+        Returns
+        -------
+        list of str or None
+            One line per unit, with the last forward pass's numbers put in; None for a batch,
+            more than 4 inputs or more than 4 units (the trace then shows the arrays).
+        """
         x, w, z = self.x, self.w, np.asarray(self.value)
         b = self.inputs[2].value if len(self.inputs) > 2 else None
         if x.ndim != 1 or x.size > 4 or (w.ndim == 2 and w.shape[1] > 4):
@@ -119,7 +192,7 @@ class WeightedSum(Node):
 
 
 def factor(number: Callable[[Any], str], v: Any) -> str:
-    """A number as a factor in a product: a negative one in parentheses."""
+    """Format a number as a factor in a product: a negative one in parentheses."""
     text = number(v)
     return f"({text})" if text.startswith("-") else text
 
@@ -129,6 +202,42 @@ class AppendOne(Node):
 
     With ``z = x̃·w̃`` and ``w̃ = [w; b]``, ``z = x·w + b``.
     Derivative: ∂E/∂x = (∂E/∂x̃) without its last element (the constant has no input).
+
+    Parameters
+    ----------
+    x : Node
+        A vector of ``n`` features per sample.
+    name : str, optional
+        The node's name; by default ``append_one_<n>``.
+
+    Raises
+    ------
+    tinygraph.GraphError
+        If ``x`` is not a vector per sample (when its shape is known).
+    TypeError
+        If ``x`` is not a Node.
+
+    See Also
+    --------
+    WeightedSum : Takes x̃ with weights of ``n + 1`` rows, the last row the biases.
+
+    Notes
+    -----
+    Shapes: x̃ is ``(n + 1,)`` per sample; a batch ``(batch, n)`` becomes ``(batch, n + 1)``.
+    ``mlp(sizes, bias="input")`` builds its layers this way; the gradients and the training
+    are the same as with a separate bias.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tinygraph as tg
+    >>> x = tg.Input("x", shape=(2,))
+    >>> x1 = tg.AppendOne(x, name="x1")
+    >>> x1.shape
+    (3,)
+    >>> tg.Graph(x1).forward({"x": np.array([[2.0, 3.0], [4.0, 5.0]])})
+    array([[2., 3., 1.],
+           [4., 5., 1.]])
     """
 
     prefix = "append_one"
@@ -164,6 +273,45 @@ class Softmax(Node):
 
     Derivative: ∂y_k/∂z_j = y_k(δ_kj − y_j), so ∂E/∂z = y ⊙ (g − Σ_k g_k y_k).
     Stable: the row maximum is subtracted before exponentiating.
+
+    Parameters
+    ----------
+    z : Node
+        The class scores (logits): a vector per sample, or more axes, the classes last.
+    name : str, optional
+        The node's name; by default ``softmax_<n>``.
+
+    Raises
+    ------
+    tinygraph.GraphError
+        If ``z`` is one number per sample (shape ``()``), when its shape is known.
+    TypeError
+        If ``z`` is not a Node.
+
+    See Also
+    --------
+    SoftmaxCrossEntropy : The loss that takes the scores z themselves, more stably.
+
+    Notes
+    -----
+    y has the shape of z, one sample or a batch; each row of y sums to 1.  Here δ_kj is
+    Kronecker's delta (1 if k = j, else 0), not a layer's δ.
+
+    Examples
+    --------
+    With E = y_0, so that g = [1, 0]: ∂E/∂z = y ⊙ (g − y_0) = [0.25·0.75, 0.75·(−0.25)].
+
+    >>> import numpy as np
+    >>> import tinygraph as tg
+    >>> z = tg.Parameter([0.0, np.log(3.0)], name="z")
+    >>> y = tg.Softmax(z, name="y")
+    >>> graph = tg.Graph(tg.Sum(tg.Slice(y, 0, 1, name="y0"), name="E"))
+    >>> _ = graph.forward({})
+    >>> np.round(y.value, 4)
+    array([0.25, 0.75])
+    >>> graph.backward()
+    >>> np.round(z.grad, 4)
+    array([ 0.1875, -0.1875])
     """
 
     prefix = "softmax"
