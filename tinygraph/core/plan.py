@@ -15,6 +15,35 @@ def topological_order(outputs: Sequence[Node]) -> list[Node]:
 
     Iterative depth-first search (no recursion limit), deterministic: inputs are visited
     in the order they were given, never through a set.
+
+    Parameters
+    ----------
+    outputs : sequence of Node
+        The nodes to start from; each comes after everything it depends on.
+
+    Returns
+    -------
+    list of Node
+        Every node reached, once, each after all of its inputs: the order of a forward
+        pass (backward visits it in reverse).
+
+    Raises
+    ------
+    tinygraph.GraphError
+        If a node depends on itself (a cycle).
+
+    Notes
+    -----
+    ``Graph`` computes this order once, as ``graph.nodes``.
+
+    Examples
+    --------
+    >>> import tinygraph as tg
+    >>> x = tg.Input("x", shape=(2,))
+    >>> z = tg.WeightedSum(x, tg.Parameter([1.0, 2.0], name="w"), name="z")
+    >>> E = tg.SquaredLoss(tg.Logistic(z, name="y"), tg.Input("t", shape=()), name="E")
+    >>> [n.name for n in tg.topological_order([E])]
+    ['x', 'w', 'z', 'y', 't', 'E']
     """
     order: list[Node] = []
     done: set[int] = set()

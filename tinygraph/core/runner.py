@@ -36,7 +36,7 @@ def _summary(a: np.ndarray) -> str:
 
 
 def _prepare(node: Node, setup: Setup, values: list[np.ndarray]) -> dict:
-    """A node's first pass with these shapes: its shape if still unknown, and what it keeps."""
+    """Give a node its first pass with these shapes: its shape if still unknown, and what it keeps."""
     if setup.shapes[node] is None and all(setup.shapes[i] is not None for i in node.inputs):
         shape = node.infer_shape(*[setup.shapes[i] for i in node.inputs])
         setup.shapes[node] = None if shape is None else tuple(shape)
@@ -119,9 +119,11 @@ def _checked_grads(node: Node, grads: Any, needs: tuple[bool, ...]) -> list:
 
 
 def backward_loop(plan: BackwardPlan, hook: Callable | None, check_finite: bool) -> bool:
-    """Visit the nodes in reverse order: each turns its gradient into its inputs' (the chain
-    rule); an input fed to several consumers receives the sum.  True if every gradient
-    asked for came back (the unrolled code may then run this plan)."""
+    """Visit the nodes in reverse order: each turns its gradient into its inputs' (the chain rule).
+
+    An input fed to several consumers receives the sum.  Returns True if every gradient
+    asked for came back (the unrolled code may then run this plan).
+    """
     complete = True
     for node, needs, sends in plan.steps:
         grad_out = node.grad
@@ -155,8 +157,11 @@ def backward_loop(plan: BackwardPlan, hook: Callable | None, check_finite: bool)
 
 # -- which way a pass runs -----------------------------------------------------------------
 def run_forward(plan: ForwardPlan, setup: Setup, arrays: list, check_finite: bool, names: dict, title: str) -> str:
-    """Run a forward pass whose feed has been checked: the loop on the first pass with these
-    shapes (and with ``check_finite``), the unrolled code from then on.  Returns which ran."""
+    """Run a forward pass whose feed has been checked; return which way it ran.
+
+    The loop on the first pass with these shapes (and with ``check_finite``), the unrolled
+    code from then on.
+    """
     runs = setup.runs.get(plan.key, 0)
     code = None if check_finite or not runs else setup.code.get(plan.key)
     if code is None and runs and not check_finite and plan.key not in setup.loop_only:
@@ -184,8 +189,11 @@ def run_backward(
     names: dict,
     title: str,
 ) -> str:
-    """Run a backward pass from ``output``: the loop on the first pass with these shapes (and
-    with a hook or ``check_finite``), the unrolled code from then on.  Returns which ran."""
+    """Run a backward pass from ``output``; return which way it ran.
+
+    The loop on the first pass with these shapes (and with a hook or ``check_finite``), the
+    unrolled code from then on.
+    """
     checked = hook is not None or check_finite
     code = None if checked else setup.code.get(plan.key)
     if code is not None:
@@ -213,7 +221,7 @@ def run_backward(
 
 # -- the unrolled code -------------------------------------------------------------------
 def variable_names(nodes: Sequence[Node]) -> dict[Node, str]:
-    """A Python name per node: its own name when that is a plain ASCII identifier, else _v<i>."""
+    """Name a Python variable per node: its own name when that is a plain ASCII identifier, else _v<i>."""
     names = {}
     for i, node in enumerate(nodes):
         name = node.name
@@ -234,7 +242,7 @@ def _text(text: Any) -> str:
 
 
 def _comment(node: Node, text: str | None, var: str, ins: Sequence[str]) -> str:
-    """ "# Logistic 'h': ∂y/∂z = y(1 − y)  (y: h, z: z1)": the text, and which variable is which symbol."""
+    """Write "# Logistic 'h': ∂y/∂z = y(1 − y)  (y: h, z: z1)": the text, and which variable is which symbol."""
     out, symbols = node.symbols()
     pairs = [(out, var)] + list(zip(symbols, ins))
     shown = [f"{s}: {v}" for s, v in pairs if s.isidentifier() and s != v]
@@ -267,8 +275,10 @@ class _Body:
 
 
 def unroll_forward(plan: ForwardPlan, whole: Callable, names: dict, title: str, expand: bool = False) -> tuple:
-    """(function, source) of ``forward(*args)``: each node's forward called in order, its
-    value stored in ``node.value``.  ``whole(node)`` is the whole shape of its value."""
+    """Return (function, source) of ``forward(*args)``: each node's forward called in order.
+
+    Each value is stored in ``node.value``.  ``whole(node)`` is the whole shape of its value.
+    """
     namespace: dict[str, Any] = {"_asarray": np.asarray}
     lines = [
         f"def forward({', '.join(names[n] for n in plan.args)}):",
@@ -293,8 +303,10 @@ def _forward_body(plan: ForwardPlan, whole: Callable, names: dict, namespace: di
 def unroll_backward(
     plan: BackwardPlan, output: Node, whole: Callable, names: dict, title: str, expand: bool = False
 ) -> tuple:
-    """(function, source) of ``backward(seed)``: each node's backward called in reverse
-    order, what it sends summed into its inputs' gradients as the loop sums them."""
+    """Return (function, source) of ``backward(seed)``: each node's backward called in reverse order.
+
+    What a node sends is summed into its inputs' gradients as the loop sums them.
+    """
     namespace: dict[str, Any] = {"_asarray": np.asarray}
     body, temps = _Body(expand), itertools.count()
     grad = {n: f"grad_{names[n]}" for n in plan.reached}
@@ -341,11 +353,13 @@ def unroll_backward(
 
 
 def unroll_enter(plan: ForwardPlan, setup: Setup, names: dict, title: str) -> Any:
-    """``enter(feed, token)``: a whole pass exactly like the last of this plan, the graph's own
-    work before it included, as straight-line code: the same forward calls as ``forward``.
-    It returns False, having changed nothing, unless the feed holds exactly the inputs (by name
-    or node), each an ndarray of the last pass's dtype and shape, and every Parameter and
-    Constant holds the array it held (the graph then checks everything itself)."""
+    """Return ``enter(feed, token)``: a whole pass exactly like the last of this plan, as straight-line code.
+
+    The graph's own work before the pass is included, then the same forward calls as
+    ``forward``.  It returns False, having changed nothing, unless the feed holds exactly the
+    inputs (by name or node), each an ndarray of the last pass's dtype and shape, and every
+    Parameter and Constant holds the array it held (the graph then checks everything itself).
+    """
     namespace: dict[str, Any] = {"_asarray": np.asarray, "_ndarray": np.ndarray, "_dtype": setup.dtype, "_missing": ...}
     fed = [names[n] for n in plan.inputs]
     lines = ["def enter(feed, _token):", f"    {_text(f'A pass of {title} like the last.')!r}"]

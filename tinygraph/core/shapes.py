@@ -19,9 +19,12 @@ _MISSING = object()
 
 
 class Setup:
-    """What a graph knows about the passes of one plan with one set of shapes: the ``batch`` (or None);
-    per node its ``shapes`` (one sample's), whether it is ``batched``, what it ``kept`` (``prepare``'s dict),
-    its value's ``full`` shape; the ``runs``, unrolled ``code`` and ``enter`` of each plan; the leaves' ``args``."""
+    """What a graph knows about the passes of one plan with one set of shapes.
+
+    The ``batch`` (or None); per node its ``shapes`` (one sample's), whether it is ``batched``,
+    what it ``kept`` (``prepare``'s dict), its value's ``full`` shape; the ``runs``, unrolled
+    ``code`` and ``enter`` of each plan; the leaves' ``args``.
+    """
 
     def __init__(self, batch: int | None, shapes: dict, batched: dict, dtype: Any) -> None:
         self.batch, self.shapes, self.batched, self.dtype = batch, shapes, batched, dtype
@@ -36,22 +39,25 @@ class Setup:
         self.seed: np.ndarray | None = None  # ∂E/∂E = 1 in the output's dtype
 
     def whole(self, node: Node) -> tuple[int, ...] | None:
-        """The shape a node's value must have in these passes (None: only its value can tell)."""
+        """Return the shape a node's value must have in these passes (None: only its value can tell)."""
         shape = self.shapes.get(node)
         return None if shape is None else (self.batch,) + shape if self.batched[node] else shape
 
     def whole_of(self, node: Node) -> tuple[int, ...] | None:
-        """The whole shape of a node's value as the first pass found it (or as it must be)."""
+        """Return the whole shape of a node's value as the first pass found it (or as it must be)."""
         return self.full.get(node) or self.whole(node)
 
     def __getstate__(self) -> dict:
-        """Copies and pickles leave the unrolled code behind: it is bound to these nodes."""
+        """Leave the unrolled code out of copies and pickles: it is bound to these nodes."""
         return dict(self.__dict__, code={}, enter={})
 
 
 def read_feed(feed: Any, inputs: Sequence[Input], dtype: Any, names: Mapping[str, Node]) -> tuple[list, list]:
-    """The array fed to each of ``inputs``, as ``dtype``, and their shapes; GraphError or
-    TypeError naming what is wrong."""
+    """Return the array fed to each of ``inputs``, as ``dtype``, and their shapes.
+
+    A feed that is not a mapping, lacks an Input, or holds a key that is no Input of the
+    graph (or one Input twice) is a GraphError or TypeError naming what is wrong.
+    """
     if type(feed) is not dict and not isinstance(feed, Mapping):
         raise TypeError(f"feed must be a dict mapping Input nodes or their names to arrays, got {type(feed).__name__}")
     arrays, shapes, get = [], [], feed.get
@@ -156,7 +162,7 @@ def infer(nodes: Sequence[Node], shapes: dict, batched: dict) -> None:
 
 
 def setup_for(nodes: Sequence[Node], inputs: Sequence[Input], arrays: Sequence[np.ndarray], dtype: Any) -> Setup:
-    """A new Setup for passes with these fed arrays: shapes checked before anything changes."""
+    """Make a new Setup for passes with these fed arrays: shapes checked before anything changes."""
     shapes, batched, batch = sample_shapes(inputs, arrays)
     infer(nodes, shapes, batched)
     return Setup(batch, shapes, batched, dtype)
