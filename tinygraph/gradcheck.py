@@ -16,7 +16,23 @@ from .errors import GraphError
 
 @dataclass
 class GradcheckRow:
-    """How one node's backprop gradient compares with the numerical one."""
+    """How one node's backprop gradient compares with the numerical one.
+
+    Attributes
+    ----------
+    name, kind : str
+        The node's name and class name.
+    shape : tuple of int
+        The shape of the node's value (a batch axis included).
+    max_abs_error : float
+        The largest |analytic − numeric| over the elements.
+    max_rel_error : float
+        The largest |analytic − numeric| / max(|analytic|, |numeric|) (0 where both are 0).
+    passed : bool
+        Whether every element has |analytic − numeric| ≤ atol + rtol·|numeric|.
+    analytic, numeric : numpy.ndarray
+        The backprop gradient and the central differences, in float64.
+    """
 
     name: str
     kind: str
@@ -32,6 +48,26 @@ class GradcheckReport:
     """The rows of a gradient check; true when every row passed.
 
     ``print(report)`` shows a table; ``report.rows`` holds the arrays compared.
+
+    Parameters
+    ----------
+    rows : list of GradcheckRow
+        One row per node checked.
+    eps, atol, rtol : float
+        The step of the central differences and the tolerances used.
+
+    Attributes
+    ----------
+    rows : list of GradcheckRow
+        The rows, in the order the nodes were checked; ``report["w"]`` finds one by name.
+
+    See Also
+    --------
+    gradcheck, check_node : The checks that make a report.
+
+    Notes
+    -----
+    A report with no rows checked nothing, and does not pass.
     """
 
     def __init__(self, rows: list[GradcheckRow], eps: float, atol: float, rtol: float) -> None:
@@ -39,18 +75,22 @@ class GradcheckReport:
 
     @property
     def passed(self) -> bool:
+        """Whether there are rows and every one of them passed."""
         return bool(self.rows) and all(r.passed for r in self.rows)  # nothing checked is no pass
 
     def __bool__(self) -> bool:
+        """Return ``passed``."""
         return self.passed
 
     def __getitem__(self, name: str) -> GradcheckRow:
+        """Return the row of the node called ``name`` (KeyError if none)."""
         for r in self.rows:
             if r.name == name:
                 return r
         raise KeyError(name)
 
     def __str__(self) -> str:
+        """Return the table: one line per row, then the verdict and the tolerances."""
         head = f"{'node':<16} {'kind':<11} {'shape':<12} {'max abs err':>12} {'max rel err':>12}  result"
         lines = [head, "-" * len(head)]
         for r in self.rows:
@@ -65,6 +105,7 @@ class GradcheckReport:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
+        """Return the verdict in one line, with the largest absolute error."""
         worst = max((r.max_abs_error for r in self.rows), default=0.0)
         return (
             f"<GradcheckReport {'passed' if self.passed else 'FAILED'}: {len(self.rows)} nodes, "
@@ -73,8 +114,10 @@ class GradcheckReport:
 
 
 def _numeric(f: Callable[[], float], array: np.ndarray, eps: float) -> np.ndarray:
-    """Central differences of the scalar f() with respect to every element of ``array``,
-    nudged in place (any memory order) and restored exactly."""
+    """Return the central differences of the scalar f() with respect to every element of ``array``.
+
+    Each element is nudged in place (any memory order) and restored exactly.
+    """
     grad = np.zeros(array.shape, dtype=np.float64)
     for i in np.ndindex(array.shape):
         old = array[i]
@@ -131,6 +174,62 @@ def gradcheck(
     values and gradients of ``feed``.  ``only`` (names or nodes) limits the check to those
     nodes.  Returns a GradcheckReport.  Use float64 graphs: float32 finite differences are
     too coarse to judge (``check_node`` checks a node in float32 against float64 differences).
+
+    Parameters
+    ----------
+    graph : Graph
+        The graph to check; its first output must be a scalar (a loss).
+    feed : dict
+        What ``graph.forward`` is fed: each Input (the node or its name) to an array.
+    eps : float, optional
+        The step of the central differences (∂E/∂θ ≈ (E(θ + eps) − E(θ − eps)) / 2eps),
+        greater than 0.
+    atol, rtol : float, optional
+        The tolerances, ≥ 0: an element passes when |analytic − numeric| ≤ atol +
+        rtol·|numeric|.
+    inputs : bool, optional
+        Also check the gradients of the fed Inputs (``backward(inputs=True)``).
+    only : Node, str or list of them, optional
+        Check only these nodes (by node or name); None (the default) checks them all.
+
+    Returns
+    -------
+    GradcheckReport
+        One row per Parameter (and Input) checked; true when every row passed.
+
+    Raises
+    ------
+    TypeError
+        If ``graph`` is not a Graph, a tolerance is not a number, or ``only`` is not a
+        node, a name or a list of them.
+    tinygraph.GraphError
+        If ``eps`` is not positive, a tolerance is negative, ``only`` names a node the graph
+        lacks, or the feed does not fit the graph.
+
+    Notes
+    -----
+    It costs two forward passes per element checked: keep the graph and the feed small.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tinygraph as tg
+    >>> x = tg.Input("x", shape=(2,))
+    >>> w = tg.Parameter([0.5, -1.0], name="w")
+    >>> b = tg.Parameter(0.0, name="b")
+    >>> y = tg.Logistic(tg.WeightedSum(x, w, b, name="z"), name="y")
+    >>> graph = tg.Graph(tg.SquaredLoss(y, tg.Input("t", shape=()), name="E"))
+    >>> X, T = tg.datasets.xor()
+    >>> from tinygraph.gradcheck import gradcheck
+    >>> report = gradcheck(graph, {"x": X, "t": T})
+    >>> report.passed
+    True
+    >>> print(report)
+    node             kind        shape         max abs err  max rel err  result
+    ---------------------------------------------------------------------------
+    w                Parameter   (2,)          ...  ok
+    b                Parameter   ()            ...  ok
+    gradcheck passed (central differences, eps=1e-06, atol=1e-06, rtol=0.0001)
     """
     if not isinstance(graph, Graph):
         raise TypeError(f"gradcheck: expected a Graph, got {type(graph).__name__}")
@@ -167,7 +266,7 @@ def gradcheck(
 
 
 class _Projection(Node):
-    """E = Σ r ⊙ y with a fixed random r: turns any node into a scalar to check.  ∂E/∂y = r."""
+    """E = Σ r ⊙ y with a fixed random r, which turns any node into a scalar to check.  ∂E/∂y = r."""
 
     prefix = "projection"
     reduces_batch = True
@@ -191,7 +290,7 @@ class _Projection(Node):
 
 
 def _probe(node: Any, values: list[np.ndarray], batched: tuple, r: np.ndarray | None) -> tuple:
-    """The node built on ``values`` (Inputs for ``batched``, Parameters otherwise), projected."""
+    """Build the node on ``values`` (Inputs for ``batched``, Parameters otherwise) and project it."""
     nodes, feed = [], {}
     for i, value in enumerate(values):
         if i in batched:
@@ -233,8 +332,67 @@ def check_node(
     value and gradients must stay float32) and its gradients are compared, to float32's
     precision, with finite differences of the same node in float64.
 
-    >>> from tinygraph import Tanh
+    Parameters
+    ----------
+    node : type or callable
+        A Node class, called with one node per input, or a factory of nodes such as
+        ``lambda z: tg.Scale(z, 2.0)``.
+    input_shapes : list of tuple or numpy.ndarray
+        Per input, its whole shape (values drawn uniformly from [−2, 2)) or the array to
+        use as its value.
+    batched : int or tuple of int, optional
+        The indices of the inputs that carry a leading batch axis; they are fed as Inputs
+        (and checked with ``inputs=True``).  The others are Parameters.
+    wrt : tuple of int, optional
+        Check only these inputs; None (the default) checks them all.
+    seed : int, optional
+        Seeds the random input values.
+    eps, atol, rtol : float, optional
+        As for ``gradcheck``; in float32 the tolerances are raised to about 1.4e-3.
+    dtype : numpy dtype, optional
+        The float type the node runs in, float64 by default.
+
+    Returns
+    -------
+    GradcheckReport
+        One row per input checked, named ``in0``, ``in1``, … by index.
+
+    Raises
+    ------
+    TypeError
+        If ``node`` is neither a Node class nor callable, its factory returns no Node,
+        ``input_shapes`` is not a list of shapes or arrays, or ``batched``, ``wrt``,
+        ``seed`` or ``dtype`` are of the wrong type.
+    tinygraph.GraphError
+        If an index in ``batched`` or ``wrt`` is no input's, a batched input has no axis,
+        a shape holds more than 10⁸ numbers, ``dtype`` is not a float type, the node
+        returns no gradient for an input checked, or in float32 its value or a gradient
+        is not float32.
+
+    See Also
+    --------
+    gradcheck : The same check on a whole graph.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tinygraph import Tanh, check_node
     >>> check_node(Tanh, [(4, 3)], batched=(0,)).passed
+    True
+
+    A layer's weighted sum on a batch of five rows, and a loss whose class-index
+    targets have no gradient to check:
+
+    >>> import tinygraph as tg
+    >>> print(check_node(tg.WeightedSum, [(5, 3), (3, 2), (2,)], batched=(0,)))
+    node             kind        shape         max abs err  max rel err  result
+    ---------------------------------------------------------------------------
+    in1              Parameter   (3, 2)        ...  ok
+    in2              Parameter   (2,)          ...  ok
+    in0              Input       (5, 3)        ...  ok
+    gradcheck passed (central differences, eps=1e-06, atol=1e-06, rtol=0.0001)
+    >>> targets = np.array([0.0, 2.0, 1.0, 1.0])
+    >>> check_node(tg.SoftmaxCrossEntropy, [(4, 3), targets], batched=(0, 1), wrt=(0,)).passed
     True
     """
     if isinstance(batched, (int, np.integer)) and not isinstance(batched, bool):
