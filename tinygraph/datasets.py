@@ -14,14 +14,55 @@ MAX_ROWS = 10_000_000  # rows a generated data set may have
 
 
 def _check(n: Any, noise: Any, seed_value: Any = None) -> None:
-    """n, noise and seed of a generated data set, checked before anything is drawn."""
+    """Check the n, noise and seed of a generated data set before anything is drawn."""
     whole("datasets: n", n, high=MAX_ROWS)
     number("datasets: noise", noise, low=0)
     checks.seed("datasets: seed", seed_value)
 
 
 def xor(n: int = 4, noise: float = 0.0, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The XOR problem: the 4 corners of the unit square (repeated to ``n`` rows), t = x₁ XOR x₂."""
+    """Make the XOR problem: the 4 corners of the unit square (repeated to ``n`` rows), t = x₁ XOR x₂.
+
+    No single neuron separates it; one hidden layer of two does.
+
+    Parameters
+    ----------
+    n : int, optional
+        The number of rows, the corners in the order (0, 0), (0, 1), (1, 0), (1, 1) over and
+        over; 4 by default.
+    noise : float, optional
+        The standard deviation of Gaussian noise added to every coordinate, ≥ 0.
+    seed : int, optional
+        Seeds the random numbers (``np.random.default_rng``); None draws fresh ones.
+
+    Returns
+    -------
+    X : numpy.ndarray
+        The inputs, shape ``(n, 2)``.
+    T : numpy.ndarray
+        The targets 0.0 or 1.0, shape ``(n,)``: feed ``T[:, None]`` to an output of shape
+        ``(1,)``.
+
+    Raises
+    ------
+    TypeError
+        If ``n`` or ``seed`` is not a whole number, or ``noise`` not a number.
+    tinygraph.GraphError
+        If ``n`` is not from 1 to 10⁷, ``seed`` is negative, or ``noise`` negative or not
+        finite.
+
+    Examples
+    --------
+    >>> import tinygraph as tg
+    >>> X, T = tg.datasets.xor()
+    >>> X
+    array([[0., 0.],
+           [0., 1.],
+           [1., 0.],
+           [1., 1.]])
+    >>> T
+    array([0., 1., 1., 0.])
+    """
     _check(n, noise, seed)
     rng = np.random.default_rng(seed)
     corners = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
@@ -33,10 +74,48 @@ def xor(n: int = 4, noise: float = 0.0, seed: int | None = None) -> tuple[np.nda
 def linear(
     n: int = 100, noise: float = 0.0, seed: int | None = None, margin: float = 0.1
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Two linearly separable classes in 2-D, split by a random line with a gap of ``margin``.
+    """Make two linearly separable classes in 2-D, split by a random line with a gap of ``margin``.
 
     The line passes through the origin; points lie in the square [-1, 1]² and at
     least ``margin`` (0 <= margin < 1) from the line, before ``noise`` is added.
+
+    Parameters
+    ----------
+    n : int, optional
+        The number of rows, 100 by default.
+    noise : float, optional
+        The standard deviation of Gaussian noise added to every coordinate, ≥ 0.
+    seed : int, optional
+        Seeds the random numbers (``np.random.default_rng``); None draws fresh ones.
+    margin : float, optional
+        The least distance of a point from the line (before the noise), 0 ≤ margin < 1.
+
+    Returns
+    -------
+    X : numpy.ndarray
+        The points, shape ``(n, 2)``.
+    T : numpy.ndarray
+        The class of each point, 0.0 or 1.0 (the side of the line), shape ``(n,)``.
+
+    Raises
+    ------
+    TypeError
+        If ``n`` or ``seed`` is not a whole number, or ``noise`` or ``margin`` not a number.
+    tinygraph.GraphError
+        If ``n`` is not from 1 to 10⁷, ``seed`` is negative, ``noise`` negative or not
+        finite, or ``margin`` not in [0, 1).
+
+    Examples
+    --------
+    A single neuron, the perceptron, can learn it:
+
+    >>> import numpy as np
+    >>> import tinygraph as tg
+    >>> X, T = tg.datasets.linear(100, seed=0)
+    >>> X.shape, T.shape
+    ((100, 2), (100,))
+    >>> np.unique(T)
+    array([0., 1.])
     """
     _check(n, noise, seed)
     number("datasets.linear: margin", margin, low=0, high=1, strict="high")
@@ -53,7 +132,44 @@ def linear(
 
 
 def blobs(n: int = 100, centers: int = 3, noise: float = 0.5, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Gaussian clusters around ``centers`` random points; T is the cluster index."""
+    """Make Gaussian clusters around ``centers`` random points; T is the cluster index.
+
+    Parameters
+    ----------
+    n : int, optional
+        The number of rows, 100 by default, dealt to the clusters in turn.
+    centers : int, optional
+        The number of clusters, 3 by default; their centres are drawn from [−3, 3]².
+    noise : float, optional
+        The standard deviation of each cluster around its centre, ≥ 0; 0.5 by default.
+    seed : int, optional
+        Seeds the random numbers (``np.random.default_rng``); None draws fresh ones.
+
+    Returns
+    -------
+    X : numpy.ndarray
+        The points, shape ``(n, 2)``.
+    T : numpy.ndarray
+        The cluster index of each point, 0.0 … centers − 1, shape ``(n,)``: class indices
+        for ``SoftmaxCrossEntropy``, or ``one_hot(T)``.
+
+    Raises
+    ------
+    TypeError
+        If ``n``, ``centers`` or ``seed`` is not a whole number, or ``noise`` not a number.
+    tinygraph.GraphError
+        If ``n`` or ``centers`` is not from 1 to 10⁷, ``seed`` is negative, or ``noise``
+        negative or not finite.
+
+    Examples
+    --------
+    >>> import tinygraph as tg
+    >>> X, T = tg.datasets.blobs(6, centers=3, seed=0)
+    >>> X.shape
+    (6, 2)
+    >>> T
+    array([0., 1., 2., 0., 1., 2.])
+    """
     _check(n, noise, seed)
     whole("datasets.blobs: centers", centers, high=MAX_ROWS)
     rng = np.random.default_rng(seed)
@@ -64,7 +180,42 @@ def blobs(n: int = 100, centers: int = 3, noise: float = 0.5, seed: int | None =
 
 
 def moons(n: int = 200, noise: float = 0.1, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaving half circles."""
+    """Make two interleaving half circles.
+
+    Class 0 is the upper half of the unit circle, class 1 the lower half of one shifted by
+    (1, 0.5), so that each reaches into the other; a curved boundary separates them.
+
+    Parameters
+    ----------
+    n : int, optional
+        The number of rows, 200 by default, the classes taking turns.
+    noise : float, optional
+        The standard deviation of Gaussian noise added to every coordinate, ≥ 0.
+    seed : int, optional
+        Seeds the random numbers (``np.random.default_rng``); None draws fresh ones.
+
+    Returns
+    -------
+    X : numpy.ndarray
+        The points, shape ``(n, 2)``.
+    T : numpy.ndarray
+        The class of each point, 0.0 and 1.0 in turn, shape ``(n,)``.
+
+    Raises
+    ------
+    TypeError
+        If ``n`` or ``seed`` is not a whole number, or ``noise`` not a number.
+    tinygraph.GraphError
+        If ``n`` is not from 1 to 10⁷, ``seed`` is negative, or ``noise`` negative or not
+        finite.
+
+    Examples
+    --------
+    >>> import tinygraph as tg
+    >>> X, T = tg.datasets.moons(seed=0)
+    >>> X.shape, T[:4]
+    ((200, 2), array([0., 1., 0., 1.]))
+    """
     _check(n, noise, seed)
     rng = np.random.default_rng(seed)
     T = np.arange(n) % 2
@@ -76,7 +227,44 @@ def moons(n: int = 200, noise: float = 0.1, seed: int | None = None) -> tuple[np
 def circles(
     n: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A small circle (T=1) of radius ``factor`` (0 < factor < 1) inside a large one (T=0)."""
+    """Make a small circle (T=1) of radius ``factor`` (0 < factor < 1) inside a large one (T=0).
+
+    Parameters
+    ----------
+    n : int, optional
+        The number of rows, 200 by default, the classes taking turns.
+    noise : float, optional
+        The standard deviation of Gaussian noise added to every coordinate, ≥ 0.
+    factor : float, optional
+        The radius of the inner circle (the outer one has radius 1), 0 < factor < 1.
+    seed : int, optional
+        Seeds the random numbers (``np.random.default_rng``); None draws fresh ones.
+
+    Returns
+    -------
+    X : numpy.ndarray
+        The points, shape ``(n, 2)``.
+    T : numpy.ndarray
+        0.0 on the outer circle, 1.0 on the inner one, in turn, shape ``(n,)``.
+
+    Raises
+    ------
+    TypeError
+        If ``n`` or ``seed`` is not a whole number, or ``noise`` or ``factor`` not a number.
+    tinygraph.GraphError
+        If ``n`` is not from 1 to 10⁷, ``seed`` is negative, ``noise`` negative or not
+        finite, or ``factor`` not in (0, 1).
+
+    Examples
+    --------
+    Without noise every point lies on its circle:
+
+    >>> import numpy as np
+    >>> import tinygraph as tg
+    >>> X, T = tg.datasets.circles(4, noise=0.0, seed=0)
+    >>> np.round(np.hypot(X[:, 0], X[:, 1]), 6), T
+    (array([1. , 0.5, 1. , 0.5]), array([0., 1., 0., 1.]))
+    """
     _check(n, noise, seed)
     number("datasets.circles: factor", factor, low=0, high=1, strict="low high")
     rng = np.random.default_rng(seed)
@@ -90,7 +278,41 @@ def circles(
 def spirals(
     n: int = 200, noise: float = 0.1, turns: float = 1.5, seed: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaved spirals of ``turns`` turns: hard for a linear model, fine for a hidden layer or two."""
+    """Make two interleaved spirals of ``turns`` turns: hard for a linear model, fine for a hidden layer or two.
+
+    Parameters
+    ----------
+    n : int, optional
+        The number of rows, 200 by default, the classes taking turns.
+    noise : float, optional
+        The standard deviation of Gaussian noise added to every coordinate, ≥ 0, scaled by each point's radius.
+    seed : int, optional
+        Seeds the random numbers (``np.random.default_rng``); None draws fresh ones.
+    turns : float, optional
+        How many times each spiral winds around the centre, 0 < turns ≤ 1000.
+
+    Returns
+    -------
+    X : numpy.ndarray
+        The points, at radii from 0.1 to 1, shape ``(n, 2)``.
+    T : numpy.ndarray
+        The spiral of each point, 0.0 and 1.0 in turn, shape ``(n,)``.
+
+    Raises
+    ------
+    TypeError
+        If ``n`` or ``seed`` is not a whole number, or ``noise`` or ``turns`` not a number.
+    tinygraph.GraphError
+        If ``n`` is not from 1 to 10⁷, ``seed`` is negative, ``noise`` negative or not
+        finite, or ``turns`` not in (0, 1000].
+
+    Examples
+    --------
+    >>> import tinygraph as tg
+    >>> X, T = tg.datasets.spirals(seed=0)
+    >>> X.shape, T[:4]
+    ((200, 2), array([0., 1., 0., 1.]))
+    """
     _check(n, noise, seed)
     number("datasets.spirals: turns", turns, low=0, high=1000, strict="low")
     rng = np.random.default_rng(seed)
@@ -102,12 +324,33 @@ def spirals(
 
 
 def digits() -> tuple[np.ndarray, np.ndarray]:
-    """The real 8×8 handwritten digits (UCI, 1797 images), as shipped inside scikit-learn.
+    """Load the real 8×8 handwritten digits (UCI, 1797 images), as shipped inside scikit-learn.
 
     Returns ``X`` of shape (1797, 64), float64 pixel intensities scaled from 0..16
     to [0, 1] (row-major 8×8 images), and ``T`` of shape (1797,), int64 class
     labels 0..9 (feed them to ``SoftmaxCrossEntropy`` or ``one_hot`` them).
     Needs scikit-learn (no download: the data is inside the package).
+
+    Returns
+    -------
+    X : numpy.ndarray
+        The images, one row of 64 pixels each, shape ``(1797, 64)``, values in [0, 1].
+    T : numpy.ndarray
+        The digit shown in each image, 0 … 9, shape ``(1797,)``, int64.
+
+    Raises
+    ------
+    ImportError
+        If scikit-learn is not installed (``pip install "tinygraph[data]"``).
+
+    Examples
+    --------
+    >>> import tinygraph as tg
+    >>> X, T = tg.datasets.digits()
+    >>> X.shape, T.shape
+    ((1797, 64), (1797,))
+    >>> T[:10]
+    array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
     """
     try:
         from sklearn.datasets import load_digits
@@ -120,7 +363,40 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
 
 
 def one_hot(labels: Any, n_classes: int | None = None) -> np.ndarray:
-    """Rows of 0s with a 1 at each label's index: ``one_hot([0, 2]) → [[1,0,0],[0,0,1]]``."""
+    """Make rows of 0s with a 1 at each label's index: ``one_hot([0, 2]) → [[1,0,0],[0,0,1]]``.
+
+    Parameters
+    ----------
+    labels : array_like
+        A 1-D array of class indices: non-negative whole numbers (ints, or floats such as
+        the ``T`` of ``blobs``).
+    n_classes : int, optional
+        The number of columns; by default the largest label + 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 rows, shape ``(len(labels), n_classes)``: targets for
+        ``SoftmaxCrossEntropy`` or ``SquaredLoss`` on one output per class.
+
+    Raises
+    ------
+    tinygraph.GraphError
+        If ``labels`` is not a non-empty 1-D array of non-negative whole numbers below
+        10⁷, or a label is not below ``n_classes``.
+    TypeError
+        If ``n_classes`` is not a whole number.
+
+    Examples
+    --------
+    >>> import tinygraph as tg
+    >>> tg.datasets.one_hot([0, 2, 1])
+    array([[1., 0., 0.],
+           [0., 0., 1.],
+           [0., 1., 0.]])
+    >>> tg.datasets.one_hot([1], n_classes=3)
+    array([[0., 1., 0.]])
+    """
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.size == 0 or labels.dtype.kind not in "iuf":
         raise GraphError(f"one_hot: expected a 1-D array of non-negative whole numbers, got {shown(labels)}")
@@ -137,7 +413,39 @@ def one_hot(labels: Any, n_classes: int | None = None) -> np.ndarray:
 
 
 def train_test_split(X: Any, T: Any, test: float = 0.25, seed: int | None = None) -> tuple[np.ndarray, ...]:
-    """Shuffle the rows and split them: returns ``X_train, X_test, T_train, T_test``."""
+    """Shuffle the rows and split them: returns ``X_train, X_test, T_train, T_test``.
+
+    Parameters
+    ----------
+    X, T : array_like
+        The inputs and the targets, with the same number of rows.
+    test : float, optional
+        The share of the rows that goes to the test set, 0 < test < 1 (a quarter by
+        default); at least one row does.
+    seed : int, optional
+        Seeds the shuffle; None shuffles afresh.
+
+    Returns
+    -------
+    X_train, X_test, T_train, T_test : numpy.ndarray
+        The rows of X and T, in the same shuffled order, split into training and test sets.
+
+    Raises
+    ------
+    tinygraph.GraphError
+        If X and T differ in their numbers of rows, ``test`` is not in (0, 1), or
+        ``seed`` is negative.
+    TypeError
+        If ``test`` is not a number or ``seed`` not a whole number.
+
+    Examples
+    --------
+    >>> import tinygraph as tg
+    >>> X, T = tg.datasets.xor(8)
+    >>> X_train, X_test, T_train, T_test = tg.datasets.train_test_split(X, T, test=0.25, seed=0)
+    >>> X_train.shape, X_test.shape, T_train.shape, T_test.shape
+    ((6, 2), (2, 2), (6,), (2,))
+    """
     X, T = np.asarray(X), np.asarray(T)
     if len(X) != len(T):
         raise GraphError(f"train_test_split: X has {len(X)} rows but T has {len(T)}")
