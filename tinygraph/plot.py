@@ -12,7 +12,7 @@ from .errors import GraphError
 
 
 def _figure(ax, figsize):
-    """The Figure to draw in and its axes: ``ax``'s own, or a new off-screen Agg figure."""
+    """Return the Figure to draw in and its axes: ``ax``'s own, or a new off-screen Agg figure."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -45,12 +45,50 @@ def _curve(values, label):
 
 
 def loss(history: Any, path: Any = None, ax: Any = None, title: str | None = None) -> Any:
-    """The learning curve: mean loss of each epoch (what ``fit`` returns) against the epoch.
+    """Draw the learning curve: mean loss of each epoch (what ``fit`` returns) against the epoch.
 
     ``history`` is one list of losses, or a dict ``{label: history}`` to compare
     several runs on the same axes.  The y axis is logarithmic when the losses span
     a factor of 10 or more.  Returns the matplotlib Figure; with ``path`` also
     saves it as a PNG.  To draw into a pyplot figure pass ``ax=plt.gca()``.
+
+    Parameters
+    ----------
+    history : list of float or dict
+        The per-epoch mean losses of one run, or ``{label: losses}`` for several, each
+        drawn as a labelled curve.
+    path : str or os.PathLike, optional
+        Where to save the figure as a PNG (folders above it are made); None saves nothing.
+    ax : matplotlib.axes.Axes, optional
+        The axes to draw into; by default a new figure of its own, drawn off-screen.
+    title : str, optional
+        The title; "learning curve" by default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn (``ax``'s, when given).
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed (``pip install "tinygraph[plot]"``).
+    TypeError
+        If a history is not a list of numbers, or ``path`` not a path.
+    tinygraph.GraphError
+        If ``history`` is empty, a dict of none, or not one loss per epoch, or ``path``
+        cannot be written.
+
+    Examples
+    --------
+    >>> import tinygraph as tg
+    >>> fig = tg.plot.loss([0.9, 0.5, 0.3, 0.2])
+    >>> ax = fig.axes[0]
+    >>> ax.get_xlabel(), ax.get_ylabel(), ax.get_yscale()
+    ('epoch', 'mean loss', 'linear')
+    >>> fig = tg.plot.loss({"lr 0.1": [1.0, 0.5], "lr 1": [1.0, 0.05]})
+    >>> fig.axes[0].get_yscale()  # the losses span a factor of 20
+    'log'
     """
     curves = history if isinstance(history, dict) else {None: history}
     if not curves:
@@ -72,7 +110,7 @@ def loss(history: Any, path: Any = None, ax: Any = None, title: str | None = Non
 
 
 def _labels(T, n):
-    """Class index per row, from labels, a column of 0/1 targets, or one-hot rows."""
+    """Return the class index per row, from labels, a column of 0/1 targets, or one-hot rows."""
     T = np.asarray(T)
     if T.ndim == 2 and T.shape[1] > 1:
         T = T.argmax(axis=1)
@@ -88,7 +126,7 @@ def _labels(T, n):
 def decision_boundary(
     network: Any, X: Any, T: Any, path: Any = None, ax: Any = None, resolution: int = 200, title: str | None = None
 ) -> Any:
-    """What a classifier predicts over the plane, with the data points on top.
+    """Draw what a classifier predicts over the plane, with the data points on top.
 
     ``network.predict(rows)`` must return, for rows of 2-D inputs, either one
     probability per row (one logistic output unit: the background shades
@@ -97,6 +135,50 @@ def decision_boundary(
     column of 0/1 targets, or one-hot rows.  The grid covers the data with a
     margin, ``resolution`` points a side.  Returns the Figure; with ``path`` also
     saves it as a PNG.
+
+    Parameters
+    ----------
+    network : object
+        Anything with ``predict(rows)``, such as an ``mlp`` Network.
+    X : array_like
+        The data points, shape ``(n, 2)``.
+    T : array_like
+        Their classes: labels ``(n,)``, a column of 0/1 targets ``(n, 1)``, or one-hot
+        rows ``(n, k)``.
+    path : str or os.PathLike, optional
+        Where to save the figure as a PNG (folders above it are made); None saves nothing.
+    ax : matplotlib.axes.Axes, optional
+        The axes to draw into; by default a new figure of its own, drawn off-screen.
+    resolution : int, optional
+        The grid's points a side (≥ 2), 200 by default: ``network.predict`` gets
+        resolution² rows at once.
+    title : str, optional
+        The title; "decision boundary" by default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn (``ax``'s, when given); with one output unit it has a colour bar.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed (``pip install "tinygraph[plot]"``).
+    TypeError
+        If ``network`` has no ``predict``, or ``path`` is not a path.
+    tinygraph.GraphError
+        If X is not of shape ``(n, 2)``, T does not hold one label ≥ 0 per row,
+        ``resolution`` is not a whole number ≥ 2, ``predict`` returns neither one number
+        nor one row per grid point, or ``path`` cannot be written.
+
+    Examples
+    --------
+    >>> import tinygraph as tg
+    >>> X, T = tg.datasets.xor()
+    >>> net = tg.mlp([2, 2, 1], seed=0)
+    >>> fig = tg.plot.decision_boundary(net, X, T, resolution=50)
+    >>> fig.axes[0].get_title(), fig.axes[1].get_ylabel()
+    ('decision boundary', 'P(class 1)')
     """
     if not hasattr(network, "predict"):
         raise TypeError(f"plot.decision_boundary: expected a network with .predict(X), got {type(network).__name__}")
@@ -160,7 +242,7 @@ def decision_boundary(
 
 
 def _colours(n):
-    """Class colours: blue and red for two classes (matching the shading), tab10/tab20 beyond."""
+    """Return the class colours: blue and red for two classes (matching the shading), tab10/tab20 beyond."""
     from matplotlib import colormaps
 
     if n <= 2:
