@@ -18,13 +18,44 @@ MAX_ELEMENTS = 10**8  # the most numbers one array made from a size argument may
 
 
 def shown(value: Any) -> str:
-    """``repr(value)``, cut short when long."""
+    """Return ``repr(value)``, cut short (to 80 characters) when long."""
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
 def whole(what: str, value: Any, low: int = 1, high: int | None = None) -> int:
-    """``value`` as an int in [low, high]: a Python or numpy integer, never a bool or a float."""
+    """Return ``value`` as an int in [low, high]: a Python or numpy integer, never a bool or a float.
+
+    Parameters
+    ----------
+    what : str
+        What the value is, for the message: ``"fit: epochs"``.
+    value : object
+        The argument to check.
+    low, high : int, optional
+        The bounds, both included; ``high=None`` (the default) for none.
+
+    Returns
+    -------
+    int
+        The value, as a Python int.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not an integer (a bool or a float is not).
+    tinygraph.GraphError
+        If it lies outside [low, high].
+
+    Examples
+    --------
+    >>> whole("fit: epochs", 3)
+    3
+    >>> whole("fit: epochs", 0)
+    Traceback (most recent call last):
+    ...
+    tinygraph.errors.GraphError: fit: epochs must be a whole number >= 1, got 0
+    """
     if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{what} must be a whole number, got {type(value).__name__} {shown(value)}")
     if value < low or (high is not None and value > high):
@@ -34,7 +65,40 @@ def whole(what: str, value: Any, low: int = 1, high: int | None = None) -> int:
 
 
 def number(what: str, value: Any, low: float = -math.inf, high: float = math.inf, strict: str = "") -> float:
-    """``value`` as a finite float in the range; ``strict`` holds "low" and/or "high" for open ends."""
+    """Return ``value`` as a finite float in the range; ``strict`` holds "low" and/or "high" for open ends.
+
+    Parameters
+    ----------
+    what : str
+        What the value is, for the message: ``"SGD: lr"``.
+    value : object
+        The argument to check.
+    low, high : float, optional
+        The bounds, included unless named in ``strict``; none by default.
+    strict : str, optional
+        "low", "high" or both ("low high") for bounds that are excluded.
+
+    Returns
+    -------
+    float
+        The value, as a Python float.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a number (a bool is not).
+    tinygraph.GraphError
+        If it is nan or infinite, or outside the range.
+
+    Examples
+    --------
+    >>> number("SGD: lr", 0.5, low=0, strict="low")
+    0.5
+    >>> number("SGD: lr", 0, low=0, strict="low")
+    Traceback (most recent call last):
+    ...
+    tinygraph.errors.GraphError: SGD: lr must be a finite number > 0, got 0
+    """
     if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{what} must be a number, got {type(value).__name__} {shown(value)}")
     try:
@@ -52,33 +116,38 @@ def number(what: str, value: Any, low: float = -math.inf, high: float = math.inf
 
 
 def flag(what: str, value: Any) -> bool:
-    """``value`` as True or False."""
+    """Return ``value`` as True or False, or raise a TypeError naming ``what`` for anything else."""
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{what} must be True or False, got {type(value).__name__} {shown(value)}")
     return bool(value)
 
 
 def seed(what: str, value: Any) -> int | None:
-    """A seed for ``np.random.default_rng``: None or a whole number >= 0."""
+    """Return a seed for ``np.random.default_rng``: None or a whole number >= 0."""
     return None if value is None else whole(what, value, low=0)
 
 
 def function(what: str, value: Any) -> Callable | None:
+    """Return ``value`` if it is callable or None, else raise a TypeError naming ``what``."""
     if value is not None and not callable(value):
         raise TypeError(f"{what} must be callable or None, got {type(value).__name__}")
     return value
 
 
 def size(what: str, shape: tuple) -> tuple:
-    """A shape whose array would hold at most MAX_ELEMENTS numbers."""
+    """Return ``shape`` if its array would hold at most MAX_ELEMENTS numbers, else raise a GraphError."""
     if math.prod(shape) > MAX_ELEMENTS:
         raise GraphError(f"{what}: {shape} would hold {math.prod(shape)} numbers, more than {MAX_ELEMENTS}")
     return shape
 
 
 def output_path(what: str, path: Any, folder: bool = False) -> str:
-    """A path to write a file (or, with ``folder``, a folder) at: a str or os.PathLike, not an open
-    file's number, not a folder (or a file), below no file; missing folders above it may be made."""
+    """Return a path to write a file (or, with ``folder``, a folder) at, as a str.
+
+    It must be a str or os.PathLike, not an open file's number, not a folder (or, with
+    ``folder``, a file), below no file; missing folders above it may be made.  Nothing is
+    written: a TypeError or GraphError naming ``what`` says what is wrong.
+    """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{what}: path must be a str or os.PathLike, got {type(path).__name__}")
     path = os.fspath(path)
