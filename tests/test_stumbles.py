@@ -1,0 +1,78 @@
+"""The stumbles a new user hit (issue 16), one test or more each: what they ran, and what they see now."""
+
+import re
+
+import pytest
+
+import tinygraph as tg
+from tinygraph.cli import DEMOS, main
+
+
+def help_of(capsys, *command):
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--help"])
+    assert exit_.value.code == 0
+    return " ".join(capsys.readouterr().out.split())  # (argparse wraps lines)
+
+
+# 1. `tinygraph demo --dataset spirals` exited 1 with no message.
+@pytest.mark.parametrize("dataset", sorted(DEMOS))
+def test_every_demo_succeeds_on_its_own_defaults(dataset, capsys, tmp_path):
+    if dataset == "digits":
+        pytest.importorskip("sklearn")
+    assert main(["demo", "--dataset", dataset, "--out", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    found = re.search(r"test accuracy ([\d.]+)%" if DEMOS[dataset]["split"] else r"accuracy ([\d.]+)%", captured.out)
+    assert float(found.group(1)) / 100 >= DEMOS[dataset]["expect"]
+
+
+def test_a_demo_that_falls_short_says_why_on_stderr(capsys, tmp_path):
+    assert main(["demo", "--epochs", "1", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "did not learn xor well enough: accuracy 50.0%, below the 100% this demo expects" in err
+    assert "--epochs" in err and "--allow-failure" in err
+    assert main(["demo", "--epochs", "1", "--out", str(tmp_path), "--allow-failure"]) == 0
+    assert "accuracy 50.0%, below the 100%" in capsys.readouterr().err
+
+
+def test_the_demo_help_states_the_accuracy_each_demo_expects(capsys):
+    text = help_of(capsys, "demo")
+    assert "xor 100%, moons 90%, spirals 85%, digits 90%" in text
+
+
+# 6. `tinygraph trace --model` accepts only an mlp save, and did not say so.
+def test_trace_help_says_model_takes_only_an_mlp_save(capsys):
+    text = help_of(capsys, "trace")
+    assert "--model takes only a network made by tg.mlp and saved with tg.save" in text
+    assert "tg.trace(graph, feed)" in text
+
+
+def test_trace_of_a_saved_graph_says_what_model_takes(capsys, tmp_path):
+    x, t = tg.Input("x", shape=(2,)), tg.Input("t", shape=(1,))
+    tg.save(tg.Graph(tg.SquaredLoss(tg.dense(x, 1, seed=0), t, name="E")), tmp_path / "g.npz")
+    assert main(["trace", "--model", str(tmp_path / "g.npz"), "--x", "0.1,0.2", "--t", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "holds parameters only" in err
+    assert "tinygraph trace --model takes only a network made by tg.mlp and saved with tg.save" in err
+    assert "tg.trace(graph, feed) in Python" in err
+
+
+# 7. `tinygraph render --sizes 4,20,3` silently drew an untrained network on random data.
+def test_render_of_other_sizes_says_it_is_untrained_on_random_data(capsys, tmp_path):
+    assert main(["render", "--sizes", "4,20,3", "--out", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert "this 4,20,3 network keeps its random initial weights and shows one random sample" in err
+    dot = (tmp_path / "network.dot").read_text(encoding="utf-8")
+    assert "4-20-3 network, untrained: random initial weights, one random sample" in dot
+
+
+def test_render_of_a_trained_xor_network_has_no_note(capsys, tmp_path):
+    assert main(["render", "--out", str(tmp_path), "--epochs", "100"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_render_help_says_which_sizes_are_trained(capsys):
+    text = help_of(capsys, "render")
+    assert "other sizes are drawn untrained on random data" in text
+    assert "drawn untrained, with random initial weights, on one random sample" in text
