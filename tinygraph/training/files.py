@@ -20,14 +20,29 @@ MAX_NAME_BYTES = 1000  # a key in UTF-8 (a zip member's name may have 65,535)
 
 
 def path_of(path: Any, what: str) -> str:
-    """``path`` as a str, or a TypeError naming ``what``."""
+    """Return ``path`` as a str, or raise a TypeError naming ``what``."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{what}: path must be a str or os.PathLike, got {type(path).__name__}")
     return os.fspath(path)
 
 
 def write_npz(path: str, arrays: dict, what: str) -> None:
-    """Write ``arrays`` to ``path`` atomically: a temporary file, flushed, then renamed."""
+    """Write ``arrays`` to ``path`` atomically: a temporary file, flushed, then renamed.
+
+    Parameters
+    ----------
+    path : str
+        The file to write (or replace).
+    arrays : dict
+        The arrays to store, by key (checked beforehand with ``name_problem``).
+    what : str
+        Who writes, for the message: ``"save"``.
+
+    Raises
+    ------
+    tinygraph.GraphError
+        If the file cannot be written (the temporary file is removed, ``path`` untouched).
+    """
     folder = os.path.dirname(os.path.abspath(path))
     tmp = os.path.join(folder, f".{os.path.basename(path)}.{uuid.uuid4().hex[:8]}.tmp")
     try:
@@ -66,6 +81,26 @@ def read_npz(path: Any, what: str) -> dict[str, np.ndarray]:
     most ``MAX_NDIM`` dimensions; and all their bytes together no more than the file's own size
     (tinygraph writes uncompressed files).  Reading one therefore costs no more memory than the
     file.  Anything else is a GraphError that says what the file holds.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to read.
+    what : str
+        Who reads, for the message: ``"load"``.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Every array of the file, by key.
+
+    Raises
+    ------
+    TypeError
+        If ``path`` is not a str or os.PathLike.
+    tinygraph.GraphError
+        If the file cannot be read, is not a zip (a single ``.npy``, a pickle, empty …),
+        holds a member tinygraph does not read, or is truncated or corrupt.
     """
     path = path_of(path, what)
     try:

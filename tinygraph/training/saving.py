@@ -23,7 +23,7 @@ LOSSES = {cls.__name__: cls for cls in (SquaredLoss, LogLoss, SoftmaxCrossEntrop
 
 # -- saving -----------------------------------------------------------------
 def _architecture(net: Network) -> str:
-    """The JSON text from which ``load`` rebuilds an mlp network."""
+    """Return the JSON text from which ``load`` rebuilds an mlp network."""
 
     def class_name(cls: Any) -> str | None:
         return None if cls is None else cls.__name__
@@ -51,12 +51,47 @@ def save(graph_or_network: Any, path: Any) -> None:
     atomically: into a temporary file in the same folder, flushed to disk, then
     renamed over ``path``.  A crash mid-save leaves the previous file as it was.
 
-    >>> import tempfile, tinygraph as tg
+    Parameters
+    ----------
+    graph_or_network : Graph or Network
+        What to save: a Graph, or anything with a ``.graph`` such as an ``mlp`` Network.
+    path : str or os.PathLike
+        The file to write, usually ending in ``.npz``; it is replaced if it exists.
+
+    Raises
+    ------
+    TypeError
+        If ``graph_or_network`` is neither a Graph nor has one, ``path`` is not a path, or
+        a Parameter's value has been replaced by something that is not an array of floats.
+    tinygraph.GraphError
+        If a Parameter's name cannot be a key of the file (empty, a control character,
+        too long, reserved, or shared by two Parameters), or the file cannot be written.
+        Nothing is written then.
+
+    See Also
+    --------
+    load : Rebuild a saved ``mlp`` Network.
+    load_parameters : Fill a graph built by hand from a saved file.
+
+    Notes
+    -----
+    The file is an ordinary ``.npz`` of float arrays (and, for a Network, its
+    architecture as JSON text): ``np.load(path)`` reads it, and nothing in it is pickled.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import tinygraph as tg
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(folder.name, "net.npz")
     >>> net = tg.mlp([2, 3, 1], seed=0)
-    >>> path = tempfile.mkdtemp() + "/net.npz"
-    >>> save(net, path)
-    >>> bool(np.all(load(path).predict([[0.5, 1.0]]) == net.predict([[0.5, 1.0]])))
+    >>> tg.save(net, path)
+    >>> sorted(np.load(path))
+    ['W1', 'W2', '__tinygraph_architecture__', 'b1', 'b2']
+    >>> bool(np.all(tg.load(path).predict([[0.5, 1.0]]) == net.predict([[0.5, 1.0]])))
     True
+    >>> folder.cleanup()
     """
     graph = graph_of(graph_or_network, "save")
     path = path_of(path, "save")
@@ -103,6 +138,48 @@ def load_parameters(graph_or_network: Any, path: Any) -> Any:
     GraphError lists every mismatch and no parameter is changed.  Values are
     copied in place (optimizers holding the parameters keep working) and keep
     the parameters' dtype.
+
+    Parameters
+    ----------
+    graph_or_network : Graph or Network
+        The graph to fill, or anything with a ``.graph``.
+    path : str or os.PathLike
+        A file written by ``save``.
+
+    Returns
+    -------
+    Graph or Network
+        ``graph_or_network`` itself.
+
+    Raises
+    ------
+    TypeError
+        If ``graph_or_network`` is neither a Graph nor has one, or ``path`` is not a path.
+    tinygraph.GraphError
+        If the file cannot be read, is not an ``.npz`` of arrays tinygraph writes, or does
+        not fit the graph: a Parameter missing or of another shape, values that are not
+        floats, or arrays of no Parameter.  The message lists every mismatch.
+
+    See Also
+    --------
+    save : Write such a file.
+
+    Examples
+    --------
+    The parameters of one network copied into another of the same sizes:
+
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import tinygraph as tg
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(folder.name, "net.npz")
+    >>> tg.save(tg.mlp([2, 3, 1], seed=0), path)
+    >>> other = tg.mlp([2, 3, 1], seed=1)
+    >>> tg.load_parameters(other, path) is other
+    True
+    >>> bool(np.all(other.predict([[0.5, 1.0]]) == tg.load(path).predict([[0.5, 1.0]])))
+    True
+    >>> folder.cleanup()
     """
     graph = graph_of(graph_or_network, "load_parameters")
     _assign(graph, read_npz(path, "load_parameters"), path, "load_parameters")
@@ -110,7 +187,7 @@ def load_parameters(graph_or_network: Any, path: Any) -> Any:
 
 
 def _node_class(table: dict, name: Any, role: str, path: Any) -> Any:
-    """The tinygraph class called ``name`` in ``table``; never anything else."""
+    """Return the tinygraph class called ``name`` in ``table``; never anything else."""
     cls = table.get(name) if isinstance(name, str) else None
     if cls is None:
         raise GraphError(
@@ -121,7 +198,7 @@ def _node_class(table: dict, name: Any, role: str, path: Any) -> Any:
 
 
 def _architecture_of(arrays: dict, path: Any) -> dict:
-    """The architecture description, every field checked (sizes: 2 to 1000 whole numbers >= 1)."""
+    """Return the architecture description, every field checked (sizes: 2 to 1000 whole numbers >= 1)."""
     text = arrays[ARCHITECTURE_KEY]
     problem = None
     try:
@@ -154,6 +231,43 @@ def load(path: Any) -> Network:
 
     Files saved from a plain Graph hold parameters only: rebuild the graph and
     use ``load_parameters(graph, path)``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file written by ``save`` from an ``mlp`` Network.
+
+    Returns
+    -------
+    Network
+        A new network of the saved sizes, activations, loss, bias and dtype, holding the
+        saved parameters.
+
+    Raises
+    ------
+    TypeError
+        If ``path`` is not a path.
+    tinygraph.GraphError
+        If the file cannot be read, is not an ``.npz`` of arrays tinygraph writes, holds
+        parameters only (saved from a Graph), or describes a network that does not match
+        its arrays or that ``mlp`` cannot build.  Classes are looked up among
+        tinygraph's own activations and losses only.
+
+    See Also
+    --------
+    save, load_parameters
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import tinygraph as tg
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(folder.name, "net.npz")
+    >>> tg.save(tg.mlp([2, 3, 1], seed=0), path)
+    >>> net = tg.load(path)
+    >>> net.sizes
+    (2, 3, 1)
+    >>> folder.cleanup()
     """
     arrays = read_npz(path, "load")
     if ARCHITECTURE_KEY not in arrays:
