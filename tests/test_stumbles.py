@@ -2,6 +2,7 @@
 
 import re
 
+import numpy as np
 import pytest
 
 import tinygraph as tg
@@ -39,6 +40,70 @@ def test_a_demo_that_falls_short_says_why_on_stderr(capsys, tmp_path):
 def test_the_demo_help_states_the_accuracy_each_demo_expects(capsys):
     text = help_of(capsys, "demo")
     assert "xor 100%, moons 90%, spirals 85%, digits 90%" in text
+
+
+# 2. and 3. fit's errors: a flat target, and a first output that is not a loss.
+def one_neuron():
+    x, t = tg.Input("x", shape=(2,)), tg.Input("t", shape=(1,))
+    W = tg.Parameter(np.array([[0.5], [-0.25]]), name="W")
+    o = tg.Logistic(tg.WeightedSum(x, W, name="z"), name="o")
+    return x, t, W, o, tg.SquaredLoss(o, t, name="E")
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 4])
+def test_fit_with_a_flat_target_gives_the_hint_forward_gives(batch_size):
+    X, T = tg.datasets.xor()  # T has shape (4,): one number per sample, but t declares shape (1,)
+    x, t, W, o, E = one_neuron()
+    graph = tg.Graph(E)
+    with pytest.raises(tg.GraphError) as fit_error:
+        tg.fit(graph, {x: X, t: T}, 0.5, batch_size=batch_size, progress=False)
+    message = str(fit_error.value)
+    assert message.startswith("fit: Input 't': expected shape (1,) for each sample, so data of shape (4, 1)")
+    assert "got (4,)" in message
+    with pytest.raises(tg.GraphError) as forward_error:
+        graph.forward({x: X, t: T})
+    hint = "; for one number per sample pass a column such as T[:, None], or declare shape=()"
+    assert str(forward_error.value).endswith(hint) and message.endswith(hint)
+    assert np.array_equal(W.value, [[0.5], [-0.25]])  # refused before any step
+
+
+def test_fit_with_a_column_for_a_scalar_input_says_to_flatten_it():
+    X, T = tg.datasets.xor()
+    x, t = tg.Input("x", shape=(2,)), tg.Input("t", shape=())
+    E = tg.SquaredLoss(tg.Sum(tg.Logistic(tg.WeightedSum(x, tg.Parameter([0.5, -0.25], name="w")))), t, name="E")
+    with pytest.raises(tg.GraphError) as error:
+        tg.fit(tg.Graph(E), {x: X, t: T[:, None]}, 0.5, progress=False)
+    assert str(error.value) == (
+        "fit: Input 't': expected shape () for each sample, so data of shape (4,) for 4 samples, got (4, 1); "
+        "pass a flat array (.ravel()) or declare shape=(1,)"
+    )
+
+
+@pytest.mark.parametrize("batch_size,shape", [(1, (1,)), (4, (4, 1))])
+def test_fit_on_a_graph_whose_first_output_is_no_loss_names_the_node(batch_size, shape):
+    X, T = tg.datasets.xor()
+    x, t, W, o, E = one_neuron()
+    graph = tg.Graph(o, E)  # the output first: backward and fit need the loss first
+    with pytest.raises(tg.GraphError) as error:
+        tg.fit(graph, {x: X, t: T[:, None]}, 0.5, batch_size=batch_size, progress=False)
+    message = str(error.value)
+    assert f"Logistic 'o' has shape {shape}" in message
+    assert "the graph's first output is what fit minimises, so it must be one number (a loss)" in message
+    assert "Graph(E, o) rather than Graph(o, E)" in message
+    assert np.array_equal(W.value, [[0.5], [-0.25]])
+    assert tg.fit(tg.Graph(E, o), {x: X, t: T[:, None]}, 0.5, batch_size=batch_size, progress=False)
+
+
+# 4. `tg.SGD(g.parameters, lr=0.5)`, the method itself, gave "'method' object is not iterable".
+@pytest.mark.parametrize("owner", ["graph", "network"])
+def test_sgd_given_the_parameters_method_says_to_call_it(owner):
+    net = tg.mlp([2, 2, 1], seed=0)
+    method = net.graph.parameters if owner == "graph" else net.parameters
+    with pytest.raises(TypeError) as error:
+        tg.SGD(method, lr=0.5)
+    assert "SGD: parameters must be a list of Parameter nodes, got a method" in str(error.value)
+    assert "call it: SGD(graph.parameters(), ...)" in str(error.value)
+    assert "not iterable" not in str(error.value)
 
 
 # 6. `tinygraph trace --model` accepts only an mlp save, and did not say so.

@@ -39,6 +39,8 @@ def _resolve_data(graph, data):
         arr = as_float_array(arr, f"fit: data for Input '{node.name}'", graph.dtype)
         if arr.ndim == 0:
             raise GraphError(f"fit: data for Input '{node.name}' must have one row per sample, got a scalar")
+        if node.shape is not None and arr.shape[1:] != node.shape:
+            raise GraphError(_rows_message(node, arr))
         resolved.append((node, arr))
     lengths = {node.name: len(arr) for node, arr in resolved}
     if len(set(lengths.values())) > 1:
@@ -53,6 +55,29 @@ def _resolve_data(graph, data):
     if missing:
         raise GraphError(f"fit: data is missing Input '{missing[0]}'")
     return resolved, n
+
+
+def _rows_message(node, arr):
+    """What is wrong with data whose rows are not samples of the shape ``node`` declares."""
+    rows = (len(arr), *node.shape)
+    hint = ""
+    if node.shape == (1,) and arr.ndim == 1:
+        hint = "; for one number per sample pass a column such as T[:, None], or declare shape=()"
+    elif node.shape == () and arr.ndim == 2 and arr.shape[1] == 1:
+        hint = "; pass a flat array (.ravel()) or declare shape=(1,)"
+    return (
+        f"fit: Input '{node.name}': expected shape {node.shape} for each sample, so data of shape {rows} "
+        f"for {len(arr)} samples, got {arr.shape}{hint}"
+    )
+
+
+def _not_a_number(loss_node, value):
+    """fit minimises the graph's first output: say so when it is not one number."""
+    return GraphError(
+        f"the graph's first output is what fit minimises, so it must be one number (a loss), but "
+        f"{loss_node.kind} '{loss_node.name}' has shape {value.shape}; make a loss node (or Sum) the "
+        "first output, e.g. Graph(E, o) rather than Graph(o, E)"
+    )
 
 
 def fit(
@@ -136,7 +161,10 @@ def fit(
                     feed = {node: arr[idx] for node, arr in zip(nodes, arrays)}
                     rows = len(idx)
                 try:
-                    loss = float(graph.forward(feed))
+                    value = graph.forward(feed)
+                    if value.ndim:
+                        raise _not_a_number(loss_node, value)
+                    loss = float(value)
                     finite = math.isfinite(loss)
                     if finite:
                         graph.backward()
