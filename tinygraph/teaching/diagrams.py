@@ -32,7 +32,41 @@ def to_dot(
     pending_grads: Any = None,
     state: dict | None = None,
 ) -> str:
-    """The DOT source of the drawing ``render`` makes (needs no Graphviz program)."""
+    """Return the DOT source of the drawing ``render`` makes (needs no Graphviz program).
+
+    Parameters
+    ----------
+    graph : Graph or Network
+        What to draw: a Graph, or anything with a ``.graph``.
+    values, grads, view, highlight, flow, precision, title : optional
+        As for ``render``.
+    pending_values, pending_grads, state : optional
+        As for ``render`` (a trace's steps use them).
+
+    Returns
+    -------
+    str
+        The DOT source, for Graphviz or any tool that reads DOT.
+
+    Raises
+    ------
+    TypeError, tinygraph.GraphError
+        As for ``render``, except that no Graphviz program is needed.
+
+    See Also
+    --------
+    render : The drawing itself.
+
+    Examples
+    --------
+    >>> import tinygraph as tg
+    >>> net = tg.mlp([2, 2, 1], seed=0)
+    >>> source = tg.to_dot(net, view="network")
+    >>> source.splitlines()[0]
+    'digraph tinygraph {'
+    >>> source.count("shape=circle")  # 2 inputs, 2 hidden neurons, 1 output
+    5
+    """
     return _build(
         graph, values, grads, view, highlight, flow, precision, title, pending_values, pending_grads, state
     ).source
@@ -80,6 +114,82 @@ def render(
     (graph view): drawn as "…", so that boxes keep their size from one step to the next.
     ``state``: {node: (value, gradient)} to draw instead of the nodes' own (a trace step's);
     nodes missing from it are drawn without either.
+
+    Parameters
+    ----------
+    graph : Graph or Network
+        What to draw: a Graph, or anything with a ``.graph``.
+    path : str or os.PathLike, optional
+        Where to write the drawing and its DOT source, with or without the extension; None
+        (the default) writes nothing and needs no Graphviz program.
+    format : {"svg", "png", "pdf"}, optional
+        The file format with ``path``; svg by default.
+    values, grads : bool, optional
+        Whether to show the nodes' values and gradients (both by default).
+    view : {"graph", "network"}, optional
+        The computational graph (the default) or the textbook network.
+    highlight : Node, str or list of them, optional
+        Nodes or names to mark in orange.
+    flow : pair or list of pairs, optional
+        (from, to) nodes or names of edges to draw as gradient flowing back.
+    precision : int, optional
+        Significant digits of the numbers shown, 1 to 17; 3 by default.
+    title : str, optional
+        A title above the drawing.
+    pending_values, pending_grads : list of Node or str, optional
+        Nodes whose value or gradient is still to come, drawn as "…".
+    state : dict, optional
+        {node: (value, gradient)} to draw instead of the nodes' own.
+
+    Returns
+    -------
+    graphviz.Digraph
+        The drawing; in Jupyter it shows itself.
+
+    Raises
+    ------
+    TypeError
+        If ``graph`` is neither a Graph nor has one, ``values`` or ``grads`` is not a bool,
+        ``precision`` is not a whole number, ``path`` is not a path, or ``highlight``,
+        ``flow`` or the pending nodes are not nodes, names or lists of them.
+    tinygraph.GraphError
+        If ``view`` (or, with a path, ``format``) is unknown, ``precision`` is not from 1
+        to 17, a node or name is not in the graph, a ``flow`` pair is not an edge, or
+        ``path`` is a folder or ends in an extension other than ``format``'s.  All is
+        checked before anything is written.
+    GraphvizNotFound
+        If ``path`` is given and the ``dot`` program is missing.
+
+    Warns
+    -----
+    UserWarning
+        With ``view="network"`` for a graph that is not a layered network (it is drawn as
+        the graph view, with a note).
+
+    See Also
+    --------
+    to_dot : The DOT source alone.
+    dot_available : Whether drawing to a file can work.
+    trace : The drawings of each step of backpropagation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tinygraph as tg
+    >>> x = tg.Input("x", shape=(2,))
+    >>> w = tg.Parameter([0.5, -1.0], name="w")
+    >>> y = tg.Logistic(tg.WeightedSum(x, w, name="z"), name="y")
+    >>> graph = tg.Graph(tg.SquaredLoss(y, tg.Input("t", shape=()), name="E"))
+    >>> _ = graph.forward({"x": np.array([1.0, 1.0]), "t": np.array(1.0)})
+    >>> graph.backward()
+    >>> dot = tg.render(graph, highlight="z", flow=[("w", "z")])  # no path: nothing written
+    >>> type(dot).__name__
+    'Digraph'
+    >>> "∂E/∂w" in dot.source
+    True
+
+    ``tg.render(graph, "out/xor", format="png")`` would also write ``out/xor.png`` and
+    ``out/xor.dot``.
     """
     if path is not None:
         output_path("render", path)
@@ -104,7 +214,7 @@ def render(
 
 
 def mimebundle(graph: Any, include: Any = None, exclude: Any = None) -> dict:
-    """Jupyter display: the graph view as SVG when Graphviz is installed, else the repr."""
+    """Return the Jupyter display of a graph: the graph view as SVG when Graphviz is installed, else the repr."""
     if (include is None or "image/svg+xml" in include) and "image/svg+xml" not in (exclude or ()):
         try:
             return {"image/svg+xml": pipe(render(graph), "svg").decode("utf-8")}

@@ -31,7 +31,26 @@ _STYLE = {
 
 
 class GraphvizNotFound(GraphError):
-    """The Graphviz program ``dot``, needed to draw (not to make DOT source), is not installed."""
+    """The Graphviz program ``dot``, needed to draw (not to make DOT source), is not installed.
+
+    A ``GraphError``: its message says how to install Graphviz.
+
+    Parameters
+    ----------
+    detail : str, optional
+        What failed, shown in parentheses in the message.
+
+    See Also
+    --------
+    dot_available : Ask first.
+    to_dot : The DOT source, which needs no Graphviz program.
+
+    Examples
+    --------
+    >>> import tinygraph as tg
+    >>> isinstance(tg.GraphvizNotFound(), tg.GraphError)
+    True
+    """
 
     def __init__(self, detail: str = "") -> None:
         super().__init__(
@@ -43,7 +62,20 @@ class GraphvizNotFound(GraphError):
 
 
 def dot_available() -> bool:
-    """True when the Graphviz program ``dot`` can be run."""
+    """Tell whether the Graphviz program ``dot`` can be run.
+
+    Returns
+    -------
+    bool
+        True when ``dot`` runs: ``render`` with a path, ``Trace.render_frames`` and the
+        pictures of ``Trace.to_html`` need it.
+
+    Examples
+    --------
+    >>> import tinygraph as tg
+    >>> tg.dot_available() in (True, False)
+    True
+    """
     try:
         graphviz.version()
     except (graphviz.ExecutableNotFound, OSError, RuntimeError):
@@ -52,7 +84,7 @@ def dot_available() -> bool:
 
 
 def pipe(dot: graphviz.Digraph, format: str) -> bytes:
-    """The bytes of a drawn ``graphviz.Digraph`` (GraphvizNotFound when ``dot`` is missing)."""
+    """Draw a ``graphviz.Digraph`` and return its bytes (GraphvizNotFound when ``dot`` is missing)."""
     try:
         return dot.pipe(format=format)
     except graphviz.ExecutableNotFound as exc:
@@ -60,42 +92,46 @@ def pipe(dot: graphviz.Digraph, format: str) -> bytes:
 
 
 def is_loss(node: Node, graph: Graph) -> bool:
+    """Tell whether the node is drawn as the loss: a loss node, or the graph's scalar first output."""
     return node.role == "loss" or (node is graph.outputs[0] and graph.shape_of(node) == ())
 
 
 def html_text(s: Any) -> str:
-    """Text for an HTML-like label: escaped, newlines as left-aligned line breaks."""
+    """Escape text for an HTML-like label, newlines as left-aligned line breaks."""
     text = html.escape(str(s)).replace("\\", "\\\\").replace("]", "&#93;")  # (Graphviz reads \\N as a name, ]])
     return text.replace("\n", '<BR ALIGN="LEFT"/>')
 
 
 def colored(s: Any, color: str) -> str:
+    """Write text for an HTML-like label in a colour."""
     return f'<FONT COLOR="{color}">{html_text(s)}</FONT>'
 
 
 def tooltip(s: Any) -> str:
-    """Text for a plain Graphviz label or tooltip: backslashes, <…> and &…; taken literally."""
+    """Escape text for a plain Graphviz label or tooltip: backslashes, <…> and &…; taken literally."""
     return graphviz.escape(str(s).replace("&", "&amp;"))
 
 
 def batched(graph: Graph, node: Node, a: Any) -> bool:
+    """Tell whether ``a``, the node's value or gradient, carries a batch axis."""
     shape = graph.shape_of(node)
     return shape is not None and np.ndim(a) > len(shape)
 
 
 def value_of(node: Node, opts: dict) -> Any:
-    """The value to draw: from ``opts["state"]`` (a trace step's) if given, else the node's own."""
+    """Return the value to draw: from ``opts["state"]`` (a trace step's) if given, else the node's own."""
     state = opts.get("state")
     return node.value if state is None else state.get(node, (None, None))[0]
 
 
 def grad_of(node: Node, opts: dict) -> Any:
+    """Return the gradient to draw: from ``opts["state"]`` if given, else the node's own."""
     state = opts.get("state")
     return node.grad if state is None else state.get(node, (None, None))[1]
 
 
 def row(graph: Graph, node: Node | None, opts: dict, grad: bool = False) -> np.ndarray | None:
-    """The node's value (or gradient) of one sample (row 0 of a batch), flat; None if absent."""
+    """Return the node's value (or gradient) of one sample (row 0 of a batch), flat; None if absent."""
     a = None if node is None else grad_of(node, opts) if grad else value_of(node, opts)
     if a is None:
         return None
@@ -103,7 +139,7 @@ def row(graph: Graph, node: Node | None, opts: dict, grad: bool = False) -> np.n
 
 
 def top_label(rows: list[str], title: str | None, note: str | None) -> str:
-    """The top label (title, note, legend rows) as one HTML table: it adds no nodes."""
+    """Write the top label (title, note, legend rows) as one HTML table: it adds no nodes."""
     cells = [f'<TD><FONT POINT-SIZE="16"><B>{html_text(title)}</B></FONT></TD>'] if title else []
     cells += [f'<TD BGCOLOR="#fff3cd"><FONT COLOR="#8a4b00">⚠ {html_text(note)}</FONT></TD>'] if note else []
     cells += [f'<TD><FONT POINT-SIZE="10" COLOR="#333333">{row}</FONT></TD>' for row in rows]
@@ -112,13 +148,14 @@ def top_label(rows: list[str], title: str | None, note: str | None) -> str:
 
 # -- the computational graph -------------------------------------------------
 def role_of(node: Node, graph: Graph) -> str:
+    """Return how the graph view draws the node: "input", "parameter", "constant", "operation" or "loss"."""
     if is_loss(node, graph):
         return "loss"
     return node.role if node.role in _STYLE else "constant" if not node.inputs else "operation"
 
 
 def _input_names(node: Node) -> list[str] | None:
-    """The symbols of the node's inputs (x, w, b …), to label its in-edges; or None."""
+    """Return the symbols of the node's inputs (x, w, b …), to label its in-edges; or None."""
     symbols = node.symbols()[1]
     return symbols if len(node.inputs) > 1 and len(symbols) == len(node.inputs) else None
 
@@ -149,6 +186,7 @@ def _node_label(graph: Graph, node: Node, opts: dict) -> str:
 
 
 def graph_view(dot: graphviz.Digraph, graph: Graph, opts: dict, note: str | None) -> None:
+    """Draw the computational graph into ``dot``: a box per node, an edge per input, the legend."""
     ids = {id(n): f"n{i}" for i, n in enumerate(graph.nodes)}
     roles = [role_of(n, graph) for n in graph.nodes]
     for node, role in zip(graph.nodes, roles):

@@ -19,11 +19,11 @@ _Layer = namedtuple("_Layer", "source one W b z act")  # one: the AppendOne node
 
 
 class NotLayered(Exception):
-    pass
+    """The graph is not a single chain of layers: the network view draws the graph view instead."""
 
 
 def find_layers(graph: Graph) -> list:
-    """The _Layers of a chain Input → [AppendOne] → WeightedSum → [activation] → …, in order."""
+    """Find the _Layers of a chain Input → [AppendOne] → WeightedSum → [activation] → …, in order."""
 
     def next_nodes(node):
         return [c for c in graph.consumers(node) if c.layer_role == "weighted sum" or not is_loss(c, graph)]
@@ -73,7 +73,7 @@ def find_layers(graph: Graph) -> list:
 
 
 def _shown(n):
-    """The neuron indices drawn for a column of ``n`` (None: the '⋮ more' mark)."""
+    """Return the neuron indices drawn for a column of ``n`` (None: the '⋮ more' mark)."""
     return list(range(n)) if n <= MAX_COLUMN else list(range(SHOW_FIRST)) + [None, n - 1]
 
 
@@ -101,7 +101,7 @@ def _columns(graph, layers):
 
 
 def _neuron_lines(graph, k, j, col, opts):
-    """The label lines of neuron j of column k, as (plain text, HTML) pairs."""
+    """Return the label lines of neuron j of column k, as (plain text, HTML) pairs."""
     p, out, z = opts["precision"], col["out"], col["z"]
     name = f"{out.name}[{j}]" if col["n"] > 1 else out.name
     lines = [(name, f"<B>{html_text(name)}</B>")]

@@ -71,7 +71,7 @@ _SCRIPT = """
 
 
 def _draw(trace, step, view, **options):
-    """The graph as it stood at ``step``, its node and flow marked; what is still to come as "…"."""
+    """Draw the graph as it stood at ``step``, its node and flow marked; what is still to come as "…"."""
     final = trace.steps[-1].state
     later_values = [
         n for n in trace.graph.nodes if step.state.get(n, (None,))[0] is None and final.get(n, (None,))[0] is not None
@@ -133,7 +133,7 @@ def _body(trace, uid, view, global_keys):
 
 
 def page(trace, title, view="graph"):
-    """A whole HTML page: one file, no outside resources."""
+    """Write a whole HTML page: one file, no outside resources."""
     uid = f"tg-trace-{next(_ids)}"
     summary = (
         f"Loss E = {trace.loss:.6g}; {len(trace.phase('forward'))} forward, "
@@ -150,14 +150,16 @@ def page(trace, title, view="graph"):
 
 
 def widget(trace, view="graph"):
-    """The stepper for Jupyter: keys work when it has focus (click it first)."""
+    """Write the stepper for Jupyter: keys work when it has focus (click it first)."""
     uid = f"tg-trace-{next(_ids)}"
     return f"<style>{_CSS}</style>{_body(trace, uid, view, global_keys=False)}"
 
 
 def frames(trace, folder, format="png", view="graph"):
-    """Write ``step_01.<format>``, ``step_02.<format>`` … (numbered with as many digits as
-    needed) one picture per step, its text as the caption."""
+    """Write ``step_01.<format>``, ``step_02.<format>`` …: one picture per step, its text as the caption.
+
+    The numbers have as many digits as the count of steps needs.
+    """
     if format not in FORMATS:
         raise GraphError(f"render_frames: format must be one of {FORMATS}, got {format!r}")
     folder = Path(output_path("render_frames", folder, folder=True))

@@ -37,6 +37,27 @@ class TraceStep:
     values behind every number shown (summarised in the text when large).
     ``highlight`` are the nodes this step is about; ``flow`` the (from, to) data-flow
     edges a gradient travels back along in this step.
+
+    Attributes
+    ----------
+    phase : str
+        "forward", "backward" or "update".
+    node : Node or None
+        The node the step is about (None for the first step, which shows the leaves).
+    title : str
+        The step's heading, e.g. the node's formula in the graph's names.
+    lines : list of str
+        The explanation, with the numbers, in plain text.
+    tex : list of str
+        The same in LaTeX, one formula an item.
+    arrays : dict
+        The whole arrays behind the numbers shown, by label ("grad", "local", "to w" …).
+    highlight : list of Node
+        The nodes this step is about.
+    flow : list of tuple
+        (input, consumer) edges along which a gradient travels back in this step.
+    state : dict
+        {node: (value, gradient)} as they stood after this step, for its picture.
     """
 
     phase: str
@@ -50,6 +71,7 @@ class TraceStep:
     state: dict = field(default_factory=dict, repr=False)  # node -> (value, grad) to draw
 
     def text(self) -> str:
+        """Return the title and the lines below it, indented: the step as ``print(trace)`` shows it."""
         return "\n".join([self.title] + ["    " + line for line in self.lines])
 
 
@@ -60,27 +82,64 @@ class Trace:
     Markdown with LaTeX; ``to_html(path)`` writes an interactive page;
     ``render_frames(folder)`` one picture per step.  ``trace.steps`` holds them all,
     each with its full arrays in ``step.arrays``.
+
+    Parameters
+    ----------
+    graph : Graph
+        The graph traced.
+    steps : list of TraceStep
+        The steps, in order.
+    loss : float
+        The value of the graph's output in the forward pass.
+    lr : float
+        The learning rate of the update (0.0 without one).
+    precision : int
+        The significant digits of the numbers shown.
+
+    Attributes
+    ----------
+    graph, steps, loss, lr, precision
+        As given.
+
+    See Also
+    --------
+    trace : Makes one.
+
+    Notes
+    -----
+    A trace is a sequence of its steps: ``len(trace)``, ``trace[i]`` and ``for step in
+    trace`` work.  In Jupyter it shows itself as the stepper (which needs Graphviz).
     """
 
     def __init__(self, graph: Graph, steps: list[TraceStep], loss: float, lr: float, precision: int) -> None:
         self.graph, self.steps, self.loss, self.lr, self.precision = graph, steps, loss, lr, precision
 
     def __len__(self):
+        """Return the number of steps."""
         return len(self.steps)
 
     def __iter__(self):
+        """Iterate over the steps, in order."""
         return iter(self.steps)
 
     def __getitem__(self, i):
+        """Return step ``i`` (or a list of steps, for a slice)."""
         return self.steps[i]
 
     def phase(self, name: str) -> list[TraceStep]:
-        """The steps of one phase: 'forward', 'backward' or 'update'."""
+        """Return the steps of one phase: 'forward', 'backward' or 'update'.
+
+        Raises
+        ------
+        tinygraph.GraphError
+            If ``name`` is not one of the three.
+        """
         if name not in PHASES:
             raise GraphError(f"Trace.phase: expected one of {PHASES}, got {name!r}")
         return [s for s in self.steps if s.phase == name]
 
     def __str__(self):
+        """Return the whole walk-through in plain text, phase by phase, each step numbered."""
         out, phase = [], None
         heads = {
             "forward": "FORWARD PASS: each node computes its value from its inputs",
@@ -95,11 +154,12 @@ class Trace:
         return "\n".join(out)
 
     def __repr__(self):
+        """Return the counts of steps of each phase and the loss, in one line."""
         counts = ", ".join(f"{len(self.phase(p))} {p}" for p in PHASES)
         return f"<Trace of {len(self.steps)} steps: {counts}; loss {self.loss:.6g}>"
 
     def to_markdown(self) -> str:
-        """The walk-through as Markdown, formulas and numbers in LaTeX ($$ … $$)."""
+        """Return the walk-through as Markdown, formulas and numbers in LaTeX ($$ … $$)."""
         out = ["# Backpropagation, step by step", ""]
         for i, step in enumerate(self.steps, start=1):
             out.append(f"## {i}. {markdown_text(step.title)}")
@@ -110,7 +170,30 @@ class Trace:
         return "\n".join(out)
 
     def to_html(self, path: Any = None, title: str = "Backpropagation step by step") -> str:
-        """Write (or, without ``path``, return) a self-contained interactive page."""
+        """Write (or, without ``path``, return) a self-contained interactive page.
+
+        The page steps through the trace with Previous/Next (or the arrow keys), a diagram
+        of the graph beside the text of each step.  It needs nothing from the network.
+
+        Parameters
+        ----------
+        path : str or os.PathLike, optional
+            The HTML file to write (folders above it are made); None returns the page.
+        title : str, optional
+            The page's title.
+
+        Returns
+        -------
+        str
+            The path written, or, without ``path``, the HTML itself.
+
+        Raises
+        ------
+        GraphvizNotFound
+            If the Graphviz program ``dot`` is missing (it draws each step).
+        TypeError, tinygraph.GraphError
+            If ``path`` is not a path, or is a folder.
+        """
         if path is not None:
             path = output_path("to_html", path)
         html = page(self, title)
@@ -125,7 +208,29 @@ class Trace:
         return widget(self)
 
     def render_frames(self, folder: Any, format: str = "png", view: str = "graph") -> list[str]:
-        """One diagram per step (``step_01.png``, … zero-padded) for slides; returns the paths."""
+        """Draw one diagram per step (``step_01.png``, … zero-padded) for slides; return the paths.
+
+        Parameters
+        ----------
+        folder : str or os.PathLike
+            Where to write the pictures; it is made if missing.
+        format : {"png", "svg", "pdf"}, optional
+            The pictures' format, png by default.
+        view : {"graph", "network"}, optional
+            The view drawn, as for ``render``.
+
+        Returns
+        -------
+        list of str
+            The paths of the pictures, in the order of the steps.
+
+        Raises
+        ------
+        GraphvizNotFound
+            If the Graphviz program ``dot`` is missing.
+        TypeError, tinygraph.GraphError
+            If ``format`` or ``view`` is unknown, or ``folder`` is not a path or is a file.
+        """
         return frames(self, folder, format, view)
 
 
@@ -141,6 +246,74 @@ def trace(
     (the default when the graph has no parameters).  ``precision`` is the number of
     significant digits shown; arrays of more than ``max_elements`` numbers are
     summarised (each step's ``arrays`` keeps them whole).  Returns a Trace.
+
+    Parameters
+    ----------
+    graph : Graph or Network
+        The graph to run, or anything with a ``.graph``; its first output is the loss.
+    feed : dict
+        What ``graph.forward`` is fed, usually one sample.
+    optimizer : SGD or float, optional
+        The update to take and explain: an SGD over the graph's parameters, or a learning
+        rate; None (the default) for none.
+    precision : int, optional
+        Significant digits of the numbers shown, 1 to 17; 4 by default.
+    max_elements : int, optional
+        The most numbers an array may have to be shown one by one; 8 by default.
+    inputs : bool, optional
+        Whether to backpropagate to the Inputs too; by default only when the graph has no
+        parameters.
+
+    Returns
+    -------
+    Trace
+        The steps: forward, backward (in the order the engine takes them), then update.
+
+    Raises
+    ------
+    TypeError
+        If ``graph`` is neither a Graph nor has one, ``precision`` or ``max_elements`` is
+        not a whole number, ``inputs`` not a bool, or ``optimizer`` neither an SGD nor a
+        number.
+    tinygraph.GraphError
+        If ``precision`` is not from 1 to 17, ``max_elements`` not from 1 to 10⁶, a
+        learning rate is not a positive finite number, or the feed does not fit the graph
+        (as for ``graph.forward``).
+
+    See Also
+    --------
+    Trace.to_html : The interactive page of the steps.
+    render : The diagrams the steps are drawn in.
+
+    Notes
+    -----
+    With an optimizer the trace takes the step: the parameters are updated in place,
+    exactly as ``optimizer.step()`` would, so the graph is left one step further
+    (copy the values first to keep them).  Afterwards the graph holds this pass's values
+    and gradients.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tinygraph as tg
+    >>> x = tg.Input("x", shape=(2,))
+    >>> w = tg.Parameter([0.5, -1.0], name="w")
+    >>> y = tg.Logistic(tg.WeightedSum(x, w, name="z"), name="y")
+    >>> graph = tg.Graph(tg.SquaredLoss(y, tg.Input("t", shape=()), name="E"))
+    >>> steps = tg.trace(graph, {"x": np.array([1.0, 1.0]), "t": np.array(1.0)}, optimizer=0.5)
+    >>> steps
+    <Trace of 9 steps: 4 forward, 4 backward, 1 update; loss 0.193728>
+    >>> print(steps[2].text())
+    y = σ(z) = 1/(1 + e^(−z))
+        y = σ(-0.5) = 1/(1 + e^(−(-0.5))) = 0.3775
+    >>> print(steps.phase("backward")[2].text())
+    z: pass the gradient back to its inputs
+        receives ∂E/∂z = -0.1463   (from y)
+        δ = ∂E/∂z = -0.1463
+        local derivative: ∂z/∂x = wᵀ, ∂z/∂w = x
+        ∂E/∂w += xᵀ · ∂E/∂z   (∂E/∂w_ij = x_i · δ_j) = [-0.1463, -0.1463]
+    >>> np.round(w.value, 4)  # the update was taken: w − 0.5 ∂E/∂w
+    array([ 0.5731, -0.9269])
     """
     graph = graph_of(graph, "trace")
     whole("trace: precision", precision, low=1, high=17)

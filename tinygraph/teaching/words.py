@@ -16,7 +16,11 @@ from ..core import Elementwise, Node
 
 
 def number(x: Any, precision: int) -> str:
-    """``precision`` significant digits, exponents without padding: 1.5e-5, 0 for -0.0."""
+    """Format a number with ``precision`` significant digits, exponents without padding: 1.5e-5, 0 for -0.0.
+
+    >>> number(-0.0, 3), number(0.000015, 3), number(2 / 3, 4)
+    ('0', '1.5e-5', '0.6667')
+    """
     x = float(x)
     if x == 0:
         return "0"
@@ -28,12 +32,28 @@ def number(x: Any, precision: int) -> str:
 
 
 def format_array(a: Any, precision: int = 3, max_elements: int = 12) -> str:
-    """A short readable string: ``precision`` significant digits, 6 numbers a line, rows on lines.
+    r"""Format an array as a short readable string: ``precision`` significant digits, 6 numbers a line, rows on lines.
 
     An array of more than ``max_elements`` numbers becomes its shape, mean and norm.
 
+    Parameters
+    ----------
+    a : array_like
+        The numbers, of any shape.
+    precision : int, optional
+        Significant digits, 3 by default.
+    max_elements : int, optional
+        The most numbers shown one by one, 12 by default.
+
+    Returns
+    -------
+    str
+        The numbers in brackets, a row of a matrix a line; or ``shape …: mean …, norm …``.
+
+    Examples
+    --------
     >>> format_array([[0.5, -1.25], [3, 1e-5]])
-    '[[0.5, -1.25],\\n [3, 1e-5]]'
+    '[[0.5, -1.25],\n [3, 1e-5]]'
     >>> format_array(np.ones(100))
     'shape (100,): mean 1, norm 10'
     """
@@ -50,7 +70,7 @@ def format_array(a: Any, precision: int = 3, max_elements: int = 12) -> str:
 
 
 def tex_name(name: str) -> str:
-    """'z1' → 'z_{1}', 'W2' → 'W_{2}', anything odd → \\mathrm{…}."""
+    r"""Write a name in LaTeX: 'z1' → 'z_{1}', 'W2' → 'W_{2}', anything odd → \mathrm{…}."""
     head = name.rstrip("0123456789")
     tail = name[len(head) :]
     if head.isalpha() and head.isascii() and len(head) <= 2:
@@ -61,8 +81,13 @@ def tex_name(name: str) -> str:
 
 
 def markdown_text(text: str) -> str:
-    """Plain text for Markdown: every character Markdown or HTML would read as markup escaped
-    (an ``_`` between two letters or digits, as in ``sum_1``, marks nothing and stays as it is)."""
+    r"""Escape plain text for Markdown: every character Markdown or HTML would read as markup.
+
+    An ``_`` between two letters or digits, as in ``sum_1``, marks nothing and stays as it is.
+
+    >>> print(markdown_text("*a* + _b + sum_1"))
+    \*a\* + \_b + sum_1
+    """
     text = re.sub(r"([\\`*{}\[\]<>#|&~!])", r"\\\1", text)
     return re.sub(r"_(?!(?<=[^\W_]_)[^\W_])", r"\\_", text)
 
@@ -74,10 +99,12 @@ class Numbers:
         self.precision, self.max_elements = precision, max_elements
 
     def __call__(self, a: Any) -> str:
+        """Return the numbers as text, on one line."""
         text = format_array(np.asarray(a), precision=self.precision, max_elements=self.max_elements)
         return " ".join(text.split())  # one line, even for matrices
 
     def tex(self, a: Any) -> str:
+        """Return the numbers in LaTeX: a number, a bmatrix of a vector or matrix, else text."""
         a = np.asarray(a)
         if a.size > self.max_elements or a.ndim > 2:
             return r"\text{" + self(a).replace("{", "").replace("}", "") + "}"
@@ -89,15 +116,21 @@ class Numbers:
 
 
 def dE(name: str) -> str:
+    """Write ∂E/∂name."""
     return f"∂E/∂{name}"
 
 
 def dE_tex(name: str) -> str:
+    """Write ∂E/∂name in LaTeX."""
     return rf"\frac{{\partial E}}{{\partial {tex_name(name)}}}"
 
 
 def substitute(text: str, mapping: dict[str, str]) -> str:
-    """``text`` with each symbol (a whole word of letters and digits) replaced from ``mapping``."""
+    """Return ``text`` with each symbol (a whole word of letters and digits) replaced from ``mapping``.
+
+    >>> substitute("y = σ(z) = 1/(1 + e^(−z))", {"y": "h", "z": "z1"})
+    'h = σ(z1) = 1/(1 + e^(−z1))'
+    """
     symbols = sorted((s for s in mapping if s), key=len, reverse=True)
     if not symbols:
         return text
@@ -106,19 +139,19 @@ def substitute(text: str, mapping: dict[str, str]) -> str:
 
 
 def names_of(node: Node, tex: bool = False) -> dict[str, str]:
-    """{symbol: this graph's name} for the node's formula: its output and its inputs."""
+    """Return {symbol: this graph's name} for the node's formula: its output and its inputs."""
     out, ins = node.symbols()
     pairs = [(out, node.name)] + [(s, i.name) for s, i in zip(ins, node.inputs)]
     return {s: "{" + tex_name(n) + "}" if tex else n for s, n in pairs}
 
 
 def named(node: Node, text: str | None, tex: bool = False) -> str | None:
-    """The node's own text (its formula, derivative …) written with this graph's names."""
+    """Write the node's own text (its formula, derivative …) with this graph's names."""
     return None if text is None else substitute(text, names_of(node, tex))
 
 
 def named_formula(node: Node) -> str:
-    """ "h = σ(z1) = 1/(1 + e^(−z1))": the forward formula in this graph's names."""
+    """Write the forward formula in this graph's names: "h = σ(z1) = 1/(1 + e^(−z1))"."""
     if node.formula:
         return named(node, node.formula) or ""
     return f"{node.name} = {node.kind}({', '.join(i.name for i in node.inputs)})"
@@ -129,8 +162,11 @@ def _label(node: Node, index: tuple) -> str:
 
 
 def forward_lines(node: Node, fmt: Callable[[Any], str]) -> list[str]:
-    """The formula with the numbers put in: the node's own ``lines``, element by element for
-    an elementwise node of a few numbers, else its inputs' values and its value."""
+    """Write the formula with the numbers put in.
+
+    The node's own ``lines``; element by element for an elementwise node of a few numbers;
+    else its inputs' values and its value.
+    """
     own = getattr(node, "lines", None)
     lines = own(fmt) if callable(own) else None
     if lines:
@@ -151,7 +187,7 @@ def forward_lines(node: Node, fmt: Callable[[Any], str]) -> list[str]:
 
 
 def local_derivative(node: Node) -> tuple[str | None, Any]:
-    """The node's local derivative in this graph's names, and its numbers where it has them."""
+    """Return the node's local derivative in this graph's names, and its numbers where it has them."""
     local = getattr(node, "local", None)
     numbers = None
     if callable(local):
@@ -163,7 +199,7 @@ def local_derivative(node: Node) -> tuple[str | None, Any]:
 
 
 def chain(node: Node, k: int) -> str:
-    """How the gradient node sends to input k is formed (the chain-rule product), in names."""
+    """Write how the gradient the node sends to input k is formed (the chain-rule product), in names."""
     out, ins = node.symbols()
     symbol = ins[k] if k < len(ins) else None
     text = node.gradients.get(symbol) if symbol else None
@@ -183,6 +219,7 @@ class Layers:
         self.count = len(sums)
 
     def delta(self, node: Node) -> str | None:
+        """Return the δ a weighted sum's gradient stands for ("δ (hidden layer 1)" …), or None."""
         k = self.index.get(id(node))
         if k is None:
             return None
