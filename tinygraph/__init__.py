@@ -3,6 +3,23 @@
 Every node carries its own forward formula and hand-derived derivative; a Graph
 orders the nodes once and applies the chain rule in reverse.  No autograd.
 
+The public names, by what they are for:
+
+- leaves: ``Input``, ``Parameter``, ``Constant``
+- nodes: ``WeightedSum``, ``AppendOne``, ``Logistic``, ``Step``, ``Tanh``, ``ReLU``,
+  ``Softmax``; ``Add``, ``Multiply``, ``Concat``, ``Slice``, ``Sum``, ``Mean``, ``Scale``
+- losses: ``SquaredLoss``, ``LogLoss``, ``SoftmaxCrossEntropy``
+- your own nodes: ``Node``, ``Elementwise``, ``Loss``; ``check_node``
+- the engine: ``Graph``, ``topological_order``, ``GraphError``
+- training: ``SGD``, ``fit``, ``dense``, ``mlp``, ``Network``, ``Layer``
+- checking: ``gradcheck``, ``check_node``, ``GradcheckReport``
+- seeing: ``render``, ``to_dot``, ``dot_available``, ``GraphvizNotFound``, ``trace``,
+  ``Trace``, ``TraceStep``
+- saving: ``save``, ``load``, ``load_parameters``
+- modules: ``datasets`` (small data sets), ``plot`` (matplotlib plots)
+
+Examples
+--------
 >>> import tinygraph as tg
 >>> net = tg.mlp([2, 2, 1], seed=0)
 >>> net.graph
