@@ -138,8 +138,11 @@ class Multiply(_Broadcasting):
 
     Parameters
     ----------
-    a, b : Node
-        The two factors; their per-sample shapes broadcast together, as in ``Add``.
+    a : Node
+        The first factor.
+    b : Node
+        The second factor; the per-sample shapes of the two broadcast together, as in
+        ``Add``.
     name : str, optional
         The node's name; by default ``mul_<n>``.
 

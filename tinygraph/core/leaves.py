@@ -153,6 +153,7 @@ class Parameter(Node):
         return ()
 
     def __repr__(self) -> str:
+        """Return ``Parameter('name', shape=…)``."""
         return f"Parameter('{self.name}', shape={self.shape})"
 
 
