@@ -38,10 +38,26 @@ def to_dot(
     ----------
     graph : Graph or Network
         What to draw: a Graph, or anything with a ``.graph``.
-    values, grads, view, highlight, flow, precision, title : optional
-        As for ``render``.
-    pending_values, pending_grads, state : optional
-        As for ``render`` (a trace's steps use them).
+    values : bool, optional
+        Whether to show the nodes' values; True by default.
+    grads : bool, optional
+        Whether to show the nodes' gradients ∂E/∂node; True by default.
+    view : {"graph", "network"}, optional
+        The computational graph (the default) or the textbook network.
+    highlight : Node, str or list of them, optional
+        Nodes or names to mark in orange.
+    flow : pair or list of pairs, optional
+        (from, to) nodes or names of edges to draw as gradient flowing back.
+    precision : int, optional
+        Significant digits of the numbers shown, 1 to 17; 3 by default.
+    title : str, optional
+        A title above the drawing.
+    pending_values : list of Node or str, optional
+        Nodes whose value is still to come, drawn as "…" (a trace's steps use it).
+    pending_grads : list of Node or str, optional
+        Nodes whose gradient is still to come, drawn as "…".
+    state : dict, optional
+        {node: (value, gradient)} to draw instead of the nodes' own.
 
     Returns
     -------
@@ -50,8 +66,10 @@ def to_dot(
 
     Raises
     ------
-    TypeError, tinygraph.GraphError
-        As for ``render``, except that no Graphviz program is needed.
+    TypeError
+        As for ``render``.
+    tinygraph.GraphError
+        As for ``render``; no Graphviz program is needed.
 
     See Also
     --------
@@ -124,8 +142,10 @@ def render(
         (the default) writes nothing and needs no Graphviz program.
     format : {"svg", "png", "pdf"}, optional
         The file format with ``path``; svg by default.
-    values, grads : bool, optional
-        Whether to show the nodes' values and gradients (both by default).
+    values : bool, optional
+        Whether to show the nodes' values; True by default.
+    grads : bool, optional
+        Whether to show the nodes' gradients ∂E/∂node; True by default.
     view : {"graph", "network"}, optional
         The computational graph (the default) or the textbook network.
     highlight : Node, str or list of them, optional
@@ -136,8 +156,10 @@ def render(
         Significant digits of the numbers shown, 1 to 17; 3 by default.
     title : str, optional
         A title above the drawing.
-    pending_values, pending_grads : list of Node or str, optional
-        Nodes whose value or gradient is still to come, drawn as "…".
+    pending_values : list of Node or str, optional
+        Nodes whose value is still to come, drawn as "…" (a trace's steps use it).
+    pending_grads : list of Node or str, optional
+        Nodes whose gradient is still to come, drawn as "…".
     state : dict, optional
         {node: (value, gradient)} to draw instead of the nodes' own.
 

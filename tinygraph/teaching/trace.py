@@ -98,8 +98,16 @@ class Trace:
 
     Attributes
     ----------
-    graph, steps, loss, lr, precision
-        As given.
+    graph : Graph
+        The graph traced.
+    steps : list of TraceStep
+        The steps, in order.
+    loss : float
+        The loss of the forward pass.
+    lr : float
+        The learning rate of the update.
+    precision : int
+        The significant digits shown.
 
     See Also
     --------
@@ -191,8 +199,10 @@ class Trace:
         ------
         GraphvizNotFound
             If the Graphviz program ``dot`` is missing (it draws each step).
-        TypeError, tinygraph.GraphError
-            If ``path`` is not a path, or is a folder.
+        TypeError
+            If ``path`` is not a str or os.PathLike.
+        tinygraph.GraphError
+            If ``path`` is a folder or lies below a file.
         """
         if path is not None:
             path = output_path("to_html", path)
@@ -228,8 +238,10 @@ class Trace:
         ------
         GraphvizNotFound
             If the Graphviz program ``dot`` is missing.
-        TypeError, tinygraph.GraphError
-            If ``format`` or ``view`` is unknown, or ``folder`` is not a path or is a file.
+        TypeError
+            If ``folder`` is not a str or os.PathLike.
+        tinygraph.GraphError
+            If ``format`` or ``view`` is unknown, or ``folder`` is a file.
         """
         return frames(self, folder, format, view)
 
