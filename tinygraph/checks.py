@@ -32,8 +32,10 @@ def whole(what: str, value: Any, low: int = 1, high: int | None = None) -> int:
         What the value is, for the message: ``"fit: epochs"``.
     value : object
         The argument to check.
-    low, high : int, optional
-        The bounds, both included; ``high=None`` (the default) for none.
+    low : int, optional
+        The least value allowed, 1 by default.
+    high : int, optional
+        The greatest value allowed; None (the default) for no bound.
 
     Returns
     -------
@@ -73,8 +75,10 @@ def number(what: str, value: Any, low: float = -math.inf, high: float = math.inf
         What the value is, for the message: ``"SGD: lr"``.
     value : object
         The argument to check.
-    low, high : float, optional
-        The bounds, included unless named in ``strict``; none by default.
+    low : float, optional
+        The lower bound, included unless ``strict`` names it; −inf by default.
+    high : float, optional
+        The upper bound, included unless ``strict`` names it; inf by default.
     strict : str, optional
         "low", "high" or both ("low high") for bounds that are excluded.
 

@@ -417,8 +417,10 @@ def train_test_split(X: Any, T: Any, test: float = 0.25, seed: int | None = None
 
     Parameters
     ----------
-    X, T : array_like
-        The inputs and the targets, with the same number of rows.
+    X : array_like
+        The inputs, one row per sample.
+    T : array_like
+        The targets, with as many rows as X.
     test : float, optional
         The share of the rows that goes to the test set, 0 < test < 1 (a quarter by
         default); at least one row does.
@@ -427,8 +429,14 @@ def train_test_split(X: Any, T: Any, test: float = 0.25, seed: int | None = None
 
     Returns
     -------
-    X_train, X_test, T_train, T_test : numpy.ndarray
-        The rows of X and T, in the same shuffled order, split into training and test sets.
+    X_train : numpy.ndarray
+        The training rows of X, shuffled.
+    X_test : numpy.ndarray
+        The test rows of X, shuffled.
+    T_train : numpy.ndarray
+        The targets of X_train, in the same order.
+    T_test : numpy.ndarray
+        The targets of X_test, in the same order.
 
     Raises
     ------

@@ -20,8 +20,10 @@ class GradcheckRow:
 
     Attributes
     ----------
-    name, kind : str
-        The node's name and class name.
+    name : str
+        The node's name.
+    kind : str
+        The node's class name.
     shape : tuple of int
         The shape of the node's value (a batch axis included).
     max_abs_error : float
@@ -30,8 +32,10 @@ class GradcheckRow:
         The largest |analytic − numeric| / max(|analytic|, |numeric|) (0 where both are 0).
     passed : bool
         Whether every element has |analytic − numeric| ≤ atol + rtol·|numeric|.
-    analytic, numeric : numpy.ndarray
-        The backprop gradient and the central differences, in float64.
+    analytic : numpy.ndarray
+        The backprop gradient, in float64.
+    numeric : numpy.ndarray
+        The central differences, in float64.
     """
 
     name: str
@@ -53,8 +57,12 @@ class GradcheckReport:
     ----------
     rows : list of GradcheckRow
         One row per node checked.
-    eps, atol, rtol : float
-        The step of the central differences and the tolerances used.
+    eps : float
+        The step of the central differences.
+    atol : float
+        The absolute tolerance used.
+    rtol : float
+        The relative tolerance used.
 
     Attributes
     ----------
@@ -184,9 +192,11 @@ def gradcheck(
     eps : float, optional
         The step of the central differences (∂E/∂θ ≈ (E(θ + eps) − E(θ − eps)) / 2eps),
         greater than 0.
-    atol, rtol : float, optional
-        The tolerances, ≥ 0: an element passes when |analytic − numeric| ≤ atol +
-        rtol·|numeric|.
+    atol : float, optional
+        The absolute tolerance, ≥ 0: an element passes when |analytic − numeric| ≤
+        atol + rtol·|numeric|.
+    rtol : float, optional
+        The relative tolerance, ≥ 0.
     inputs : bool, optional
         Also check the gradients of the fed Inputs (``backward(inputs=True)``).
     only : Node, str or list of them, optional
@@ -347,8 +357,12 @@ def check_node(
         Check only these inputs; None (the default) checks them all.
     seed : int, optional
         Seeds the random input values.
-    eps, atol, rtol : float, optional
-        As for ``gradcheck``; in float32 the tolerances are raised to about 1.4e-3.
+    eps : float, optional
+        As for ``gradcheck``.
+    atol : float, optional
+        As for ``gradcheck``; in float32 raised to about 1.4e-3.
+    rtol : float, optional
+        As for ``gradcheck``; in float32 raised to about 1.4e-3.
     dtype : numpy dtype, optional
         The float type the node runs in, float64 by default.
 
