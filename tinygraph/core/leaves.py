@@ -45,9 +45,9 @@ class Input(Node):
     Notes
     -----
     A declared shape makes the batch axis explicit and lets shape mismatches be reported
-    when the nodes are built.  A feed that fits neither the sample nor a batch of it is a
-    GraphError naming the Input, with a hint for the usual mix-ups of ``(n,)`` and
-    ``(n, 1)`` targets.  An Input gets a gradient only from ``graph.backward(inputs=True)``.
+    when the nodes are built.  With a declared shape, a feed that fits neither the sample
+    nor a batch of it is a GraphError naming the Input, with a hint for the usual mix-ups
+    of ``(n,)`` and ``(n, 1)`` targets.  An Input gets a gradient only from ``graph.backward(inputs=True)``.
 
     Examples
     --------

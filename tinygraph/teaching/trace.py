@@ -181,7 +181,8 @@ class Trace:
         """Write (or, without ``path``, return) a self-contained interactive page.
 
         The page steps through the trace with Previous/Next (or the arrow keys), a diagram
-        of the graph beside the text of each step.  It needs nothing from the network.
+        of the graph beside the text of each step.  It loads nothing from the network: it
+        works offline.
 
         Parameters
         ----------
