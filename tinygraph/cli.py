@@ -4,83 +4,49 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from . import datasets, plot
 from .checks import output_path
-from .core import (
-    SGD,
-    Graph,
-    Input,
-    Logistic,
-    LogLoss,
-    Parameter,
-    ReLU,
-    SoftmaxCrossEntropy,
-    SquaredLoss,
-    Tanh,
-    WeightedSum,
-)
+from .core import SGD, Graph, Input, Logistic, LogLoss, Parameter, SoftmaxCrossEntropy, SquaredLoss, Tanh, WeightedSum
+from .core.activations import ReLU
 from .errors import GraphError
 from .teaching import GraphvizNotFound, render, to_dot, trace
 from .training import load, mlp
 from .version import __version__
 
-# What `tinygraph demo --dataset NAME` trains: data, network, learning rate, epochs, batch size; the
-# accuracy (on the test split, if any) a run on the defaults reaches and below which the demo fails;
-# the training sample its diagrams and trace show (for XOR the one of the README's pictures).
+
+class Demo(NamedTuple):
+    """What `tinygraph demo --dataset NAME` trains, and what a run on these defaults reaches."""
+
+    data: Callable
+    sizes: list
+    activation: type
+    loss: type
+    lr: float
+    epochs: int
+    batch_size: int = 1
+    momentum: float = 0.0
+    split: bool = True  # train on 75%, report the accuracy on the other 25%
+    expect: float = 0.9  # the accuracy the defaults reach: below it the demo exits 1, saying so on stderr
+    sample: int = 0  # the training sample the diagrams and the trace show
+
+
 DEMOS = {
-    "xor": dict(
-        data=lambda: datasets.xor(),
-        sizes=[2, 2, 1],
-        activation=Logistic,
-        loss=SquaredLoss,
-        lr=0.5,
-        epochs=3000,
-        batch_size=1,
-        split=False,
-        expect=1.0,
-        sample=1,  # x = [0, 1], t = 1
+    # x = [0, 1], t = 1: the sample of the README's pictures (python docs/make_diagrams.py)
+    "xor": Demo(datasets.xor, [2, 2, 1], Logistic, SquaredLoss, lr=0.5, epochs=3000, split=False, expect=1.0, sample=1),
+    "moons": Demo(
+        lambda: datasets.moons(n=300, noise=0.15, seed=0), [2, 16, 16, 1], Tanh, LogLoss, lr=0.05, epochs=100
     ),
-    "moons": dict(
-        data=lambda: datasets.moons(n=300, noise=0.15, seed=0),
-        sizes=[2, 16, 16, 1],
-        activation=Tanh,
-        loss=LogLoss,
-        lr=0.05,
-        epochs=100,
-        batch_size=1,
-        split=True,
-        expect=0.9,
-        sample=0,
+    # η 0.01, 100 epochs, batches of 4, momentum 0.9; ReLU units (tanh units of this size often stall near 65%)
+    "spirals": Demo(
+        lambda: datasets.spirals(400, 0.05, seed=0), [2, 32, 32, 1], ReLU, LogLoss, 0.01, 100, 4, 0.9, expect=0.85
     ),
-    "spirals": dict(  # (ReLU: tanh units of this size often stall at 65% on the spirals)
-        data=lambda: datasets.spirals(n=400, noise=0.05, seed=0),
-        sizes=[2, 32, 32, 1],
-        activation=ReLU,
-        loss=LogLoss,
-        lr=0.01,
-        epochs=100,
-        batch_size=4,
-        momentum=0.9,
-        split=True,
-        expect=0.85,
-        sample=0,
-    ),
-    "digits": dict(
-        data=lambda: datasets.digits(),
-        sizes=[64, 32, 10],
-        activation=Tanh,
-        loss=SoftmaxCrossEntropy,
-        lr=0.05,
-        epochs=10,
-        batch_size=1,
-        split=True,
-        expect=0.9,
-        sample=0,
-    ),
+    "digits": Demo(datasets.digits, [64, 32, 10], Tanh, SoftmaxCrossEntropy, lr=0.05, epochs=10),
 }
 
 
@@ -96,24 +62,18 @@ def _draw(graph, path, view, made, title=None):
     return None
 
 
-def _sample_feed(net, X, T, i):
-    """The feed of sample ``i`` alone: its inputs and its target as the network's loss reads it."""
-    return {net.input: X[i], net.target: net._targets(T[i : i + 1])[0]}
-
-
-def _show_one_sample(net, X, T, i=0):
-    """Forward and backward on sample ``i``, so the diagrams show values and gradients."""
-    net.graph.forward(_sample_feed(net, X, T, i))
+def _show_one_sample(net, X, T, i):
+    """Forward and backward on sample ``i`` alone, so the diagrams show values and gradients; returns its feed."""
+    feed = {net.input: X[i], net.target: net._targets(T[i : i + 1])[0]}
+    net.graph.forward(feed)
     net.graph.backward()
+    return feed
 
 
 def _sample_words(X, T, i):
-    """How the diagrams' titles name sample ``i``: its numbers when there are a few, else its place."""
-    x = X[i]
-    target = f"target t = {T[i]:.3g}"
-    if x.size <= 4:
-        return f"one sample x = [{', '.join(f'{v:.3g}' for v in x)}], {target}"
-    return f"training sample {i}, {target}"
+    """How the diagrams' titles name sample ``i``: by its numbers when there are a few, else by its place."""
+    x = f"one sample x = [{', '.join(f'{v:.3g}' for v in X[i])}]" if X[i].size <= 4 else f"training sample {i}"
+    return f"{x}, target t = {T[i]:.3g}"
 
 
 def demo_title(dataset, sizes, when, X, T, i):
@@ -126,15 +86,15 @@ def demo(args):
     """Train a small network with per-sample SGD, then write its diagrams, a trace and plots."""
     spec = DEMOS[args.dataset]
     try:
-        X, T = spec["data"]()
+        X, T = spec.data()
     except ImportError as exc:
         print(f"tinygraph demo: {exc}", file=sys.stderr)
         return 2
-    if spec["split"]:
+    if spec.split:
         X_train, X_test, T_train, T_test = datasets.train_test_split(X, T, test=0.25, seed=args.seed)
     else:
         X_train, X_test, T_train, T_test = X, X, T, T
-    sizes = list(spec["sizes"])
+    sizes = list(spec.sizes)
     if args.hidden is not None:
         if args.hidden < 1:
             raise GraphError(f"--hidden must be a whole number >= 1, got {args.hidden}")
@@ -142,25 +102,25 @@ def demo(args):
             print("tinygraph demo: --hidden applies to --dataset xor only", file=sys.stderr)
             return 2
         sizes[1] = args.hidden
-    epochs = spec["epochs"] if args.epochs is None else args.epochs
-    lr = spec["lr"] if args.lr is None else args.lr
+    epochs = spec.epochs if args.epochs is None else args.epochs
+    lr = spec.lr if args.lr is None else args.lr
     if epochs < 1 or not lr > 0:
         raise GraphError(f"--epochs must be >= 1 and --lr > 0, got {epochs} and {lr}")
-    net = mlp(sizes, activation=spec["activation"], loss=spec["loss"], seed=args.seed)
+    net = mlp(sizes, activation=spec.activation, loss=spec.loss, seed=args.seed)
     out = _folder(args.out, "--out")
     arch = "-".join(map(str, sizes))
     print(
         f"tinygraph {__version__} demo: {args.dataset} with a {arch} network "
-        f"({spec['activation'].__name__} units, {spec['loss'].__name__})"
+        f"({spec.activation.__name__} units, {spec.loss.__name__})"
     )
-    momentum = spec.get("momentum", 0.0)
-    kind = "per-sample SGD" if spec["batch_size"] == 1 else f"minibatch SGD (batch size {spec['batch_size']})"
+    momentum = spec.momentum
+    kind = "per-sample SGD" if spec.batch_size == 1 else f"minibatch SGD (batch size {spec.batch_size})"
     print(
         f"  {kind}, η = {lr}{f', momentum {momentum}' if momentum else ''}, {epochs} epochs of "
         f"{len(X_train)} samples; {len(net.graph)} nodes"
     )
     made, missing_dot = [], None
-    shown = spec["sample"]  # the training sample the diagrams and the trace show
+    shown = spec.sample  # the training sample the diagrams and the trace show
     _show_one_sample(net, X_train, T_train, shown)
     title = demo_title(args.dataset, sizes, "before", X_train, T_train, shown)
     for view in ("graph", "network"):
@@ -176,14 +136,14 @@ def demo(args):
         X_train,
         T_train,
         epochs=epochs,
-        batch_size=spec["batch_size"],
+        batch_size=spec.batch_size,
         seed=args.seed,
         optimizer=SGD(net.parameters(), lr=lr, momentum=momentum),
         progress=False,
         callback=report,
     )
     seconds = time.perf_counter() - start
-    steps = epochs * -(-len(X_train) // spec["batch_size"])
+    steps = epochs * -(-len(X_train) // spec.batch_size)
     print(f"  trained in {seconds:.2f} s ({steps / seconds:,.0f} SGD steps/s)")
     if args.dataset == "xor":
         P = net.predict(X).ravel()
@@ -191,15 +151,15 @@ def demo(args):
         for x, t, p in zip(X, T, P):
             print(f"  {x[0]:3.0f} {x[1]:3.0f} | {t:6.0f}  {p:6.3f}  {'yes' if (p >= 0.5) == (t == 1) else 'NO'}")
     accuracy = net.accuracy(X_test, T_test)
-    if spec["split"]:
+    if spec.split:
         print(f"\ntrain accuracy {net.accuracy(X_train, T_train):.1%}, test accuracy {accuracy:.1%}")
     else:
         print(f"\naccuracy {accuracy:.0%}")
-    _show_one_sample(net, X_train, T_train, shown)
+    feed = _show_one_sample(net, X_train, T_train, shown)
     title = demo_title(args.dataset, sizes, "after", X_train, T_train, shown)
     for view in ("graph", "network"):
         missing_dot = _draw(net, out / f"{view}_after", view, made, title) or missing_dot
-    step = trace(net, _sample_feed(net, X_train, T_train, shown), optimizer=lr)
+    step = trace(net, feed, optimizer=lr)
     try:
         made.append(step.to_html(out / "trace.html", title=f"One SGD step of the {args.dataset} network"))
     except GraphvizNotFound as exc:
@@ -216,18 +176,13 @@ def demo(args):
         print(
             f"\nnote: {missing_dot}\n  then render a .dot file with: dot -Tsvg {out}/graph_after.dot -o graph_after.svg"
         )
-    expect = spec["expect"]
-    if accuracy >= expect:
+    if accuracy >= spec.expect:
         return 0
-    which = "test accuracy" if spec["split"] else "accuracy"
+    which = "test accuracy" if spec.split else "accuracy"
+    then = "--allow-failure: exit 0" if args.allow_failure else "try more --epochs, or pass --allow-failure to exit 0"
     print(
-        f"tinygraph demo: the network did not learn {args.dataset} well enough: {which} {accuracy:.1%}, "
-        f"below the {expect:.0%} this demo expects (its defaults reach it); "
-        + (
-            "exiting 0 as --allow-failure asks"
-            if args.allow_failure
-            else "try more --epochs, another --lr or --seed, or pass --allow-failure to exit 0 anyway"
-        ),
+        f"tinygraph demo: the network did not learn {args.dataset} well enough: {which} {accuracy:.1%}, below "
+        f"the {spec.expect:.0%} this demo expects (its defaults reach it); {then}",
         file=sys.stderr,
     )
     return 0 if args.allow_failure else 1
@@ -331,8 +286,8 @@ def render_command(args):
     out = _folder(args.out, "--out")
     if sizes[0] == 2 and sizes[-1] == 1:
         net.fit(X, T, epochs=args.epochs, lr=0.5, seed=0, progress=False)
-        _show_one_sample(net, X, T, DEMOS["xor"]["sample"])
-        title = demo_title("xor", sizes, "after", X, T, DEMOS["xor"]["sample"])
+        _show_one_sample(net, X, T, DEMOS["xor"].sample)
+        title = demo_title("xor", sizes, "after", X, T, DEMOS["xor"].sample)
     else:
         rng = np.random.default_rng(0)
         net.graph.forward({"x": rng.uniform(size=sizes[0]), "t": rng.uniform(size=sizes[-1])})
@@ -376,22 +331,19 @@ def build_parser():
         "--allow-failure",
         action="store_true",
         help="exit 0 even if the accuracy is below what the demo expects ("
-        + ", ".join(f"{name} {spec['expect']:.0%}" for name, spec in DEMOS.items()).replace("%", "%%")
+        + ", ".join(f"{name} {spec.expect:.0%}" for name, spec in DEMOS.items()).replace("%", "%%")
         + ", on the test split where there is one); without it a low accuracy exits 1, saying why",
     )
     p.set_defaults(func=demo)
+    untrained = "other sizes are drawn untrained, with random initial weights, on one random sample"
     p = sub.add_parser(
         "render",
         help="draw a small demo network (graph and network views)",
-        description="Draw a demo network. A network of 2 inputs and 1 output is first trained on XOR and "
-        "shows the sample x = [0, 1], t = 1; any other --sizes is drawn untrained, with random initial "
-        "weights, on one random sample.",
+        description=(
+            f"Draw a demo network: 2 inputs and 1 output are trained on XOR and show x = [0, 1], t = 1; {untrained}."
+        ),
     )
-    p.add_argument(
-        "--sizes",
-        default="2,2,1",
-        help="layer sizes (default 2,2,1); 2,…,1 is trained on XOR, other sizes are drawn untrained on random data",
-    )
+    p.add_argument("--sizes", default="2,2,1", help=f"layer sizes (default 2,2,1, trained on XOR); {untrained}")
     p.add_argument(
         "--bias",
         choices=["separate", "input"],
@@ -408,19 +360,16 @@ def build_parser():
     p.add_argument("--epochs", type=int, default=3000, help="XOR training epochs before drawing (default 3000)")
     p.add_argument("--out", default="tinygraph-output", help="output folder (default ./tinygraph-output)")
     p.set_defaults(func=render_command)
+    only_mlp = "--model takes only a network made by tg.mlp and saved with tg.save"
     p = sub.add_parser(
         "trace",
         help="backprop step by step: the worked example, or a saved network",
-        description="Print one SGD step (forward, backward, update) with the formulas and the numbers, and "
-        "write it as an HTML page. Without --model: the classic 2-2-2 hand-worked example. --model takes "
-        "only a network made by tg.mlp and saved with tg.save (the file holds its architecture); "
-        "for any other graph call tg.trace(graph, feed) in Python.",
+        description=(
+            "One SGD step (forward, backward, update) with its formulas and numbers, printed and as an HTML page, "
+            f"of the 2-2-2 hand-worked example or of a saved network: {only_mlp} (other graphs: tg.trace(graph, feed))."
+        ),
     )
-    p.add_argument(
-        "--model",
-        help="an mlp network saved with tg.save(net, path), not a Graph's parameters "
-        "(default: the 2-2-2 worked example)",
-    )
+    p.add_argument("--model", help=f"a saved network (default: the 2-2-2 worked example); {only_mlp}")
     p.add_argument("--x", help="the sample's inputs, comma separated (with --model)")
     p.add_argument("--t", help="its target, comma separated (with --model)")
     p.add_argument("--lr", type=float, default=0.5, help="learning rate η (default 0.5)")
