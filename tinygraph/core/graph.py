@@ -79,8 +79,16 @@ class Graph:
         for node in self.nodes:
             other = self._by_name.setdefault(node.name, node)
             if other is not node:
+                layer = node.name.startswith("dense_")  # (a name tg.dense gave: the layer's place)
                 raise GraphError(
-                    f"two nodes are named '{node.name}': {other.kind} and {node.kind}; names must be unique in a graph"
+                    f"two nodes are named '{node.name}': {other.kind} and {node.kind}; names must be unique in a "
+                    "graph, so give one of them a name= of its own"
+                    + (
+                        " (tg.dense names a layer by its place, dense_k for the k-th weighted sum from the "
+                        "input, so two layers side by side need names: dense(x, n, name='left'))"
+                        if layer
+                        else ""
+                    )
                 )
         self.inputs = [n for n in self.nodes if isinstance(n, Input)]
         self._params = [n for n in self.nodes if isinstance(n, Parameter)]

@@ -27,7 +27,7 @@ from ..core import (
     SquaredLoss,
     WeightedSum,
 )
-from ..core.node import as_float_array, auto_name
+from ..core.node import as_float_array
 from ..errors import GraphError
 from .fit import fit as _fit
 
@@ -103,6 +103,18 @@ def _layer(x, n_out, activation, rng, names, bias="separate", dtype=np.float64):
     return Layer(x, W, b, z, out)
 
 
+def _place(x: Node) -> int:
+    """Where a layer on ``x`` stands: 1 + the number of weighted sums (layers) in the graph ending at x."""
+    seen, todo, sums = set(), [x], 0
+    while todo:
+        node = todo.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            sums += isinstance(node, WeightedSum)
+            todo.extend(node.inputs)
+    return sums + 1
+
+
 def dense(
     x: Node,
     n_out: int,
@@ -119,6 +131,20 @@ def dense(
     ``{name}``.  ``activation=None`` returns the WeightedSum.  ``bias="input"``
     puts the bias into W's last row via AppendOne; ``bias=None`` leaves it out.
     ``x`` must have a known number of features (declare Input shapes).
+
+    Without a ``name`` the layer is named by its place in the network: ``dense_k``
+    for the k-th weighted sum counted through the graph that ends at ``x``.  The
+    same code therefore gives the same names every time it runs (so
+    ``load_parameters`` fits a network built again), and layers stacked on one
+    another get different ones; two layers side by side on the same input would
+    get the same name, so name them (``name="left"``, ``name="right"``).
+
+    >>> import tinygraph as tg
+    >>> x = tg.Input("x", shape=(2,))
+    >>> h = dense(x, 3, seed=0)
+    >>> o = dense(h, 1, seed=1)
+    >>> h.name, o.name, [p.name for p in tg.Graph(o).parameters()]
+    ('dense_1', 'dense_2', ['dense_1.W', 'dense_1.b', 'dense_2.W', 'dense_2.b'])
     """
     _check_node_class(activation, "dense: activation", allow_none=True)
     dtype = _check_options("dense", bias, dtype, seed)
@@ -126,7 +152,7 @@ def dense(
         raise TypeError(f"dense: name must be a str or None, got {type(name).__name__} {shown(name)}")
     if not isinstance(x, Node):
         raise TypeError(f"dense: x must be a tinygraph Node, got {type(x).__name__}")
-    name = name or auto_name("dense")
+    name = name or f"dense_{_place(x)}"
     names = {"W": f"{name}.W", "b": f"{name}.b", "z": f"{name}.z", "out": name, "x1": f"{name}.x1"}
     return _layer(x, n_out, activation, np.random.default_rng(seed), names, bias, dtype).out
 
