@@ -7,13 +7,17 @@ node by node and let tinygraph print every step of the forward pass, every
 chain-rule step of the backward pass and every weight update — with the numbers
 the engine really computed (E = 0.298371, new w5 = 0.358916, …).
 
-Run:  python examples/backprop_step_by_step.py
-It also writes backprop_step_by_step.html: click through the steps (or use ← →).
+Run:  python examples/backprop_step_by_step.py [OUT_DIR]   (--no-html: the text only)
+It also writes OUT_DIR/backprop_step_by_step.html: click through the steps (or use ← →).
+OUT_DIR is examples/output by default (git-ignored).
 """
 
-import sys
+import argparse
+from pathlib import Path
 
 import tinygraph as tg
+
+OUTPUT = Path(__file__).resolve().parent / "output"  # the default output folder (git-ignored)
 
 
 def build():
@@ -41,7 +45,7 @@ def build():
     return tg.Graph(E)
 
 
-def main(html="backprop_step_by_step.html"):
+def main(html=OUTPUT / "backprop_step_by_step.html"):
     graph = build()
     trace = tg.trace(graph, {"x": [0.05, 0.10], "t": [0.01, 0.99]}, optimizer=0.5, precision=6)
     print(trace)
@@ -54,4 +58,9 @@ def main(html="backprop_step_by_step.html"):
 
 
 if __name__ == "__main__":
-    main(html=None if "--no-html" in sys.argv else "backprop_step_by_step.html")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out_dir", nargs="?", default=OUTPUT, help="where to write the page (default examples/output)")
+    parser.add_argument("--no-html", action="store_true", help="print the steps only")
+    parser.add_argument("--quick", action="store_true", help="(the same run: it is one step)")
+    args = parser.parse_args()
+    main(html=None if args.no_html else Path(args.out_dir) / "backprop_step_by_step.html")

@@ -4,13 +4,17 @@ The skip path is an Add node.  In the backward pass Add hands the same gradient 
 both of its inputs, so ∂E/∂x = ∂E/∂h · (W-path derivative) + ∂E/∂h · 1: the "+ 1"
 from the skip path is why deep residual networks keep their gradients alive.
 
-Run:  python examples/residual_network.py   (add --quick for a short run)
-It writes a diagram of the graph to residual_network.svg (or .dot without Graphviz).
+Run:  python examples/residual_network.py [OUT_DIR]   (add --quick for a short run)
+It writes a diagram of the graph to OUT_DIR/residual_network.svg (or .dot without Graphviz);
+OUT_DIR is examples/output by default (git-ignored).
 """
 
-import sys
+import argparse
+from pathlib import Path
 
 import tinygraph as tg
+
+OUTPUT = Path(__file__).resolve().parent / "output"  # the default output folder (git-ignored)
 
 
 def build():
@@ -23,7 +27,7 @@ def build():
     return tg.Graph(tg.LogLoss(o, t, name="E")), x, t, o
 
 
-def main(quick=False, diagram="residual_network"):
+def main(quick=False, out_dir=OUTPUT):
     X, T = tg.datasets.circles(n=200, noise=0.05, seed=0)
     graph, x, t, o = build()
     history = tg.fit(
@@ -39,12 +43,14 @@ def main(quick=False, diagram="residual_network"):
     print(f"loss {history[0]:.3f} → {history[-1]:.3f}; training accuracy {accuracy:.1%}")
     graph.forward({x: X[:1], t: T[:1, None]})
     graph.backward()
-    if diagram:
-        print("diagram:", save_diagram(graph, diagram))
+    if out_dir is not None:
+        print("diagram:", save_diagram(graph, Path(out_dir) / "residual_network"))
     return accuracy
 
 
 def save_diagram(graph, path):
+    """Draw ``graph`` to ``path``.svg (and its .dot source), or only the .dot without Graphviz; make the folder."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     try:
         tg.render(graph, path, format="svg")
         return f"{path}.svg"
@@ -55,5 +61,14 @@ def save_diagram(graph, path):
         return f"{path}.dot"
 
 
+def arguments(description):
+    """The command line of an example that writes files: [OUT_DIR] [--quick]."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("out_dir", nargs="?", default=OUTPUT, help="where to write (default examples/output)")
+    parser.add_argument("--quick", action="store_true", help="a short run")
+    return parser.parse_args()
+
+
 if __name__ == "__main__":
-    main(quick="--quick" in sys.argv)
+    args = arguments(__doc__.splitlines()[0])
+    main(quick=args.quick, out_dir=args.out_dir)

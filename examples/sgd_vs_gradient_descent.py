@@ -5,13 +5,13 @@ careful step.  Stochastic gradient descent takes a step after *every* sample,
 following a noisy estimate of that gradient.  After one pass over the data both
 have done the same work (one gradient per sample), but SGD has moved n times.
 
-Run:  python examples/sgd_vs_gradient_descent.py   (--quick for a short run,
-      --out PATH to choose where the plot goes)
+Run:  python examples/sgd_vs_gradient_descent.py [OUT_DIR]   (--quick for a short run)
+It saves the plot to OUT_DIR/sgd_vs_gradient_descent.png (--out PATH: another file);
+OUT_DIR is examples/output by default (git-ignored).
 """
 
 import argparse
 import os
-import tempfile
 import time
 
 import numpy as np
@@ -19,6 +19,7 @@ import numpy as np
 import tinygraph as tg
 
 TARGET = 0.1  # "got there": the log loss on the whole data set falls below this
+OUTPUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "output")  # the default folder (git-ignored)
 
 
 def train(X, T, batch_size, lr, epochs):
@@ -91,7 +92,8 @@ def main(quick=False, out=None):
         fig = plot.loss(curves, title="per-sample SGD vs full-batch gradient descent (moons)")
         fig.axes[0].set_xlabel("passes over the data (epochs)")
         fig.axes[0].set_ylabel("log loss on all samples")
-        out = out or os.path.join(tempfile.gettempdir(), "tinygraph_sgd_vs_gd.png")
+        out = out or os.path.join(OUTPUT, "sgd_vs_gradient_descent.png")
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         fig.savefig(out)
         print(f"\nplot saved to {out}")
     except ImportError:
@@ -101,7 +103,8 @@ def main(quick=False, out=None):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out_dir", nargs="?", default=OUTPUT, help="where to save the plot (default examples/output)")
     parser.add_argument("--quick", action="store_true", help="a short run (30 passes)")
-    parser.add_argument("--out", help="where to save the PNG plot")
+    parser.add_argument("--out", help="the PNG file itself (default OUT_DIR/sgd_vs_gradient_descent.png)")
     args = parser.parse_args()
-    main(quick=args.quick, out=args.out)
+    main(quick=args.quick, out=args.out or os.path.join(args.out_dir, "sgd_vs_gradient_descent.png"))

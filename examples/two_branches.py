@@ -5,18 +5,19 @@ Concat lays their outputs side by side and a logistic head reads both.  In the
 backward pass Concat hands each branch its own slice of the gradient, and the input
 x, feeding both branches, receives the sum of what comes back from each.
 
-Run:  python examples/two_branches.py   (add --quick for a short run)
-It writes a diagram of the graph to two_branches.svg (or .dot without Graphviz).
+Run:  python examples/two_branches.py [OUT_DIR]   (add --quick for a short run)
+It writes a diagram of the graph to OUT_DIR/two_branches.svg (or .dot without Graphviz);
+OUT_DIR is examples/output by default (git-ignored).
 """
 
-import sys
+from pathlib import Path
 
-from residual_network import save_diagram
+from residual_network import OUTPUT, arguments, save_diagram
 
 import tinygraph as tg
 
 
-def main(quick=False, diagram="two_branches"):
+def main(quick=False, out_dir=OUTPUT):
     X, T = tg.datasets.moons(n=200, noise=0.1, seed=0)
     x = tg.Input("x", shape=(2,))
     left = tg.dense(x, 4, activation=tg.Tanh, name="left", seed=0)
@@ -40,10 +41,11 @@ def main(quick=False, diagram="two_branches"):
     graph.forward({x: X[:1], t: T[:1, None]})
     graph.backward(inputs=True)
     print(f"∂E/∂x = {x.grad}  (the sum of both branches' contributions)")
-    if diagram:
-        print("diagram:", save_diagram(graph, diagram))
+    if out_dir is not None:
+        print("diagram:", save_diagram(graph, Path(out_dir) / "two_branches"))
     return accuracy
 
 
 if __name__ == "__main__":
-    main(quick="--quick" in sys.argv)
+    args = arguments(__doc__.splitlines()[0])
+    main(quick=args.quick, out_dir=args.out_dir)

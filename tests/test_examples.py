@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,11 +13,19 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def run_example(name, cwd=None):
-    result = subprocess.run(
-        [sys.executable, str(EXAMPLES / name), "--quick"], cwd=cwd, capture_output=True, text=True, timeout=120
-    )
+def run_example(name, *args):
+    """Run an example (quick) in an empty working directory, which it must leave empty; its output."""
+    with tempfile.TemporaryDirectory() as cwd:
+        result = subprocess.run(
+            [sys.executable, str(EXAMPLES / name), *map(str, args), "--quick"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        left = sorted(os.listdir(cwd))
     assert result.returncode == 0, result.stderr
+    assert left == [], f"{name} left {left} in the working directory"
     return result.stdout
 
 
@@ -60,16 +69,18 @@ def test_deep_network_runs(name):
     "name,stem", [("residual_network.py", "residual_network"), ("two_branches.py", "two_branches")]
 )
 def test_composed_examples_train_and_draw_their_graph(name, stem, tmp_path):
-    out = run_example(name, cwd=tmp_path)
+    out = run_example(name, tmp_path / "out")
     assert re.search(r"training accuracy [\d.]+%", out)
-    drawn = sorted(p.name for p in tmp_path.iterdir())
+    drawn = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert f"{stem}.dot" in drawn
     if shutil.which("dot") or os.environ.get("CI"):
-        svg = (tmp_path / f"{stem}.svg").read_text()
+        svg = (tmp_path / "out" / f"{stem}.svg").read_text()
         assert svg.count('class="node"') >= 10
 
 
 def test_backprop_step_by_step_prints_the_worked_example(tmp_path):
-    out = run_example("backprop_step_by_step.py", cwd=tmp_path)
+    out = run_example("backprop_step_by_step.py", tmp_path / "out")
     assert "E = ½(0.751365 − 0.01)² + ½(0.772928 − 0.99)² = 0.298371" in out
     assert "new W2 = old − 0.5 · ∂E/∂W2 = [[0.358916," in out
+    if shutil.which("dot") or os.environ.get("CI"):
+        assert (tmp_path / "out" / "backprop_step_by_step.html").read_text().startswith("<!")

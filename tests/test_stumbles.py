@@ -1,6 +1,9 @@
 """The stumbles a new user hit (issue 16), one test or more each: what they ran, and what they see now."""
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -193,3 +196,23 @@ def test_render_help_says_which_sizes_are_trained(capsys):
     text = help_of(capsys, "render")
     assert "layer sizes (default 2,2,1, trained on XOR); other sizes are drawn untrained, with random initial " in text
     assert "trained on XOR and show x = [0, 1], t = 1; other sizes are drawn untrained" in text
+
+
+# 8. The examples left files in the working directory (tests/test_examples.py runs each one in an empty
+# folder, which it must leave empty); those that write take the folder on the command line.
+ROOT = Path(__file__).resolve().parent.parent
+WRITERS = ["backprop_step_by_step.py", "residual_network.py", "two_branches.py", "sgd_vs_gradient_descent.py"]
+
+
+@pytest.mark.parametrize("name", WRITERS)
+def test_examples_that_write_files_take_a_folder_defaulting_to_an_ignored_one(name):
+    source = (ROOT / "examples" / name).read_text(encoding="utf-8")
+    assert f"python examples/{name} [OUT_DIR]" in source and "examples/output by default (git-ignored)" in source
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / name), "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0 and "out_dir" in result.stdout and "(default examples/output)" in result.stdout
+
+
+def test_the_examples_output_folder_is_git_ignored():
+    assert "examples/output/" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
