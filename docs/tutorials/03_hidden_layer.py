@@ -23,8 +23,14 @@
 # The notation, for inputs $x_i$, hidden units $h_j$ and outputs $o_k$:
 #
 # $$
-# z_j = \sum_i w_{ij} x_i + b_j, \quad h_j = \sigma(z_j), \qquad
-# z_k = \sum_j v_{jk} h_j + c_k, \quad o_k = \sigma(z_k), \qquad
+# z_j = \sum_i w_{ij} x_i + b_j, \qquad h_j = \sigma(z_j),
+# $$
+#
+# $$
+# z_k = \sum_j v_{jk} h_j + c_k, \qquad o_k = \sigma(z_k),
+# $$
+#
+# $$
 # E = \tfrac12 \sum_k (o_k - t_k)^2 .
 # $$
 #
@@ -101,7 +107,9 @@ np.testing.assert_allclose(loss, 0.298371109, atol=1e-9)  # the published worked
 # \delta_k \equiv \frac{\partial E}{\partial z_k}
 #   = \frac{\partial E}{\partial o_k}\,\frac{\partial o_k}{\partial z_k}
 #   = (o_k - t_k)\, o_k (1 - o_k),
-# \qquad
+# $$
+#
+# $$
 # \frac{\partial E}{\partial v_{jk}} = \delta_k\, h_j, \qquad
 # \frac{\partial E}{\partial c_k} = \delta_k .
 # $$

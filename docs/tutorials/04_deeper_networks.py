@@ -76,9 +76,16 @@ tg.render(small, view="network")
 # element-by-element product:
 #
 # $$
-# \delta^{(L)} = (o - t) \odot f'(z^{(L)}), \qquad
-# \delta^{(k)} = f'(z^{(k)}) \odot \bigl(\delta^{(k+1)}\, W^{(k+1)\top}\bigr), \qquad
-# \frac{\partial E}{\partial W^{(k)}} = h^{(k-1)\top}\, \delta^{(k)} .
+# \delta^{(L)} = (o - t) \odot f'(z^{(L)}),
+# $$
+#
+# $$
+# \delta^{(k)} = f'(z^{(k)}) \odot \bigl(\delta^{(k+1)}\, W^{(k+1)\top}\bigr) \quad \text{for } k = L-1, \dots, 1,
+# $$
+#
+# $$
+# \frac{\partial E}{\partial W^{(k)}} = h^{(k-1)\top}\, \delta^{(k)}, \qquad
+# \frac{\partial E}{\partial b^{(k)}} = \text{the sum of the rows of } \delta^{(k)} .
 # $$
 #
 # On a **batch** of $N$ samples, one per row, tinygraph's loss is the *mean* of the
