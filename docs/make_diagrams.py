@@ -1,26 +1,31 @@
-"""Regenerate the example diagrams in docs/: python docs/make_diagrams.py (needs Graphviz)."""
+"""Regenerate the README's diagrams in docs/: python docs/make_diagrams.py (needs Graphviz).
 
+They are the diagrams `tinygraph demo` writes after training, copied: the XOR network of the demo,
+trained on its defaults, on the demo's sample x = [0, 1], t = 1 (tests/test_stumbles.py checks that
+the pictures and the demo agree).
+"""
+
+import contextlib
+import io
 import tempfile
 from pathlib import Path
 
 import tinygraph as tg
-from tinygraph import render
+from tinygraph.cli import main as tinygraph
 
 HERE = Path(__file__).resolve().parent
 
 
 def main():
-    # The XOR network of `tinygraph demo`, trained, then one forward and backward pass on x = [0, 1], t = 1.
-    X, T = tg.datasets.xor()
-    net = tg.mlp([2, 2, 1])
-    net.fit(X, T, epochs=3000, lr=0.5, seed=0, progress=False)
-    net.graph.forward({"x": X[1], "t": T[1:2]})
-    net.graph.backward()
-    title = "XOR network 2-2-1 after training: one sample x = [0, 1], target t = 1"
-    with tempfile.TemporaryDirectory() as tmp:  # render also writes the .dot source; keep only the SVG
+    if HERE.parent not in Path(tg.__file__).resolve().parents:  # (pictures of another copy would be wrong)
+        raise SystemExit(f"this draws with {tg.__file__}: install this folder's tinygraph (pip install -e .)")
+    with tempfile.TemporaryDirectory() as tmp:  # the demo also writes .dot sources and a trace: keep the SVGs
+        with contextlib.redirect_stdout(io.StringIO()) as said:
+            code = tinygraph(["demo", "--dataset", "xor", "--out", tmp])
+        if code != 0 or not (Path(tmp) / "graph_after.svg").exists():
+            raise SystemExit(f"tinygraph demo did not draw the diagrams (exit {code}):\n{said.getvalue()}")
         for view in ("graph", "network"):
-            render(net, Path(tmp) / view, view=view, title=title)
-            svg = (Path(tmp) / f"{view}.svg").read_bytes()
+            svg = (Path(tmp) / f"{view}_after.svg").read_bytes()
             (HERE / f"xor_{view}.svg").write_bytes(svg)
             print(f"docs/xor_{view}.svg: {len(svg) / 1024:.1f} KB")
 

@@ -1,5 +1,6 @@
 """The stumbles a new user hit (issue 16), one test or more each: what they ran, and what they see now."""
 
+import html
 import re
 import subprocess
 import sys
@@ -216,3 +217,30 @@ def test_examples_that_write_files_take_a_folder_defaulting_to_an_ignored_one(na
 
 def test_the_examples_output_folder_is_git_ignored():
     assert "examples/output/" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+
+
+# 9. The README's pictures and the demo's diagrams showed different samples.
+def shown_lines_of_svg(path):
+    """The lines of text an SVG diagram shows that carry numbers ("value = [0, 1]", "δ = …", the title)."""
+    texts = re.findall(r"<text[^>]*>(.*?)</text>", path.read_text(encoding="utf-8"))
+    return {html.unescape(t).strip() for t in texts} - {""}
+
+
+def lines_of_dot(path):
+    """The lines of text in a DOT file's HTML labels (what the diagram will show)."""
+    text = re.sub(r"<BR[^>]*>|</?(TD|TR|TABLE|FONT|B|I)\b[^>]*>", "\n", path.read_text(encoding="utf-8"))
+    return {html.unescape(line).strip() for line in re.split(r"[\n<>]", text)}  # (< > left: label=<…>)
+
+
+def test_the_readme_pictures_are_the_xor_demos_diagrams(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    assert "the diagrams and the trace show one sample x = [0, 1], target t = 1" in capsys.readouterr().out
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "the XOR network of `tinygraph demo` after training, on the sample x = [0, 1], t = 1" in readme
+    for view in ("graph", "network"):
+        picture = shown_lines_of_svg(ROOT / "docs" / f"xor_{view}.svg")
+        numbers = {line for line in picture if " = " in line}
+        title = "XOR network 2-2-1 after training: one sample x = [0, 1], target t = 1"
+        assert title in picture and len(numbers) >= 10
+        drawn = lines_of_dot(tmp_path / f"{view}_after.dot")
+        assert numbers <= drawn, numbers - drawn
