@@ -12,6 +12,8 @@ import pytest
 import tinygraph as tg
 from tinygraph.cli import DEMOS, main
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def help_of(capsys, *command):
     with pytest.raises(SystemExit) as exit_:
@@ -169,6 +171,13 @@ def test_trace_help_says_model_takes_only_an_mlp_save(capsys):
     assert "tg.trace(graph, feed)" in text
 
 
+def test_the_readme_says_what_trace_model_and_render_take():
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert "`--model` takes only a network made by `tg.mlp` and saved with `tg.save`" in readme
+    assert "any other sizes untrained, with their random initial weights, on one random sample" in readme
+    assert "it exits 1, saying why on stderr, if the accuracy falls short" in readme
+
+
 def test_trace_of_a_saved_graph_says_what_model_takes(capsys, tmp_path):
     x, t = tg.Input("x", shape=(2,)), tg.Input("t", shape=(1,))
     tg.save(tg.Graph(tg.SquaredLoss(tg.dense(x, 1, seed=0), t, name="E")), tmp_path / "g.npz")
@@ -201,7 +210,6 @@ def test_render_help_says_which_sizes_are_trained(capsys):
 
 # 8. The examples left files in the working directory (tests/test_examples.py runs each one in an empty
 # folder, which it must leave empty); those that write take the folder on the command line.
-ROOT = Path(__file__).resolve().parent.parent
 WRITERS = ["backprop_step_by_step.py", "residual_network.py", "two_branches.py", "sgd_vs_gradient_descent.py"]
 
 
@@ -215,8 +223,10 @@ def test_examples_that_write_files_take_a_folder_defaulting_to_an_ignored_one(na
     assert result.returncode == 0 and "out_dir" in result.stdout and "(default examples/output)" in result.stdout
 
 
-def test_the_examples_output_folder_is_git_ignored():
+def test_the_examples_output_folder_is_git_ignored_and_the_readme_says_so():
     assert "examples/output/" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert "`python examples/two_branches.py [OUT_DIR]`, and write nothing in the working directory" in readme
 
 
 # 9. The README's pictures and the demo's diagrams showed different samples.
@@ -244,3 +254,18 @@ def test_the_readme_pictures_are_the_xor_demos_diagrams(tmp_path, capsys):
         assert title in picture and len(numbers) >= 10
         drawn = lines_of_dot(tmp_path / f"{view}_after.dot")
         assert numbers <= drawn, numbers - drawn
+
+
+# 10. `trace()` with an optimizer changes the parameters; the README did not say so.
+def test_trace_with_an_optimizer_takes_the_step_and_the_readme_says_so():
+    net = tg.mlp([2, 2, 1], seed=0)
+    feed = {"x": [0.0, 1.0], "t": [1.0]}
+    before = [p.value.copy() for p in net.parameters()]
+    tg.trace(net, feed)  # no optimizer: forward and backward only
+    assert all(np.array_equal(p.value, b) for p, b in zip(net.parameters(), before))
+    grads = [p.grad.copy() for p in net.parameters()]
+    tg.trace(net, feed, optimizer=0.5)
+    assert all(np.allclose(p.value, b - 0.5 * g) for p, b, g in zip(net.parameters(), before, grads))
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert "With an optimizer the trace really takes the step it explains: the graph's parameters are updated" in readme
+    assert "leave out `optimizer` for a forward and backward pass that changes no parameter" in readme
