@@ -56,7 +56,7 @@ from .core import (
     topological_order,
 )
 from .errors import GraphError
-from .gradcheck import GradcheckReport, check_node, gradcheck
+from .finite_differences import GradcheckReport, check_node, gradcheck
 from .teaching import GraphvizNotFound, Trace, TraceStep, dot_available, render, to_dot, trace
 from .training import Layer, Network, dense, fit, load, load_parameters, mlp, save
 from .version import __version__

@@ -230,7 +230,7 @@ def gradcheck(
     >>> y = tg.Logistic(tg.WeightedSum(x, w, b, name="z"), name="y")
     >>> graph = tg.Graph(tg.SquaredLoss(y, tg.Input("t", shape=()), name="E"))
     >>> X, T = tg.datasets.xor()
-    >>> from tinygraph.gradcheck import gradcheck
+    >>> from tinygraph import gradcheck
     >>> report = gradcheck(graph, {"x": X, "t": T})
     >>> report.passed
     True
