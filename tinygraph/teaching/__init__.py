@@ -2,6 +2,6 @@
 
 from .diagrams import render, to_dot
 from .drawing import GraphvizNotFound, dot_available
-from .trace import Trace, TraceStep, trace
+from .tracing import Trace, TraceStep, trace
 
 __all__ = ["render", "to_dot", "GraphvizNotFound", "dot_available", "Trace", "TraceStep", "trace"]

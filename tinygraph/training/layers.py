@@ -29,7 +29,7 @@ from ..core import (
 )
 from ..core.node import as_float_array
 from ..errors import GraphError
-from .fit import fit as _fit
+from .loop import fit as _fit
 
 
 @dataclass

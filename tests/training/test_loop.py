@@ -1,4 +1,4 @@
-"""fit: the training loop, its history, checkpoints and its checks."""
+"""fit (training/loop.py): the training loop, its history, checkpoints and its checks."""
 
 import numpy as np
 import pytest
@@ -126,3 +126,34 @@ def test_history_is_the_mean_per_sample_for_summed_losses_too():
     P = 1 / (1 + np.exp(-(X @ o.inputs[0].inputs[1].value + o.inputs[0].inputs[2].value)))
     per_sample = np.mean(0.5 * (P[:, 0] - T) ** 2)
     assert np.isclose(history["mean"], per_sample) and np.isclose(history["sum"], per_sample)
+
+
+KERNEL_WITHOUT_WIDGETS = """
+import sys, types, warnings
+warnings.simplefilter("always")
+shell = types.ModuleType("IPython")
+shell.get_ipython = lambda: None
+sys.modules["IPython"] = shell
+sys.modules["ipykernel.zmqshell"] = types.ModuleType("ipykernel.zmqshell")  # what tqdm.auto reads as Jupyter
+sys.modules["ipywidgets"] = None  # not installed
+import tinygraph as tg
+print("imported", flush=True)
+X, T = tg.datasets.xor()
+tg.mlp([2, 2, 1]).fit(X, T, epochs=2, lr=0.5, seed=0, progress=True)
+print("trained", flush=True)
+"""
+
+
+def test_import_and_fit_in_a_jupyter_kernel_without_ipywidgets_print_no_warning():
+    # tqdm.auto warns "IProgress not found" when imported in such a kernel; the bar falls back to text.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=str(root))
+    done = subprocess.run([sys.executable, "-c", KERNEL_WITHOUT_WIDGETS], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["imported", "trained"]
+    assert "Warning" not in done.stderr and "fit: 100%" in done.stderr  # the text bar, and nothing else

@@ -1,4 +1,4 @@
-"""fit: the training loop — shuffle, forward, backward, step, one sample (or batch) at a time."""
+"""The training loop, fit — shuffle, forward, backward, step, one sample (or batch) at a time."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import json
 import math
 import os
 import tempfile
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ..checks import shown
 from ..core import Input, as_optimizer, graph_of
@@ -80,6 +80,19 @@ def _not_a_number(loss_node, value):
     )
 
 
+def progress_bar(**options: Any) -> Any:
+    """tqdm's bar: a widget in Jupyter when ipywidgets is installed, else text, and never a warning.
+
+    tqdm.auto warns when it is imported in a Jupyter kernel without ipywidgets, then falls back to
+    the text bar; importing it here, on the first bar, keeps ``import tinygraph`` silent."""
+    from tqdm import TqdmWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TqdmWarning)
+        from tqdm.auto import tqdm
+    return tqdm(**options)
+
+
 def fit(
     graph: Any,
     data: dict,
@@ -145,7 +158,7 @@ def fit(
     per_batch_mean = getattr(loss_node, "reduction", "mean") == "mean"
     params = graph.parameters()
     velocity = [v.copy() for v in getattr(optimizer, "velocity", None) or []]
-    with tqdm(total=epochs, initial=first, disable=not show, unit="epoch", desc="fit") as bar:
+    with progress_bar(total=epochs, initial=first, disable=not show, unit="epoch", desc="fit") as bar:
         for epoch in range(first, epochs):
             rng = np.random.default_rng([seed, epoch])
             order = rng.permutation(n) if shuffle else np.arange(n)
