@@ -118,3 +118,11 @@ def test_a_replaced_parameter_of_another_dtype_or_shape_is_checked_before_the_pa
         w.value = bad
         with pytest.raises(TypeError, match=f"Parameter 'w': value must be a numpy array of floats, {message}"):
             g.forward({"x": [1.0, 2.0]})
+
+
+def test_a_scalar_input_fed_a_column_names_the_batch_shape_as_numpy_writes_it():
+    t = tg.Input("t", shape=())
+    with pytest.raises(
+        tg.GraphError, match=r"^Input 't': expected shape \(\) \(one sample\) or \(n,\) \(a batch\), got \(3, 1\)"
+    ):
+        tg.Graph(tg.Sum(t)).forward({t: np.ones((3, 1))})

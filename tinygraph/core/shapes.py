@@ -110,7 +110,7 @@ def sample_shapes(inputs: Sequence[Input], arrays: Sequence[np.ndarray]) -> tupl
             elif a.ndim == len(declared) + 1 and a.shape[1:] == declared:
                 is_batch = True
             else:
-                rows = ", ".join(map(str, ("n",) + declared))
+                rows = ", ".join(map(str, ("n",) + declared)) + ("," if not declared else "")  # (n,) like numpy
                 hint = ""
                 if declared == (1,) and a.ndim == 1:
                     hint = "; for one number per sample pass a column such as T[:, None], or declare shape=()"
