@@ -25,7 +25,7 @@ _stagger = itertools.cycle(range(8))
 
 
 def kept(shape: tuple[int, ...], dtype: Any) -> np.ndarray | None:
-    """An array for a node to keep between passes, or None (numpy makes a fresh one).
+    """Return an array for a node to keep between passes, or None (numpy makes a fresh one).
 
     Pass it as ``out=`` to numpy: ``np.tanh(z, out=self.out)``.
     """
@@ -37,12 +37,12 @@ def kept(shape: tuple[int, ...], dtype: Any) -> np.ndarray | None:
 
 
 def auto_name(prefix: str) -> str:
-    """A name for a node built without one: ``logistic_1``, ``logistic_2`` …"""
+    """Return a name for a node built without one: ``logistic_1``, ``logistic_2``, …."""
     return f"{prefix}_{next(_counters[prefix]) + 1}"
 
 
 def as_float_array(value: Any, what: str, dtype: Any = None) -> np.ndarray:
-    """``value`` as an ndarray of floats, or a TypeError/GraphError naming ``what``."""
+    """Return ``value`` as an ndarray of floats, or raise a TypeError/GraphError naming ``what``."""
     if isinstance(value, np.ndarray):
         arr = value
     else:
@@ -64,23 +64,86 @@ def as_float_array(value: Any, what: str, dtype: Any = None) -> np.ndarray:
 
 
 def describe(cls: type, name: str | None) -> str:
-    """ "Kind 'name'" (or just "Kind"), for messages about a node still being built."""
+    """Return "Kind 'name'" (or just "Kind"), for messages about a node still being built."""
     return f"{cls.__name__} '{name}'" if name else cls.__name__
 
 
 class Node:
     """A value in the graph, computed from the values of its ``inputs``.
 
-    A node class states its mathematics once, in the symbols of its docstring:
+    A node class states its mathematics once, in the symbols of its docstring: its formula
+    and its local derivative, beside the ``forward`` and ``backward`` that compute them.
+    ``Node`` itself computes nothing; the Notes state the contract every subclass keeps.
+
+    Parameters
+    ----------
+    *inputs : Node
+        The nodes whose values this one is computed from, in the order of ``forward``'s
+        arguments.
+    name : str, optional
+        The node's name, unique within a graph; without one the node is named from the
+        class's ``prefix`` and a number (``node_1``, ``logistic_2``, …).
+
+    Attributes
+    ----------
+    name : str
+        The node's name.
+    inputs : tuple of Node
+        Its inputs, in order.
+    shape : tuple of int or None
+        One sample's shape (no batch axis), where declared or known when the node was
+        built; ``graph.shape_of(node)`` tells what a graph infers.
+    value : numpy.ndarray or None
+        The value, after a forward pass.
+    grad : numpy.ndarray or None
+        ∂E/∂value, after a backward pass.
+    needs : tuple of bool
+        ``needs[i]`` tells ``backward`` whether input i's gradient is wanted (the graph sets
+        it before calling ``backward``).
+    reduces_batch : bool
+        True for a node whose value is one number for a whole batch (a loss); False by
+        default.
+    no_gradient_for : tuple of int
+        The inputs that may get None from ``backward`` though asked for (class indices);
+        empty by default.
+    formula : str or None
+        The formula in plain text, e.g. ``"y = σ(z) = 1/(1 + e^(−z))"``; its left side is
+        the output's symbol.
+    formula_tex : str or None
+        The same formula in LaTeX.
+    derivative : str or None
+        The local derivative in plain text, e.g. ``"∂y/∂z = y(1 − y)"``.
+    derivative_tex : str or None
+        The same derivative in LaTeX.
+    gradients : dict of str to str
+        For each input symbol, how its gradient is formed (``{"z": "∂E/∂y ⊙ y(1 − y)"}``).
+
+    Raises
+    ------
+    TypeError
+        If an input is not a Node (with a hint to wrap numbers in ``tg.Parameter`` or
+        ``tg.Constant``) or ``name`` is not a non-empty string.
+    tinygraph.GraphError
+        If ``name`` holds a newline or another control character, or, when every input's
+        shape is known, ``infer_shape`` finds that they do not fit.
+
+    See Also
+    --------
+    Elementwise : The base of the elementwise activations: a subclass states f and f'.
+
+    Notes
+    -----
+    The contract, in the symbols of the node's docstring:
 
     - ``forward(*values)``: this node's value from its inputs' values (arrays, each with a
       leading batch axis when the pass has one).  It may keep, as attributes of its own,
       what its backward needs (``self.x = x``).
-    - ``backward(grad_out)``, right below: receives ``grad_out`` = ∂E/∂(this node), shaped
-      like its value, and returns one gradient per input, each shaped like that input's
-      value: the chain-rule product ∂E/∂(node) · ∂(node)/∂(input).  ``self.needs[i]`` tells
-      whether input i's gradient is wanted; return None where it is not.  It writes into
-      nothing but arrays it made itself; the graph sums what several consumers send.
+    - ``backward(grad_out)``, right below it: receives ``grad_out`` = ∂E/∂(this node),
+      shaped like its value, and returns one gradient per input, each shaped like that
+      input's value: the chain-rule product ∂E/∂(node) · ∂(node)/∂(input).
+      ``self.needs[i]`` tells whether input i's gradient is wanted; return None where it
+      is not.  It writes into nothing but arrays it made itself; the graph sums what
+      several consumers send.
     - ``infer_shape(*shapes)`` (optional): the per-sample shape of the value from the
       inputs' per-sample shapes (no batch axis); raise ``self.error(...)`` when they do not
       fit.  Set what it reads before calling ``Node.__init__``, which calls it.
@@ -93,16 +156,50 @@ class Node:
     - ``reduces_batch = True`` for a node whose value is one number for a whole batch.
     - ``no_gradient_for``: inputs that may get None though asked for (class indices).
 
-    The text the trace, ``graph.source()`` and the diagrams show, in the same symbols (the
-    output's is the formula's left side, the inputs' are forward's argument names):
+    The text the trace, ``graph.source()`` and the diagrams show is in the same symbols
+    (the output's is the formula's left side, the inputs' are forward's argument names):
     ``formula``/``formula_tex``, ``derivative``/``derivative_tex``, ``gradients`` (for each
     input symbol, how its gradient is formed), and optionally ``local()`` (the numbers of
     the local derivative) and ``lines(number)`` (the formula with the numbers put in).
 
-    Attributes: ``name``; ``inputs``; ``shape`` (one sample's shape, where declared or
-    known when the node was built; ``graph.shape_of(node)`` tells what a graph infers);
-    ``value`` after a forward pass; ``grad`` (∂E/∂value) after a backward pass.  Values
-    and gradients of large nodes are arrays reused by the next pass: copy what you keep.
+    Shapes: ``shape`` and the shapes ``infer_shape`` sees are one sample's; ``value`` and
+    ``grad`` carry the batch axis in front when the pass has one (a node with
+    ``reduces_batch`` has one number for the whole batch).  Values and gradients of large
+    nodes are arrays reused by the next pass: copy what you keep.
+
+    Examples
+    --------
+    A node of two inputs, y = a ⊙ b, with ∂y/∂a = b and ∂y/∂b = a:
+
+    >>> import tinygraph as tg
+    >>> class Times(tg.Node):
+    ...     formula, derivative = "y = a ⊙ b", "∂y/∂a = b, ∂y/∂b = a"
+    ...     gradients = {"a": "∂E/∂y ⊙ b", "b": "∂E/∂y ⊙ a"}
+    ...     def infer_shape(self, a, b):
+    ...         if a != b:
+    ...             raise self.error(f"a has shape {a} but b has {b}")
+    ...         return a
+    ...     def forward(self, a, b):
+    ...         self.a, self.b = a, b
+    ...         return a * b
+    ...     def backward(self, grad_out):
+    ...         return (grad_out * self.b if self.needs[0] else None,
+    ...                 grad_out * self.a if self.needs[1] else None)
+    >>> a = tg.Parameter([1.0, 2.0], name="a")
+    >>> b = tg.Parameter([3.0, 4.0], name="b")
+    >>> y = Times(a, b, name="y")
+    >>> y, y.symbols()
+    (Times('y', shape=(2,)), ('y', ['a', 'b']))
+    >>> graph = tg.Graph(tg.Sum(y, name="E"))
+    >>> float(graph.forward({}))
+    11.0
+    >>> graph.backward()
+    >>> a.grad, b.grad
+    (array([3., 4.]), array([1., 2.]))
+    >>> Times(a, tg.Parameter([1.0, 2.0, 3.0]), name="bad")
+    Traceback (most recent call last):
+    ...
+    tinygraph.errors.GraphError: Times 'bad': a has shape (2,) but b has (3,)
     """
 
     prefix: ClassVar[str] = "node"
@@ -149,28 +246,140 @@ class Node:
             self.shape = None if shape is None else tuple(shape)
 
     def forward(self, *values: np.ndarray) -> Any:
+        """Compute this node's value from its inputs' values.
+
+        Parameters
+        ----------
+        *values : numpy.ndarray
+            One array per input, in the order of ``inputs``, each with a leading batch axis
+            when the pass has one.  A subclass names them after the symbols of its formula
+            (``def forward(self, x, w)``): the trace and ``graph.source()`` show those names.
+
+        Returns
+        -------
+        numpy.ndarray
+            The value: one sample's shape, with the batch axis in front when the pass has
+            one (one number for the whole batch for a node with ``reduces_batch``).
+
+        Raises
+        ------
+        NotImplementedError
+            Always, here: every subclass defines it.
+
+        Notes
+        -----
+        It may keep, as attributes of its own, what its backward needs (``self.x = x``),
+        and it reads here whatever may change between passes (a loss's ``reduction``).
+        The graph stores the result as ``self.value``.
+        """
         raise NotImplementedError(f"{self.kind} must define forward(*values)")
 
     def backward(self, grad_out: np.ndarray) -> tuple[Any, ...]:
+        """Turn ∂E/∂(this node) into one gradient per input: the chain rule, one step.
+
+        Parameters
+        ----------
+        grad_out : numpy.ndarray
+            ∂E/∂(this node), shaped like its value (the sum of what its consumers sent).
+
+        Returns
+        -------
+        tuple
+            One gradient per input, in the order of ``inputs``, each shaped like that
+            input's value: the chain-rule product ∂E/∂(node) · ∂(node)/∂(input).  None where
+            ``self.needs[i]`` is False (input i's gradient is not wanted), and for the inputs
+            in ``no_gradient_for``.
+
+        Raises
+        ------
+        NotImplementedError
+            Always, here: every subclass defines it.
+
+        Notes
+        -----
+        The graph calls it after the forward pass, in reverse topological order, and may
+        read what ``forward`` kept.  It writes into nothing but arrays it made itself (or
+        that ``prepare`` gave it to keep); the graph sums what several consumers send.  The
+        graph raises a GraphError naming the node when it returns the wrong number of
+        gradients, a gradient of the wrong shape, or None for an input whose gradient was
+        asked for.
+        """
         raise NotImplementedError(f"{self.kind} must define backward(grad_out)")
 
     def infer_shape(self, *shapes: tuple[int, ...]) -> tuple[int, ...] | None:
-        """The per-sample shape of the value from the inputs'; None: only the value can tell."""
+        """Return the per-sample shape of the value from the inputs' per-sample shapes.
+
+        ``Node.__init__`` calls it when every input's shape is known, and a graph calls it
+        with the shapes of each pass; this base version knows nothing (None).
+
+        Parameters
+        ----------
+        *shapes : tuple of int
+            One sample's shape of each input (no batch axis), in the order of ``inputs``.
+
+        Returns
+        -------
+        tuple of int or None
+            One sample's shape of the value; None when only the value can tell.
+
+        Raises
+        ------
+        tinygraph.GraphError
+            In a subclass, ``self.error(...)`` when the shapes do not fit.
+        """
         return None
 
     def prepare(self, *shapes: tuple[int, ...], dtype: Any, batched: tuple[bool, ...]) -> dict:
-        """The attributes this node keeps for passes with these input shapes (none here)."""
+        """Return the attributes this node keeps for passes with these input shapes.
+
+        The graph calls it once per set of shapes and keeps the result itself (see ``keep``),
+        so graphs sharing a node never share its arrays; this base version keeps nothing.
+
+        Parameters
+        ----------
+        *shapes : tuple of int
+            Each input's whole shape, the batch axis included.
+        dtype : numpy.dtype
+            The float type of the pass.
+        batched : tuple of bool
+            ``batched[i]`` tells whether input i carries the batch axis.
+
+        Returns
+        -------
+        dict
+            Attribute names and values, e.g. ``{"out": kept(z, dtype)}``; it reads no other
+            attribute of the node.
+        """
         return {}
 
     def keep(self, kept: dict) -> None:
-        """Take as attributes what a graph keeps for this node (what ``prepare`` returned)."""
+        """Take as attributes what a graph keeps for this node (what ``prepare`` returned).
+
+        Parameters
+        ----------
+        kept : dict
+            Attribute names and values; nothing is set if it is the dict given last.
+        """
         if self.kept_now is not kept:
             for name, value in kept.items():  # (setattr, not __dict__.update: attribute reads stay fast)
                 setattr(self, name, value)
             self.kept_now = kept
 
     def symbols(self) -> tuple[str, list[str]]:
-        """(the output's symbol, the inputs' symbols) of the formula: ("y", ["z"]) for σ."""
+        """Return the output's symbol and the inputs' symbols of the formula.
+
+        Returns
+        -------
+        tuple of (str, list of str)
+            The left side of ``formula`` (``"y"`` without one) and ``forward``'s argument
+            names; for a ``forward(*values)`` the letters ``a``, ``b``, … (then ``x26``, …).
+
+        Examples
+        --------
+        >>> import tinygraph as tg
+        >>> tg.Logistic(tg.Input("z", shape=(2,))).symbols()
+        ('y', ['z'])
+        """
         lhs = (self.formula or "y").split(" = ")[0].strip()
         params = list(inspect.signature(self.forward).parameters.values())
         if any(p.kind == p.VAR_POSITIONAL for p in params):
@@ -179,20 +388,35 @@ class Node:
 
     @property
     def kind(self) -> str:
+        """The name of the node's class: ``"Logistic"``."""
         return type(self).__name__
 
     def error(self, message: str) -> GraphError:
-        """A GraphError whose message starts with this node's kind and name."""
+        """Return a GraphError whose message starts with this node's kind and name.
+
+        Parameters
+        ----------
+        message : str
+            What is wrong.
+
+        Returns
+        -------
+        tinygraph.GraphError
+            To raise: ``raise self.error("...")``.
+        """
         return GraphError(f"{self.kind} '{self.name}': {message}")
 
     def __repr__(self) -> str:
+        """Return ``Kind('name', shape=…)`` (no shape while it is unknown)."""
         shape = "" if self.shape is None else f", shape={self.shape}"
         return f"{self.kind}('{self.name}'{shape})"
 
     def __add__(self, other: Any) -> Any:
+        """Return ``Add(self, other)``: ``a + b`` of two nodes (anything else is a TypeError)."""
         return OPERATORS["add"](self, other)
 
     def __mul__(self, other: Any) -> Any:
+        """Return ``Multiply(self, other)`` for a node, ``Scale(self, other)`` for a number."""
         return OPERATORS["mul"](self, other)
 
     __rmul__ = __mul__
