@@ -33,14 +33,14 @@ class Last(NamedTuple):
 
 
 def _read_only(value: np.ndarray, dtype: Any) -> np.ndarray:
-    """A Constant's value in the graph's dtype, read-only."""
+    """Return a Constant's value in the graph's dtype, read-only."""
     value = value.astype(dtype, copy=value.dtype != dtype)
     value.flags.writeable = False
     return value
 
 
 def graph_of(obj: Any, what: str) -> Graph:
-    """``obj`` itself if it is a Graph, or its ``.graph`` (a Network's); else TypeError."""
+    """Return ``obj`` itself if it is a Graph, or its ``.graph`` (a Network's); else raise a TypeError."""
     if isinstance(obj, Graph):
         return obj
     if isinstance(getattr(obj, "graph", None), Graph):
@@ -49,22 +49,74 @@ def graph_of(obj: Any, what: str) -> Graph:
 
 
 class Graph:
-    """The computation that produces ``outputs`` (the first one is what ``backward`` differentiates).
+    """The computation that produces ``outputs``: forward passes and backpropagation.
 
+    A graph orders its nodes once, checks what it is fed, and runs forward passes and the
+    backward pass of the chain rule from its first output, the one ``backward``
+    differentiates.
+
+    Parameters
+    ----------
+    *outputs : Node
+        The nodes to compute.  The first is what ``backward`` differentiates (a loss); the
+        others are computed with it (a network's prediction, say).
+
+    Attributes
+    ----------
+    nodes : list of Node
+        Every node the outputs depend on, in topological order (computed once).
+    inputs : list of Input
+        The Input nodes, in that order.
+    outputs : tuple of Node
+        The outputs, as given.
+    ran : dict of str to str or None
+        How the last passes ran, under ``"forward"`` and ``"backward"``: ``"loop"``, the
+        checked reference, or ``"unrolled"``, the same calls as straight-line code; None
+        before the first pass.
+
+    Raises
+    ------
+    TypeError
+        If an output is not a Node.
+    tinygraph.GraphError
+        If there is no output, a node depends on itself (a cycle), or two nodes share a
+        name (names are unique in a graph).
+
+    See Also
+    --------
+    topological_order : The order of ``nodes``.
+
+    Notes
+    -----
+    A graph holds its nodes as a collection: ``len(graph)``, ``for node in graph`` (in
+    topological order), ``"z" in graph`` or ``node in graph``, and ``graph["z"]`` (the
+    node named "z"; a KeyError listing the names when there is none).  ``dtype`` is the
+    parameters' float type (float64 if there are none); ``batch`` and ``shape_of(node)``
+    tell what the last pass was fed.  What a graph learns from its feed stays in the
+    graph, so graphs may share nodes.  In Jupyter a graph shows itself as its diagram (as
+    text where Graphviz is missing).
+
+    Shapes: a feed holds one sample, of the Inputs' per-sample shapes, or a batch, with a
+    leading axis; the values of the computed nodes follow, and a loss is one number for
+    the whole batch.
+
+    Examples
+    --------
     >>> import tinygraph as tg
     >>> x = tg.Input("x", shape=(2,)); w = tg.Parameter([0.5, -1.0], name="w")
     >>> y = tg.Logistic(tg.WeightedSum(x, w, name="z"), name="y")
     >>> g = tg.Graph(tg.SquaredLoss(y, tg.Input("t", shape=()), name="E"))
+    >>> g
+    Graph(SquaredLoss('E'); 6 nodes, 1 parameters)
     >>> [n.name for n in g.nodes]
     ['x', 'w', 'z', 'y', 't', 'E']
     >>> float(g.forward({"x": [1.0, 1.0], "t": 1.0}))  # ½(σ(−0.5) − 1)²
     0.1937...
-
-    Attributes: ``nodes`` (topological order, computed once), ``inputs`` (the Input nodes),
-    ``outputs``, ``dtype`` (the parameters' float type; float64 if none), ``batch`` and
-    ``shape_of(node)`` (what the last pass was fed), ``ran`` (how the last passes ran:
-    "loop", the checked reference, or "unrolled", the same calls as straight-line code).
-    What a graph learns from its feed stays in the graph, so graphs may share nodes.
+    >>> g.backward()
+    >>> w.grad
+    array([-0.146..., -0.146...])
+    >>> float(g["y"].value), g.ran["forward"]
+    (0.377..., 'loop')
     """
 
     def __init__(self, *outputs: Node) -> None:
@@ -105,26 +157,47 @@ class Graph:
 
     # -- lookup -----------------------------------------------------------------------
     def __getitem__(self, name: str) -> Node:
+        """Return the node named ``name`` (a KeyError listing the names if there is none)."""
         try:
             return self._by_name[name]
         except KeyError:
             raise KeyError(f"no node named {name!r} in this graph; names: {', '.join(self._by_name)}") from None
 
     def __contains__(self, node: Any) -> bool:
+        """Tell whether ``node`` (a node, or a name) is in this graph."""
         return self._by_name.get(node.name) is node if isinstance(node, Node) else node in self._by_name
 
     def __len__(self) -> int:
+        """Return the number of nodes."""
         return len(self.nodes)
 
     def __iter__(self) -> Iterator[Node]:
+        """Iterate over the nodes, in topological order."""
         return iter(self.nodes)
 
     def parameters(self) -> list[Parameter]:
-        """The trainable Parameter nodes, in topological order (never Constants)."""
+        """Return the trainable Parameter nodes, in topological order (never Constants).
+
+        Returns
+        -------
+        list of Parameter
+            A new list: what ``SGD`` takes.
+        """
         return list(self._params)
 
     def consumers(self, node: Node) -> list[Node]:
-        """The nodes of this graph that take ``node`` as an input, in order."""
+        """Return the nodes of this graph that take ``node`` as an input, in order.
+
+        Parameters
+        ----------
+        node : Node
+            The node itself (a name matches nothing).
+
+        Returns
+        -------
+        list of Node
+            Its consumers, in topological order; empty for an output.
+        """
         return [n for n in self.nodes if any(i is node for i in n.inputs)]
 
     @property
@@ -139,8 +212,26 @@ class Graph:
         return None if self._setup is None else self._setup.batch
 
     def shape_of(self, node: Node | str) -> tuple[int, ...] | None:
-        """One sample's shape of ``node`` in this graph: declared, known when it was built, or
-        inferred from what the last pass was fed (None while unknown)."""
+        """Return one sample's shape of ``node`` in this graph.
+
+        Parameters
+        ----------
+        node : Node or str
+            A node of this graph, or its name.
+
+        Returns
+        -------
+        tuple of int or None
+            The shape without the batch axis: declared, known when the node was built, or
+            inferred from what the last pass was fed; None while unknown.
+
+        Raises
+        ------
+        TypeError
+            If ``node`` is neither a Node nor a str.
+        tinygraph.GraphError
+            If it is not in this graph.
+        """
         node = self._node(node, "shape_of")
         shape = self._setup.shapes.get(node) if self._setup is not None else None
         return node.shape if shape is None else shape
@@ -158,18 +249,74 @@ class Graph:
 
     # -- forward ----------------------------------------------------------------------
     def forward(self, feed: Any, check_finite: bool = False) -> np.ndarray:
-        """Compute every node's ``.value``; return (a copy of) the value of the first output.
+        """Compute every node's ``.value``; return a copy of the value of the first output.
 
-        ``feed`` maps each Input (the node or its name) to an array: one sample, or a batch
-        with a leading axis.  ``check_finite=True`` names the first node whose value is nan
-        or inf.  Everything is checked before any value changes.
+        Parameters
+        ----------
+        feed : dict
+            Maps each Input (the node or its name) to an array: one sample, or a batch
+            with a leading axis.
+        check_finite : bool, optional
+            If True, raise a GraphError naming the first node whose value is nan or inf.
+
+        Returns
+        -------
+        numpy.ndarray
+            A copy of the first output's value (0-d for a loss: ``float(...)`` reads it).
+
+        Raises
+        ------
+        TypeError
+            If ``feed`` is not a dict, or an array in it is not of real numbers.
+        tinygraph.GraphError
+            If an Input is missing, a key names no Input of the graph, an array fits
+            neither its Input's shape nor a batch of it, the batch sizes differ, the nodes'
+            shapes do not fit, or (``check_finite``) a value is not finite.
+
+        Notes
+        -----
+        Everything is checked before any value changes.
         """
         self._evaluate(self._plans.get(self.outputs) or self._plan(self.outputs), feed, check_finite)
         return self.outputs[0].value.copy()
 
     def run(self, nodes: Any, feed: Any, check_finite: bool = False) -> Any:
-        """Evaluate only what ``nodes`` (a node or name, or a list of them) need; return copies
-        of their values.  Inputs those nodes do not depend on need not be fed."""
+        """Evaluate only what ``nodes`` need; return copies of their values.
+
+        Parameters
+        ----------
+        nodes : Node, str or list
+            A node or a name, or a list (or tuple) of them.
+        feed : dict
+            As for ``forward``; Inputs those nodes do not depend on need not be fed.
+        check_finite : bool, optional
+            As for ``forward``.
+
+        Returns
+        -------
+        numpy.ndarray or list of numpy.ndarray
+            A copy of the value, or a list of them for a list of nodes.
+
+        Raises
+        ------
+        TypeError
+            If ``nodes`` is not a node, a name or a list of them, or as for ``forward``.
+        tinygraph.GraphError
+            If a node is not in this graph, or as for ``forward``.
+
+        Notes
+        -----
+        A pass that does not compute the first output leaves nothing for ``backward``.
+
+        Examples
+        --------
+        >>> import tinygraph as tg
+        >>> x = tg.Input("x", shape=(2,))
+        >>> z = tg.WeightedSum(x, tg.Parameter([1.0, 2.0], name="w"), name="z")
+        >>> g = tg.Graph(tg.SquaredLoss(z, tg.Input("t", shape=()), name="E"))
+        >>> g.run("z", {"x": [1.0, 1.0]})  # no target needed
+        array(3.)
+        """
         single = isinstance(nodes, (Node, str))
         if not single and not isinstance(nodes, (list, tuple)):
             raise TypeError(f"run: expected a node, a name or a list of them, got {type(nodes).__name__}")
@@ -206,7 +353,7 @@ class Graph:
         self._ready = plan.reaches_output
 
     def _setup_for(self, plan: ForwardPlan, arrays: list, shapes: list, dtype: Any) -> Setup:
-        """The Setup for these shapes (checking them all first, if they are new)."""
+        """Return the Setup for these shapes (checking them all first, if they are new)."""
         leaves = [checked_value(n) for n in plan.leaves]
         key = (tuple(shapes), tuple((v.shape, v.dtype) for v in leaves), dtype)
         setup = plan.setups.pop(key, None) or setup_for(plan.nodes, plan.inputs, arrays, dtype)
@@ -225,11 +372,36 @@ class Graph:
         Seeds ∂E/∂E = 1 at the (scalar) output, then visits the nodes in reverse topological
         order; each node's ``backward`` turns its ``grad`` into one gradient per input, and an
         input that feeds several consumers receives the sum.  Gradients are recomputed from
-        zero on every call.  Parameters and the computed nodes that depend on them get a
-        ``.grad``; Inputs and Constants (and nodes computed from them alone) only with
-        ``inputs=True``.  ``hook(node, grads)``, if given, is called after each node's backward
-        with the gradients it returned (``tg.trace`` records the steps this way; the arrays
-        are reused by the next pass: copy what you keep).
+        zero on every call.
+
+        Parameters
+        ----------
+        inputs : bool, optional
+            Parameters and the computed nodes that depend on them always get a ``.grad``;
+            Inputs and Constants (and nodes computed from them alone) only with
+            ``inputs=True``, else their ``.grad`` is None.
+        check_finite : bool, optional
+            If True, raise a GraphError naming the first node that sends a gradient with
+            nan or inf.
+        hook : callable, optional
+            ``hook(node, grads)`` is called after each node's backward with the gradients
+            it returned (``tg.trace`` records the steps this way; the arrays are reused by
+            the next pass: copy what you keep).
+
+        Raises
+        ------
+        TypeError
+            If ``inputs`` or ``check_finite`` is not a bool, or ``hook`` is not callable.
+        tinygraph.GraphError
+            If the last pass did not compute the first output (no forward pass yet, a
+            ``run`` of other nodes, or a forward pass that failed); an Input was fed by
+            another graph or a leaf given a new value since; the first output is not one
+            number; or a node's backward returns the wrong gradients.
+
+        Notes
+        -----
+        Each ``.grad`` is shaped like the node's value, batch axis included.  A Parameter
+        the first output does not depend on gets zeros.
         """
         if inputs.__class__ is not bool or check_finite.__class__ is not bool or hook is not None:
             inputs, check_finite = flag("backward: inputs", inputs), flag("backward: check_finite", check_finite)
@@ -275,14 +447,57 @@ class Graph:
 
     # -- showing ------------------------------------------------------------------------
     def source(self, inputs: bool = False, expand: bool = False) -> str:
-        """The Python code this graph runs for a forward and a backward pass.
+        """Return the Python code this graph runs for a forward and a backward pass.
 
         Node by node, in the order the passes visit them: each node's ``forward`` and
         ``backward`` called in turn, commented with its formula or derivative and which
         variable stands for which symbol; the gradients a node receives from several consumers
         are summed.  It is the code the graph runs from the second pass with the shapes of the
-        last pass (one sample of the declared shapes before any pass).  ``expand=True`` also
-        shows each method's body; ``inputs`` as for ``backward``.
+        last pass (one sample of the declared shapes before any pass).
+
+        Parameters
+        ----------
+        inputs : bool, optional
+            As for ``backward``: the code of ``backward(inputs=True)``.
+        expand : bool, optional
+            If True, also show each method's body.
+
+        Returns
+        -------
+        str
+            Two functions, ``forward`` and ``backward``.
+
+        Raises
+        ------
+        tinygraph.GraphError
+            If a node's shape is unknown before any pass (declare the Inputs' shapes).
+
+        Examples
+        --------
+        >>> import tinygraph as tg
+        >>> x = tg.Input("x", shape=(2,))
+        >>> y = tg.Logistic(tg.WeightedSum(x, tg.Parameter([0.5, -1.0], name="w"), name="z"), name="y")
+        >>> print(tg.Graph(y).source())
+        def forward(x, w):
+            "The forward pass of Graph(Logistic('y'); 4 nodes, 1 parameters), node by node."
+            # WeightedSum 'z': z = x·w
+            z = node_z.value = _asarray(node_z.forward(x, w))
+            # Logistic 'y': y = σ(z) = 1/(1 + e^(−z))
+            y = node_y.value = _asarray(node_y.forward(z))
+        <BLANKLINE>
+        def backward(grad_y):
+            "The backward pass of Graph(Logistic('y'); 4 nodes, 1 parameters): each node passes its gradient back."
+            node_x.grad = None  # no gradient reaches it
+            node_y.grad = grad_y  # ∂E/∂E = 1
+            # Logistic 'y': ∂y/∂z = y(1 − y)
+            node_y.needs = (True,)
+            grad_z, = node_y.backward(grad_y)
+            grad_z = _asarray(grad_z)
+            node_z.grad = grad_z
+            # WeightedSum 'z': ∂z/∂x = wᵀ, ∂z/∂w = x
+            node_z.needs = (False, True)
+            _, grad_w = node_z.backward(grad_z)
+            node_w.grad = grad_w
         """
         plan = self._plan(self.outputs)
         setup = plan.last.setup if plan.last is not None else None
@@ -306,5 +521,6 @@ class Graph:
         return show(self, include, exclude) if show else {"text/plain": repr(self)}
 
     def __repr__(self) -> str:
+        """Return ``Graph(Kind('name'), …; n nodes, m parameters)``."""
         outs = ", ".join(f"{o.kind}('{o.name}')" for o in self.outputs)
         return f"Graph({outs}; {len(self.nodes)} nodes, {len(self._params)} parameters)"
