@@ -15,7 +15,7 @@ FRESH = 2048  # up to this many numbers η·g is made fresh: as fast as into a k
 
 
 def as_optimizer(optimizer: Any, graph: Any, what: str) -> Any:
-    """An optimizer as given, or a number: the learning rate of a new SGD over ``graph``."""
+    """Return an optimizer as given, or, for a number, a new SGD over ``graph`` with that learning rate."""
     if isinstance(optimizer, (int, float, np.integer, np.floating)) and not isinstance(optimizer, bool):
         return SGD(graph.parameters(), lr=optimizer)  # type: ignore[arg-type]  # (SGD checks it)
     if not hasattr(optimizer, "step"):
@@ -35,10 +35,55 @@ def _number(what: str, x: Any, positive: bool) -> float:
 class SGD:
     """Update every Parameter with its last gradient: ``w ← w − η ∂E/∂w``.
 
-    ``parameters`` is a list of Parameter nodes or a Graph (its parameters), kept as a tuple.  With
-    ``momentum`` μ > 0 the step follows a velocity ``v ← μ v + ∂E/∂w``, ``w ← w − η v`` (off by default, as
-    in the plain derivation).  Values are updated in place, so arrays read from ``p.value`` follow them; a
-    replaced ``p.value`` is updated from then on.  ``step`` checks every parameter before it changes any.
+    With ``momentum`` μ > 0 the step follows a velocity instead: ``v ← μ v + ∂E/∂w``,
+    ``w ← w − η v`` (off by default, as in the plain derivation).
+
+    Parameters
+    ----------
+    parameters : list of Parameter, Graph or Network
+        The Parameter nodes to update (any iterable of them, kept as a tuple), or a graph
+        or network, whose ``parameters()`` are taken.
+    lr : float, optional
+        The learning rate η, a finite number > 0.
+    momentum : float, optional
+        μ, from 0 (plain SGD, the default) up to but not including 1.
+
+    Attributes
+    ----------
+    velocity : list of numpy.ndarray or None
+        With momentum, v for each parameter, in order (zeros at first); None without.
+
+    Raises
+    ------
+    TypeError
+        If ``parameters`` is not an iterable of Parameter nodes (a graph's ``parameters``
+        method not called, an Input, …), or ``lr`` or ``momentum`` is not a number.
+    tinygraph.GraphError
+        If there are no parameters, one is listed twice, ``lr`` is not > 0, or
+        ``momentum`` is not in [0, 1), or either is not finite.
+
+    Notes
+    -----
+    Values are updated in place, so arrays read from ``p.value`` follow them; a replaced
+    ``p.value`` is updated from then on (with momentum, v starts again from zeros when the
+    new value has another shape or dtype).  η is applied in each parameter's dtype.
+
+    Examples
+    --------
+    E = Σ w², so ∂E/∂w = 2w:
+
+    >>> import tinygraph as tg
+    >>> w = tg.Parameter([1.0, -2.0], name="w")
+    >>> graph = tg.Graph(tg.Sum(w * w, name="E"))
+    >>> sgd = tg.SGD(graph, lr=0.25)
+    >>> sgd
+    SGD(1 parameters, lr=0.25)
+    >>> _ = graph.forward({}); graph.backward()
+    >>> w.grad
+    array([ 2., -4.])
+    >>> sgd.step()
+    >>> w.value
+    array([ 0.5, -1. ])
     """
 
     def __init__(self, parameters: Any, lr: float = 0.1, momentum: float = 0.0) -> None:
@@ -83,7 +128,7 @@ class SGD:
 
     @property
     def momentum(self) -> float:
-        """μ (0 for plain SGD; may be changed between steps)."""
+        """The momentum μ (0 for plain SGD; may be changed between steps)."""
         return self._momentum
 
     @momentum.setter
@@ -95,8 +140,11 @@ class SGD:
             self.velocity = None
 
     def _check(self) -> list:
-        """Raise unless every parameter can take its step; then make the per-parameter state:
-        (node, value, its shape, η as a 0-d array of its dtype, the scratch for η·g, or None: fresh)."""
+        """Raise unless every parameter can take its step; then make the per-parameter state.
+
+        One tuple per parameter: (node, value, its shape, η as a 0-d array of its dtype, the
+        scratch for η·g or None (fresh), the gradient's dtype).
+        """
         for p in self._parameters:  # all before any
             w = checked_value(p)
             if p.grad is None:
@@ -118,7 +166,19 @@ class SGD:
         return state
 
     def step(self) -> None:
-        """Apply one update to every parameter (after ``graph.backward()``)."""
+        """Apply one update to every parameter (after ``graph.backward()``).
+
+        Every parameter is checked before any changes.
+
+        Raises
+        ------
+        tinygraph.GraphError
+            If a parameter has no gradient (no ``backward`` yet) or its gradient's shape is
+            not its value's.
+        TypeError
+            If a gradient is not an array of floats, or a replaced value is not a writeable
+            array of floats.
+        """
         state: list | None = self._state
         for p, w, shape, _, _, gdtype in state or ():  # the usual case, checked cheaply: same arrays, gradients fit
             g = p.grad
@@ -140,13 +200,17 @@ class SGD:
                 _descend(w, v, lr, block)  # w ← w − η v
 
     def __repr__(self) -> str:
+        """Return ``SGD(n parameters, lr=…)``, with the momentum when there is one."""
         extra = f", momentum={self.momentum}" if self.momentum else ""
         return f"SGD({len(self._parameters)} parameters, lr={self.lr}{extra})"
 
 
 def _descend(w: np.ndarray, g: np.ndarray, lr: np.ndarray, block: np.ndarray | None) -> None:
-    """w −= lr · g in place, without touching g: through the scratch ``block`` (a few blocks at a time, so
-    that lr · g is still in cache when it is subtracted: numpy has no fused w − lr·g), or fresh."""
+    """Subtract lr · g from w in place, without touching g.
+
+    Through the scratch ``block``, a block at a time, so that lr · g is still in cache when it
+    is subtracted (numpy has no fused w − lr·g), or fresh.
+    """
     if block is None or not (w.flags.c_contiguous and g.flags.c_contiguous):
         w -= np.multiply(g, lr)
         return
