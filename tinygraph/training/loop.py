@@ -58,7 +58,7 @@ def _resolve_data(graph, data):
 
 
 def _rows_message(node, arr):
-    """What is wrong with data whose rows are not samples of the shape ``node`` declares."""
+    """Say what is wrong with data whose rows are not samples of the shape ``node`` declares."""
     rows = (len(arr), *node.shape)
     hint = ""
     if node.shape == (1,) and arr.ndim == 1:
@@ -72,7 +72,7 @@ def _rows_message(node, arr):
 
 
 def _not_a_number(loss_node, value):
-    """fit minimises the graph's first output: say so when it is not one number."""
+    """Say that fit minimises the graph's first output, which is not one number."""
     return GraphError(
         f"the graph's first output is what fit minimises, so it must be one number (a loss), but "
         f"{loss_node.kind} '{loss_node.name}' has shape {value.shape}; make a loss node (or Sum) the "
@@ -81,10 +81,21 @@ def _not_a_number(loss_node, value):
 
 
 def progress_bar(**options: Any) -> Any:
-    """tqdm's bar: a widget in Jupyter when ipywidgets is installed, else text, and never a warning.
+    """Return tqdm's bar: a widget in Jupyter when ipywidgets is installed, else text, never a warning.
 
     tqdm.auto warns when it is imported in a Jupyter kernel without ipywidgets, then falls back to
-    the text bar; importing it here, on the first bar, keeps ``import tinygraph`` silent."""
+    the text bar; importing it here, on the first bar, keeps ``import tinygraph`` silent.
+
+    Parameters
+    ----------
+    **options
+        What ``tqdm`` takes: ``total``, ``disable``, ``desc``, ….
+
+    Returns
+    -------
+    tqdm.tqdm
+        The bar, a context manager.
+    """
     from tqdm import TqdmWarning
 
     with warnings.catch_warnings():
@@ -109,23 +120,91 @@ def fit(
 ) -> list[float]:
     """Train by stochastic gradient descent; return the mean loss per sample of each epoch.
 
-    ``data`` maps Input nodes (or names) to arrays with one row per sample.  Each
-    epoch visits the samples in a fresh random order (``shuffle``; the order of
-    epoch k depends only on ``seed`` and k) and, for every ``batch_size`` of them
-    (1 by default: pure SGD, one sample at a time as in the derivation), runs
-    forward, backward and ``optimizer.step()``.  ``optimizer`` is an SGD (or any
-    object with ``step``), or a number used as the learning rate of a new SGD.
+    Each epoch visits the samples in a fresh random order and, for every ``batch_size`` of
+    them (1 by default: pure SGD, one sample at a time as in the derivation), runs
+    ``graph.forward``, ``graph.backward`` and ``optimizer.step()``, minimising the graph's
+    first output.
 
-    A progress bar (tqdm) appears on long runs; ``progress=False`` silences it,
-    ``True`` forces it.  ``callback(epoch, loss)`` is called after every epoch
-    (epochs count from 1).  With ``checkpoint`` (a path), the parameters, the
-    optimizer's momentum and the history are saved there atomically every
-    ``checkpoint_every`` epochs; ``resume=True`` continues from that file if it
-    exists, giving the same result as an uninterrupted run with the same seed.
+    Parameters
+    ----------
+    graph : Graph or Network
+        What to train (a Network's ``graph``); its first output is the loss, one number.
+    data : dict
+        Maps every Input of the graph (the node or its name) to an array with one row per
+        sample, the same number of rows in each.
+    optimizer : SGD or float
+        An SGD (or any object with ``step()``), or a number used as the learning rate of a
+        new SGD over the graph's parameters.
+    epochs : int, optional
+        The number of passes over the data, at least 1.  With ``resume``, the total,
+        counting the epochs already in the checkpoint.
+    batch_size : int, optional
+        The samples per step; the last step of an epoch takes what is left.
+    shuffle : bool, optional
+        If True (the default), each epoch visits the samples in a fresh random order,
+        which depends only on ``seed`` and the epoch; if False, in the order of the rows.
+    seed : int, optional
+        Seeds the order (a whole number >= 0); None draws one at random.
+    progress : bool, optional
+        Whether to show a progress bar (tqdm): None (the default) shows it on runs of at
+        least 20 000 steps; False silences it, True forces it.
+    callback : callable, optional
+        ``callback(epoch, loss)`` is called after every epoch (epochs count from 1) with
+        that epoch's mean loss, after the checkpoint is written.
+    checkpoint : str or os.PathLike, optional
+        A file to save the parameters, the optimizer's momentum, the seed and the history
+        to, atomically, every ``checkpoint_every`` epochs and after the last.
+    checkpoint_every : int, optional
+        How many epochs apart the checkpoint is written, at least 1.
+    resume : bool, optional
+        If True, continue from ``checkpoint`` when that file exists (else start afresh):
+        its parameters, momentum, epoch, history and seed are used (the ``seed`` given is
+        not), which gives the same result as an uninterrupted run with that seed.  The
+        learning rate is not saved: give the same optimizer settings.
 
-    If the loss becomes nan or inf, fit stops with a GraphError naming the epoch,
-    the step and the first node with a non-finite value; that step changes no
-    parameter, so the parameters keep their last finite values.
+    Returns
+    -------
+    list of float
+        The mean loss per sample of each epoch, those of a resumed checkpoint included.
+
+    Raises
+    ------
+    TypeError
+        If ``graph`` is neither a Graph nor a Network, ``optimizer`` neither a number nor
+        anything with ``step()``, ``shuffle``, ``resume`` or ``progress`` not a bool,
+        ``callback`` not callable, ``checkpoint`` not a path, or an array of ``data`` not of
+        real numbers.
+    tinygraph.GraphError
+        If ``epochs``, ``batch_size`` or ``checkpoint_every`` is not a whole number >= 1 or
+        ``seed`` not one >= 0; ``data`` is not a non-empty dict, a key is no Input of the
+        graph, an Input is missing or given twice, an array's rows do not fit its Input's
+        declared shape, or the arrays differ in length or are empty; the first output is
+        not one number; ``resume`` is given without ``checkpoint``, the checkpoint cannot
+        be written or does not fit the graph; or the loss becomes nan or inf.
+
+    Notes
+    -----
+    A GraphError or TypeError that a step raises in the first epoch this call runs (bad
+    data its first pass over the rows finds) leaves every parameter and the optimizer's
+    momentum as they were before ``fit``; the message names the epoch and the step.
+
+    If the loss becomes nan or inf, fit stops with a GraphError naming the epoch, the
+    step and the first node with a non-finite value.  That step changes no parameter: the
+    parameters keep their values from before it, unless an update had made some of them
+    non-finite; then all of them are put back to their values at the start of the epoch
+    (and the message may name only the loss).
+
+    Shapes: each array of ``data`` is ``(samples, *shape)`` for its Input's per-sample
+    shape; a step feeds one row (``batch_size=1``) or a batch of rows.
+
+    Examples
+    --------
+    >>> import tinygraph as tg
+    >>> X, T = tg.datasets.xor()
+    >>> net = tg.mlp([2, 3, 1], seed=0)
+    >>> history = tg.fit(net, {"x": X, "t": T[:, None]}, 0.5, epochs=200, seed=0)
+    >>> len(history), history[-1] < history[0]
+    (200, True)
     """
     graph = graph_of(graph, "fit")
     optimizer = as_optimizer(optimizer, graph, "fit")
@@ -216,7 +295,7 @@ def _save_checkpoint(graph, optimizer, path, epoch, seed, history):
 
 
 def _writable(path, graph):
-    """The checkpoint path, once it is known that fit can write there (before any training)."""
+    """Return the checkpoint path, once it is known that fit can write there (before any training)."""
     for p in graph.parameters():
         problem = name_problem(f"param/{p.name}")
         if problem is not None:
@@ -236,7 +315,7 @@ def _writable(path, graph):
 
 
 def _state(arrays, path, epochs):
-    """The epoch, seed and history a checkpoint holds, every field checked."""
+    """Return the epoch, seed and history a checkpoint holds, every field checked."""
     state = None
     with contextlib.suppress(ValueError):
         text = arrays[_STATE]
