@@ -34,17 +34,41 @@ from .loop import fit as _fit
 
 @dataclass
 class Layer:
-    """The nodes of one dense layer: ``out = activation(x·W + b)``."""
+    """The nodes of one dense layer: ``out = activation(x·W + b)``.
 
-    x: Node  # what the layer reads (an AppendOne node with bias="input")
-    W: Parameter  # (n_in, n_out); with bias="input" the last row is the bias
-    b: Parameter | None  # (n_out,), or None with bias="input"
-    z: WeightedSum  # the pre-activation
-    out: Node  # the activation node (z itself when activation is None)
+    ``mlp`` makes one per layer (``Network.layers``).
+
+    Attributes
+    ----------
+    x : Node
+        What the layer reads (an AppendOne node with ``bias="input"``).
+    W : Parameter
+        The weights, ``(n_in, n_out)``; with ``bias="input"`` ``(n_in + 1, n_out)``, the
+        last row the bias.
+    b : Parameter or None
+        The biases, ``(n_out,)``; None with ``bias="input"`` or ``bias=None``.
+    z : WeightedSum
+        The pre-activation ``x·W + b``.
+    out : Node
+        The activation node (z itself when the activation is None).
+
+    Examples
+    --------
+    >>> import tinygraph as tg
+    >>> first = tg.mlp([2, 3, 1]).layers[0]
+    >>> first.W, first.out
+    (Parameter('W1', shape=(2, 3)), Logistic('h1', shape=(3,)))
+    """
+
+    x: Node
+    W: Parameter
+    b: Parameter | None
+    z: WeightedSum
+    out: Node
 
 
 def _check_node_class(cls, what, allow_none=False):
-    """An activation: a node class of one input that is no leaf, WeightedSum or loss (or None)."""
+    """Raise unless ``cls`` is an activation: a node class that is no leaf, WeightedSum or loss (or None)."""
     if cls is None and allow_none:
         return
     leaf = isinstance(cls, type) and issubclass(cls, (Input, Parameter, Constant, WeightedSum, Loss))
@@ -72,7 +96,7 @@ def _check_options(what, bias, dtype, seed_value):
 
 
 def init_weights(n_in, n_out, activation, rng, dtype=np.float64):
-    """Glorot-uniform weights (He-normal for ReLU): variance kept steady layer to layer."""
+    """Return Glorot-uniform weights (He-normal for ReLU): variance kept steady layer to layer."""
     if activation is ReLU:
         w = rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in, n_out))
     else:
@@ -124,27 +148,72 @@ def dense(
     bias: str | None = "separate",
     dtype: Any = np.float64,
 ) -> Node:
-    """A fully connected layer on ``x``: returns ``activation(x·W + b)`` (a node).
+    """Build a fully connected layer on ``x``: ``activation(x·W + b)``, a node.
 
-    Creates the Parameter ``W`` (n_in, n_out) and ``b`` (n_out,), the WeightedSum
-    and the activation node, named ``{name}.W``, ``{name}.b``, ``{name}.z`` and
-    ``{name}``.  ``activation=None`` returns the WeightedSum.  ``bias="input"``
-    puts the bias into W's last row via AppendOne; ``bias=None`` leaves it out.
-    ``x`` must have a known number of features (declare Input shapes).
+    Creates the Parameter ``W`` (n_in, n_out) and ``b`` (n_out,), the WeightedSum and the
+    activation node, named ``{name}.W``, ``{name}.b``, ``{name}.z`` and ``{name}``.
 
-    Without a ``name`` the layer is named by its place in the network: ``dense_k``
-    for the k-th weighted sum counted through the graph that ends at ``x``.  The
-    same code therefore gives the same names every time it runs (so
-    ``load_parameters`` fits a network built again), and layers stacked on one
-    another get different ones; two layers side by side on the same input would
-    get the same name, so name them (``name="left"``, ``name="right"``).
+    Parameters
+    ----------
+    x : Node
+        What the layer reads; it must have a known number of features, one-dimensional
+        samples of shape ``(n_in,)`` (declare Input shapes).
+    n_out : int
+        The number of units, at least 1.
+    activation : type, optional
+        A node class of one input applied to the weighted sum: Logistic (the default),
+        Tanh, ReLU, …; None returns the WeightedSum itself (named ``{name}.z``).
+    seed : int, optional
+        Seeds the initial weights: Glorot-uniform, He-normal for ReLU; the biases start at
+        0.  None (the default) draws them at random.
+    name : str, optional
+        The layer's name; by default ``dense_k``, by its place (see Notes).
+    bias : {"separate", "input", None}, optional
+        "separate" (the default) makes ``b``; "input" puts the bias into W's last row,
+        reading x through AppendOne (named ``{name}.x1``), so W is ``(n_in + 1, n_out)``;
+        None leaves it out.
+    dtype : numpy dtype, optional
+        The float type of the parameters, float64 by default.
 
+    Returns
+    -------
+    Node
+        The activation node (the WeightedSum when ``activation`` is None).
+
+    Raises
+    ------
+    TypeError
+        If ``activation`` is not an activation node class (a leaf, a WeightedSum or a loss
+        is not), ``x`` is not a Node, ``name`` is not a str, ``n_out`` or ``seed`` is not a
+        whole number, or ``dtype`` is not a float type.
+    tinygraph.GraphError
+        If ``bias`` is none of the three, ``seed`` or ``n_out`` is out of range, x's number
+        of features is unknown, or the weights would hold too many numbers.
+
+    Notes
+    -----
+    Without a ``name`` the layer is named by its place in the network: ``dense_k`` for
+    the k-th weighted sum counted through the graph that ends at ``x``.  The same code
+    therefore gives the same names every time it runs (so ``load_parameters`` fits a
+    network built again), and layers stacked on one another get different ones; two
+    layers side by side on the same input would get the same name, so name them
+    (``name="left"``, ``name="right"``).
+
+    Shapes: x is ``(n_in,)`` per sample, the layer's value ``(n_out,)``; a batch adds a
+    leading axis to both.
+
+    Examples
+    --------
     >>> import tinygraph as tg
     >>> x = tg.Input("x", shape=(2,))
     >>> h = dense(x, 3, seed=0)
     >>> o = dense(h, 1, seed=1)
     >>> h.name, o.name, [p.name for p in tg.Graph(o).parameters()]
     ('dense_1', 'dense_2', ['dense_1.W', 'dense_1.b', 'dense_2.W', 'dense_2.b'])
+    >>> h, o
+    (Logistic('dense_1', shape=(3,)), Logistic('dense_2', shape=(1,)))
+    >>> tg.dense(x, 3, activation=None, bias="input", name="lin")
+    WeightedSum('lin.z', shape=(3,))
     """
     _check_node_class(activation, "dense: activation", allow_none=True)
     dtype = _check_options("dense", bias, dtype, seed)
@@ -163,9 +232,70 @@ _OUTPUTS = {SquaredLoss: Logistic, LogLoss: Logistic, SoftmaxCrossEntropy: None}
 class Network:
     """A layered network made by ``mlp``: nodes you can inspect, train and draw.
 
-    Attributes: ``input`` (Input 'x'), ``target`` (Input 't'), ``output`` (the
-    prediction node, named 'o'), ``loss`` (named 'E'), ``graph`` (the Graph of
-    loss and output), ``layers`` (a list of Layer), ``sizes``, ``bias``.
+    Parameters
+    ----------
+    input : Input
+        The Input ``x``.
+    target : Input
+        The Input ``t``.
+    layers : list of Layer
+        The layers, from the input.
+    output : Node
+        The prediction node ``o``.
+    loss : Node
+        The loss node ``E``.
+    sizes : sequence of int
+        ``[n_in, n_hidden..., n_out]``.
+    bias : {"separate", "input", None}
+        How the layers hold their biases.
+    activation : type or None
+        The hidden layers' activation class.
+    output_activation : type or None
+        The output layer's activation class.
+
+    Attributes
+    ----------
+    input : Input
+        The Input ``x``: one sample of shape ``(n_in,)``.
+    target : Input
+        The Input ``t``, of shape ``(n_out,)`` (undeclared with SoftmaxCrossEntropy: class
+        indices or one-hot rows).
+    output : Node
+        The prediction, named ``o``.
+    loss : Node
+        The loss, named ``E``.
+    graph : Graph
+        ``Graph(loss, output)``: what ``fit``, ``save``, ``render`` and ``trace`` take.
+    layers : list of Layer
+        The nodes of each layer, from the input.
+    sizes : tuple of int
+        ``(n_in, n_hidden..., n_out)``.
+    bias : str or None
+        "separate", "input" or None, as given to ``mlp``.
+    activation : type or None
+        The hidden layers' activation class, as given to ``mlp``.
+    output_activation : type or None
+        The output layer's activation class, as given to ``mlp`` or as "auto" chose it.
+
+    Notes
+    -----
+    The constructor takes the nodes ``mlp`` built: call ``mlp`` to make one.
+
+    Examples
+    --------
+    >>> import tinygraph as tg
+    >>> X, T = tg.datasets.xor()
+    >>> net = tg.mlp([2, 3, 1], seed=0)
+    >>> net
+    Network(2-3-1, bias='separate', loss=SquaredLoss)
+    >>> history = net.fit(X, T, epochs=300, lr=2.0, seed=0)
+    >>> net.predict(X).round(1)
+    array([[0.1],
+           [0.9],
+           [0.9],
+           [0.1]])
+    >>> net.accuracy(X, T)
+    1.0
     """
 
     def __init__(
@@ -187,6 +317,7 @@ class Network:
         self.graph = Graph(loss, output)
 
     def parameters(self) -> list[Parameter]:
+        """Return the trainable Parameter nodes of the graph, in topological order."""
         return self.graph.parameters()
 
     def _targets(self, T, what="fit"):
@@ -210,7 +341,45 @@ class Network:
         progress: bool | None = None,
         callback: Callable[[int, float], Any] | None = None,
     ) -> list[float]:
-        """Train on rows ``X`` with targets ``T`` (see ``tg.fit``); returns the loss history."""
+        """Train on rows ``X`` with targets ``T`` (see ``tg.fit``); return the loss history.
+
+        Parameters
+        ----------
+        X : array_like
+            The samples, ``(samples, n_in)``.
+        T : array_like
+            The targets: ``(samples, n_out)``, or ``(samples,)`` for one output unit; with
+            SoftmaxCrossEntropy class indices ``(samples,)`` or one-hot rows.
+        epochs : int, optional
+            The number of passes over the data.
+        lr : float, optional
+            The learning rate of the SGD made when no ``optimizer`` is given.
+        batch_size : int, optional
+            As for ``tg.fit``.
+        shuffle : bool, optional
+            As for ``tg.fit``.
+        seed : int, optional
+            As for ``tg.fit``: seeds the order of the samples.
+        optimizer : SGD or float, optional
+            The optimizer to step, as for ``tg.fit`` (``lr`` is then not used); by default
+            a new ``SGD(self.parameters(), lr=lr)``.
+        progress : bool, optional
+            As for ``tg.fit``.
+        callback : callable, optional
+            As for ``tg.fit``.
+
+        Returns
+        -------
+        list of float
+            The mean loss per sample of each epoch.
+
+        Raises
+        ------
+        TypeError
+            If ``T`` is not of real numbers, or as for ``tg.fit``.
+        tinygraph.GraphError
+            As for ``tg.fit``.
+        """
         optimizer = optimizer or SGD(self.parameters(), lr=lr)
         data = {self.input: X, self.target: self._targets(T)}
         return _fit(
@@ -226,11 +395,54 @@ class Network:
         )
 
     def predict(self, X: Any) -> np.ndarray:
-        """The output for one sample or a batch of rows (needs no targets)."""
+        """Return the output for one sample or a batch of rows (needs no targets).
+
+        Parameters
+        ----------
+        X : array_like
+            One sample ``(n_in,)`` or rows ``(samples, n_in)``.
+
+        Returns
+        -------
+        numpy.ndarray
+            A copy of ``output``'s value: ``(n_out,)``, or ``(samples, n_out)`` for rows.
+
+        Raises
+        ------
+        TypeError
+            If ``X`` is not of real numbers.
+        tinygraph.GraphError
+            If ``X`` fits neither ``(n_in,)`` nor rows of it.
+        """
         return self.graph.run(self.output, {self.input: X}).copy()
 
     def accuracy(self, X: Any, T: Any) -> float:
-        """Fraction of samples classified right: argmax for several outputs, 0.5 threshold for one."""
+        """Return the fraction of samples classified right.
+
+        The predicted class is the argmax for several outputs; for one output it is 1 when
+        the output is >= 0.5, else 0.
+
+        Parameters
+        ----------
+        X : array_like
+            One sample or rows, as for ``predict``.
+        T : array_like
+            Per row a label (class index, or 0/1 for one output) or a row of ``n_out``
+            targets, whose argmax is the class.
+
+        Returns
+        -------
+        float
+            From 0 to 1.
+
+        Raises
+        ------
+        TypeError
+            If ``X`` or ``T`` is not of real numbers.
+        tinygraph.GraphError
+            If ``X`` does not fit, as for ``predict``, or ``T`` has not one label or one
+            row of ``n_out`` per row of ``X``.
+        """
         P = self.predict(X)
         T = as_float_array(T, "accuracy: T", np.float64)
         if P.ndim == 1:  # one sample
@@ -250,6 +462,7 @@ class Network:
         return float(np.mean(pred == labels))
 
     def __repr__(self):
+        """Return ``Network(2-3-1, bias=…, loss=…)``."""
         arch = "-".join(map(str, self.sizes))
         return f"Network({arch}, bias={self.bias!r}, loss={type(self.loss).__name__})"
 
@@ -263,18 +476,71 @@ def mlp(
     seed: int | None = 0,
     dtype: Any = np.float64,
 ) -> Network:
-    """A multilayer network ``sizes = [n_in, n_hidden..., n_out]``, built node by node.
+    """Build a multilayer network ``sizes = [n_in, n_hidden..., n_out]``, node by node.
 
-    Layer k computes ``z_k = h_{k-1}·W_k + b_k`` and ``h_k = activation(z_k)``; the
-    last layer uses ``output_activation`` (by default Logistic for squared and log
-    loss; for SoftmaxCrossEntropy the loss reads the raw scores and ``output`` is
-    their Softmax).  Names follow the derivation: input ``x``, weights ``W1, W2,
-    …``, biases ``b1, …``, sums ``z1, …``, hidden ``h1, …``, output ``o``, target
-    ``t``, loss ``E``.  ``bias="input"`` uses the constant-1 input instead.
+    Layer k computes ``z_k = h_{k-1}·W_k + b_k`` and ``h_k = activation(z_k)``; the last
+    layer uses ``output_activation``.  Names follow the derivation: input ``x``, weights
+    ``W1, W2, …``, biases ``b1, …``, sums ``z1, …``, hidden ``h1, …``, output ``o``, target
+    ``t``, loss ``E``.
 
+    Parameters
+    ----------
+    sizes : list of int
+        The number of units of each layer, the input's first: at least two whole numbers
+        >= 1.
+    activation : type, optional
+        The hidden layers' activation class, Logistic by default; None makes them linear
+        (their ``z_k`` is the layer's output).
+    output_activation : type or "auto", optional
+        The output layer's activation class, or None for none (``o`` is then ``z``).
+        "auto" (the default) takes Logistic, but for SoftmaxCrossEntropy none: the loss
+        reads the raw scores and ``output`` is their Softmax.
+    loss : type, optional
+        The loss class: SquaredLoss (the default), LogLoss, SoftmaxCrossEntropy, ….
+    bias : {"separate", "input", None}, optional
+        As for ``dense``: "input" uses the constant-1 input instead of ``b``, through
+        AppendOne nodes named ``[x,1]``, ``[h1,1]``, ….
+    seed : int, optional
+        Seeds the initial weights; 0 by default, so the same network every time.
+    dtype : numpy dtype, optional
+        The float type of the parameters, float64 by default.
+
+    Returns
+    -------
+    Network
+        The nodes, their ``graph`` and the methods to train and use them.
+
+    Raises
+    ------
+    TypeError
+        If ``sizes`` is not a list of whole numbers, ``activation`` or
+        ``output_activation`` is not an activation node class, ``loss`` is not a loss
+        class, ``seed`` is not a whole number, or ``dtype`` is not a float type.
+    tinygraph.GraphError
+        If there are fewer than two sizes, one is < 1, ``bias`` is none of the three,
+        ``seed`` is negative, or a layer's weights would hold too many numbers.
+
+    Notes
+    -----
+    With SoftmaxCrossEntropy the output layer has no activation of its own, whatever
+    ``output_activation`` says: the loss reads ``z_k`` and ``o`` is its Softmax.
+
+    Shapes: ``x`` is ``(n_in,)`` per sample and ``o`` ``(n_out,)``; ``W_k`` is
+    ``(sizes[k-1], sizes[k])`` and ``b_k`` ``(sizes[k],)``.
+
+    Examples
+    --------
     >>> net = mlp([2, 3, 1], seed=0)
     >>> net.graph["W1"].value.shape
     (2, 3)
+    >>> [n.name for n in net.graph.nodes]
+    ['x', 'W1', 'b1', 'z1', 'h1', 'W2', 'b2', 'z2', 'o', 't', 'E']
+    >>> import tinygraph as tg
+    >>> net = mlp([2, 3, 2], loss=tg.SoftmaxCrossEntropy, bias="input")
+    >>> [n.name for n in net.graph.nodes]
+    ['x', '[x,1]', 'W1', 'z1', 'h1', '[h1,1]', 'W2', 'z2', 't', 'E', 'o']
+    >>> net.output
+    Softmax('o', shape=(2,))
     """
     _check_node_class(activation, "mlp: activation", allow_none=True)
     _check_loss_class(loss, "mlp: loss")
