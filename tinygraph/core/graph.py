@@ -475,8 +475,8 @@ class Graph:
         Examples
         --------
         >>> import tinygraph as tg
-        >>> x = tg.Input("x", shape=(2,))
-        >>> y = tg.Logistic(tg.WeightedSum(x, tg.Parameter([0.5, -1.0], name="w"), name="z"), name="y")
+        >>> x = tg.Input("x", shape=(2,)); w = tg.Parameter([0.5, -1.0], name="w")
+        >>> y = tg.Logistic(tg.WeightedSum(x, w, name="z"), name="y")
         >>> print(tg.Graph(y).source())
         def forward(x, w):
             "The forward pass of Graph(Logistic('y'); 4 nodes, 1 parameters), node by node."
