@@ -164,8 +164,8 @@ def dense(
         A node class of one input applied to the weighted sum: Logistic (the default),
         Tanh, ReLU, …; None returns the WeightedSum itself (named ``{name}.z``).
     seed : int, optional
-        Seeds the initial weights: Glorot-uniform, He-normal for ReLU; the biases start at
-        0.  None (the default) draws them at random.
+        Seeds the initial weights (Glorot-uniform, He-normal for ReLU; the biases start
+        at zero).  None (the default) draws them at random.
     name : str, optional
         The layer's name; by default ``dense_k``, by its place (see Notes).
     bias : {"separate", "input", None}, optional
@@ -486,8 +486,8 @@ def mlp(
     Parameters
     ----------
     sizes : list of int
-        The number of units of each layer, the input's first: at least two whole numbers
-        >= 1.
+        The number of units of each layer, the input's first: at least two, each a whole
+        number of at least 1.
     activation : type, optional
         The hidden layers' activation class, Logistic by default; None makes them linear
         (their ``z_k`` is the layer's output).
