@@ -1,8 +1,8 @@
 """Shared test settings: deterministic hypothesis runs in CI, and tests that need a program.
 
 ``@pytest.mark.graphviz`` tests need Graphviz's ``dot``; ``@pytest.mark.browser`` tests need Chromium and the
-playwright package too.  Locally they skip, saying what is missing; with ``CI`` set they always run, so a
-missing program fails them.
+playwright package too; ``@pytest.mark.docs`` tests need the docs extra (MkDocs and its plugins) and ``dot``.
+Locally they skip, saying what is missing; with ``CI`` set they always run, so a missing program fails them.
 """
 
 import os
@@ -30,8 +30,19 @@ def missing_browser():
     return missing_dot()
 
 
+def missing_docs():
+    try:
+        import latex2mathml  # noqa: F401
+        import mkdocs  # noqa: F401
+        import mkdocs_jupyter  # noqa: F401
+        import mkdocstrings  # noqa: F401
+    except ImportError as error:
+        return f"the docs extra is not installed ({error.name}; pip install '.[docs]')"
+    return missing_dot()
+
+
 def pytest_runtest_setup(item):
-    for marker, missing in (("graphviz", missing_dot), ("browser", missing_browser)):
+    for marker, missing in (("graphviz", missing_dot), ("browser", missing_browser), ("docs", missing_docs)):
         why = item.get_closest_marker(marker) and missing()
         if why and not os.environ.get("CI"):
             pytest.skip(why)
