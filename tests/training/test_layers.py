@@ -63,3 +63,11 @@ def test_helpers_reject_what_is_not_a_node_class():
     net = tg.mlp([2, 1], seed=0)
     with pytest.raises(tg.GraphError, match="X has 4 rows but T has 3"):
         net.accuracy(np.zeros((4, 2)), np.zeros(3))
+
+
+def test_mlp_refuses_an_output_activation_that_softmax_cross_entropy_would_ignore():
+    with pytest.raises(tg.GraphError, match=r"SoftmaxCrossEntropy .* must be 'auto' or None, got Tanh"):
+        tg.mlp([2, 3, 3], loss=tg.SoftmaxCrossEntropy, output_activation=tg.Tanh)
+    for given in ("auto", None):
+        net = tg.mlp([2, 3, 3], loss=tg.SoftmaxCrossEntropy, output_activation=given)
+        assert net.output_activation is None and type(net.output).__name__ == "Softmax"

@@ -518,12 +518,13 @@ def mlp(
         class, ``seed`` is not a whole number, or ``dtype`` is not a float type.
     tinygraph.GraphError
         If there are fewer than two sizes, one is < 1, ``bias`` is none of the three,
-        ``seed`` is negative, or a layer's weights would hold too many numbers.
+        ``seed`` is negative, a layer's weights would hold too many numbers, or an
+        ``output_activation`` is given with SoftmaxCrossEntropy.
 
     Notes
     -----
-    With SoftmaxCrossEntropy the output layer has no activation of its own, whatever
-    ``output_activation`` says: the loss reads ``z_k`` and ``o`` is its Softmax.
+    With SoftmaxCrossEntropy the output layer has no activation of its own (``output_activation``
+    must be "auto" or None): the loss reads ``z_k`` and ``o`` is its Softmax.
 
     Shapes: ``x`` is ``(n_in,)`` per sample and ``o`` ``(n_out,)``; ``W_k`` is
     ``(sizes[k-1], sizes[k])`` and ``b_k`` ``(sizes[k],)``.
@@ -547,6 +548,11 @@ def mlp(
     auto = isinstance(output_activation, str) and output_activation == "auto"
     if not auto:
         _check_node_class(output_activation, "mlp: output_activation", allow_none=True)
+        if loss is SoftmaxCrossEntropy and output_activation is not None:
+            raise GraphError(
+                f"mlp: with SoftmaxCrossEntropy the output layer's activation is the loss's own softmax, "
+                f"so output_activation must be 'auto' or None, got {output_activation.__name__}"
+            )
     dtype = _check_options("mlp", bias, dtype, seed)
     if not isinstance(sizes, (list, tuple, np.ndarray)):
         raise TypeError(f"mlp: sizes must be a list of whole numbers such as [2, 3, 1], got {shown(sizes)}")
