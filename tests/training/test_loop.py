@@ -157,3 +157,21 @@ def test_import_and_fit_in_a_jupyter_kernel_without_ipywidgets_print_no_warning(
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["imported", "trained"]
     assert "Warning" not in done.stderr and "fit: 100%" in done.stderr  # the text bar, and nothing else
+
+
+def test_a_divergence_that_is_put_back_puts_the_momentum_back_with_the_parameters():
+    # lr 1e150 on inputs ×1e5: the third step's update overflows the first layer's weights
+    X, T = tg.datasets.xor()
+
+    def start():
+        net = tg.mlp([2, 3, 1], activation=tg.ReLU, output_activation=None, seed=0)
+        return net, tg.SGD(net.parameters(), lr=1e150, momentum=0.9)
+
+    net, sgd = start()
+    before = [p.value.copy() for p in net.parameters()]
+    with np.errstate(all="ignore"), pytest.raises(tg.GraphError, match="momentum were put back"):
+        tg.fit(net.graph, {net.input: X * 1e5, net.target: T[:, None]}, sgd, epochs=3, seed=0, progress=False)
+    fresh, fresh_sgd = start()  # the start of the first epoch is the state before fit
+    for p, b, v, w in zip(net.parameters(), before, sgd.velocity, fresh_sgd.velocity):
+        np.testing.assert_array_equal(p.value, b)
+        np.testing.assert_array_equal(v, w)  # zeros, as before the first step

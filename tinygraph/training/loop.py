@@ -191,8 +191,8 @@ def fit(
     If the loss becomes nan or inf, fit stops with a GraphError naming the epoch, the
     step and the first node with a non-finite value.  That step changes no parameter: the
     parameters keep their values from before it, unless an update had made some of them
-    non-finite; then all of them are put back to their values at the start of the epoch
-    (and the message may name only the loss).
+    non-finite; then all of them, and the optimizer's momentum, are put back to their values
+    at the start of the epoch (and the message may name only the loss).
 
     Shapes: each array of ``data`` is ``(samples, *shape)`` for its Input's per-sample
     shape; a step feeds one row (``batch_size=1``) or a batch of rows.
@@ -242,6 +242,7 @@ def fit(
             rng = np.random.default_rng([seed, epoch])
             order = rng.permutation(n) if shuffle else np.arange(n)
             start_of_epoch = [p.value.copy() for p in params]
+            epoch_velocity = [v.copy() for v in getattr(optimizer, "velocity", None) or []]
             total = 0.0
             for step in range(steps_per_epoch):
                 if batch_size == 1:
@@ -270,7 +271,7 @@ def fit(
                         "optimizer's momentum are as they were before fit)"
                     ) from exc
                 if not finite:
-                    restored = _keep_finite(params, start_of_epoch)
+                    restored = _keep_finite(params, start_of_epoch, optimizer, epoch_velocity)
                     raise GraphError(_nonfinite_message(graph, feed, epoch, step, loss_node, restored))
                 total += loss * rows if per_batch_mean else loss  # back to a sum over samples
             history.append(total / n)
@@ -372,12 +373,12 @@ def _put_back(params, values, optimizer, velocity):
         v[...] = saved
 
 
-def _keep_finite(params, start_of_epoch):
-    """Parameters made non-finite by the last update go back to the start of the epoch."""
+def _keep_finite(params, start_of_epoch, optimizer, epoch_velocity):
+    """Parameters made non-finite by the last update go back to the start of the epoch, and the
+    optimizer's momentum with them, so that the two stay a state fit really passed through."""
     if all(np.all(np.isfinite(p.value)) for p in params):
         return False
-    for p, saved in zip(params, start_of_epoch):
-        p.value[...] = saved
+    _put_back(params, start_of_epoch, optimizer, epoch_velocity)
     return True
 
 
@@ -391,8 +392,8 @@ def _nonfinite_message(graph, feed, epoch, step, loss_node, restored):
         f"fit: the loss became non-finite at epoch {epoch + 1}, step {step + 1}; "
         f"the first bad value: {culprit}. "
         + (
-            "The last update had made parameters non-finite, so they were put back to their values "
-            "at the start of this epoch"
+            "The last update had made parameters non-finite, so they and the optimizer's momentum were "
+            "put back to their values at the start of this epoch"
             if restored
             else "The parameters keep their last finite values (this step changed none)"
         )
