@@ -77,7 +77,7 @@ def _sample_words(X, T, i):
 
 
 def demo_title(dataset, sizes, when, X, T, i):
-    """The title of the demo's diagrams (the README's pictures are the XOR demo's, with this title)."""
+    """Return the title of the demo's diagrams (the README's pictures are the XOR demo's, with it)."""
     label = "XOR" if dataset == "xor" else dataset
     return f"{label} network {'-'.join(map(str, sizes))} {when} training: {_sample_words(X, T, i)}"
 
@@ -202,7 +202,7 @@ def _plots(net, history, X, T, out):
 
 
 def worked_example():
-    """The classic hand-worked example: 2 inputs, 2 hidden, 2 outputs, fixed weights, η = 0.5."""
+    """Build the classic hand-worked example: 2 inputs, 2 hidden, 2 outputs, fixed weights, η = 0.5."""
     x, t = Input("x", shape=(2,)), Input("t", shape=(2,))
     W1 = Parameter([[0.15, 0.25], [0.20, 0.30]], name="W1")
     b1 = Parameter([0.35, 0.35], name="b1")
@@ -214,7 +214,7 @@ def worked_example():
 
 
 def _folder(path, what):
-    """The output folder ``path``, made if need be, once it is known to be one (before any work)."""
+    """Return the output folder ``path``, made if need be, once it is known to be one (before any work)."""
     out = Path(path)
     if out.exists() and not out.is_dir():
         raise GraphError(f"{what}: '{out}' is a file; give a folder for the output")
@@ -312,6 +312,7 @@ def render_command(args):
 
 
 def build_parser():
+    """Build the argument parser of the ``tinygraph`` command and its subcommands."""
     parser = argparse.ArgumentParser(prog="tinygraph", description="tinygraph: " + __doc__.split(":")[1].strip())
     parser.add_argument("--version", action="version", version=f"tinygraph {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -380,6 +381,7 @@ def build_parser():
 
 
 def main(argv=None):
+    """Run the ``tinygraph`` command with ``argv`` (default: the process's arguments); return its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -374,8 +374,11 @@ def _put_back(params, values, optimizer, velocity):
 
 
 def _keep_finite(params, start_of_epoch, optimizer, epoch_velocity):
-    """Parameters made non-finite by the last update go back to the start of the epoch, and the
-    optimizer's momentum with them, so that the two stay a state fit really passed through."""
+    """Put parameters made non-finite by the last update back to the start of the epoch.
+
+    The optimizer's momentum goes back with them, so that the two stay a state fit really passed
+    through. Return whether anything was put back.
+    """
     if all(np.all(np.isfinite(p.value)) for p in params):
         return False
     _put_back(params, start_of_epoch, optimizer, epoch_velocity)
