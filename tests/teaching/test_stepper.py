@@ -112,3 +112,24 @@ def test_next_and_arrow_keys_visit_every_step_and_highlight_its_node(browser, tr
     assert page.is_disabled(".tg-prev")
     assert errors == [] and all(url.startswith("file://") for url in requests)
     page.close()
+
+
+def test_in_a_notebook_the_keys_keep_working_after_a_button_at_either_end_is_disabled(browser, trace_page, tmp_path):
+    # In Jupyter (and on the documentation site) the keys listen on the stepper, not the page: a
+    # button that disables itself under the pointer dropped the focus to the page, and the keys died.
+    tr, _ = trace_page
+    path = tmp_path / "notebook.html"
+    path.write_text(f"<!doctype html><meta charset='utf-8'><body>{tr._repr_html_()}</body>", encoding="utf-8")
+    page, errors, _ = open_page(browser, path)
+    for _ in range(len(tr) - 1):
+        page.click(".tg-next")
+    assert page.is_disabled(".tg-next")
+    page.keyboard.press("ArrowLeft")
+    assert visible_state(page)["counter"] == f"Step {len(tr) - 1} / {len(tr)}"
+    for _ in range(len(tr) - 2):
+        page.click(".tg-prev")
+    assert page.is_disabled(".tg-prev")
+    page.keyboard.press("ArrowRight")
+    assert visible_state(page)["counter"] == f"Step 2 / {len(tr)}"
+    assert errors == []
+    page.close()

@@ -55,7 +55,9 @@ _SCRIPT = """
     counter.textContent = 'Step ' + (current + 1) + ' / ' + n;
     var p = texts[current].getAttribute('data-phase');
     phase.textContent = p; phase.className = 'tg-phase ' + p;
+    var focused = document.activeElement;
     prev.disabled = current === 0; next.disabled = current === n - 1;
+    if (focused && focused.disabled) root.focus();  // a disabled button drops focus, and the keys
     root.setAttribute('data-current', current);
   }
   prev.addEventListener('click', function () { show(current - 1); });
