@@ -218,7 +218,10 @@ def test_the_site_loads_nothing_from_the_network(site):
     remote = re.compile(r'<(?:script|link|img|iframe|source)\b[^>]*\s(?:src|href)="(?:https?:)?//', re.IGNORECASE)
     pages = list(site.rglob("*.html"))
     assert len(pages) >= 10
-    offenders = {p.relative_to(site).as_posix(): remote.findall(p.read_text()) for p in pages}
+    inline = re.compile(r"<script\b[^>]*>(?:(?!</script>).)*https?://(?:(?!</script>).)*</script>", re.DOTALL)
+    offenders = {
+        p.relative_to(site).as_posix(): remote.findall(p.read_text()) + inline.findall(p.read_text()) for p in pages
+    }
     assert not {page: found for page, found in offenders.items() if found}
     css = "".join(p.read_text() for p in site.rglob("*.css"))
     assert "fonts.googleapis" not in css and "fonts.gstatic" not in css
@@ -236,7 +239,7 @@ def test_every_formula_on_the_site_is_mathml(site):
 
 @pytest.mark.docs
 @pytest.mark.browser
-def test_the_tutorials_stepper_steps_and_its_formulas_have_a_size_in_chromium(site):
+def test_the_tutorials_stepper_steps_its_diagrams_zoom_and_its_formulas_have_a_size(site):
     from playwright.sync_api import sync_playwright
 
     flags = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
@@ -254,7 +257,40 @@ def test_the_tutorials_stepper_steps_and_its_formulas_have_a_size_in_chromium(si
         assert counter.inner_text().startswith("Step 1 / ")
         stepper.locator(".tg-next").click()
         assert counter.inner_text().startswith("Step 2 / ")
+        diagram = page.locator(".jp-RenderedSVG img").first
+        diagram.click()  # its own size; a click again fits it to the column
+        assert diagram.evaluate("img => getComputedStyle(img).maxWidth") == "none"
+        diagram.click()
+        assert diagram.evaluate("img => getComputedStyle(img).maxWidth") == "100%"
         sizes = page.eval_on_selector_all("math", "ms => ms.map(m => m.getBoundingClientRect().width)")
         assert len(sizes) > 20 and min(sizes) > 0
         browser.close()
     assert not errors and not outside
+
+
+@pytest.mark.docs
+def test_the_hook_writes_primes_as_operators_and_drops_remote_inline_scripts():
+    m = hook()
+    out = m.on_page_content(
+        '<p class="arithmatex"></p><span class="arithmatex">\\(\\sigma\'(z)\\)</span>', Page, None, None
+    )
+    assert "<mi>&#x003C3;</mi><mo>&#x02032;</mo>" in out and "<msup>" not in out
+    inline = '<script type="module">const m = await import("https://cdn.example/mermaid.mjs");</script><p>kept</p>'
+    assert m.on_page_content(inline, Page, None, None) == "<p>kept</p>"
+
+
+@pytest.mark.docs
+def test_each_tutorial_page_links_its_notebook_which_the_site_holds(site):
+    for page in sorted(site.glob("tutorials/*/index.html")):
+        name = page.parent.name + ".py"
+        text = page.read_text()
+        assert f'<a href="{name}" download>' in text, page
+        assert text.index(f'href="{name}"') > text.index("</h1>")
+        assert (page.parent / name).exists()
+
+
+@pytest.mark.docs
+def test_the_hook_spaces_operator_names_as_tex_does():
+    out = hook().on_page_content('<span class="arithmatex">\\(t \\log y\\)</span>', Page, None, None)
+    thin = '<mspace width="0.1667em"></mspace>'
+    assert f"<mi>t</mi>{thin}<mi>log</mi>{thin}<mi>y</mi>" in out

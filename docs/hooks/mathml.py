@@ -10,8 +10,9 @@ JavaScript and no CDN for their formulas. Two sources of LaTeX are converted:
 
 A formula latex2mathml cannot read, or a command it does not know (it would come out as
 ``\\name`` in the page), is logged as a warning, which ``mkdocs build --strict`` turns
-into a failed build. Script tags that load from another host or from nowhere, and nbconvert's MathJax
-configuration, are dropped: the pages load nothing from the network.
+into a failed build. Script tags that load from another host or from nowhere, scripts that would import from
+another host (nbconvert's MathJax and mermaid), are dropped: the pages load nothing from the
+network. Each tutorial page starts with a link to download its notebook.
 """
 
 from __future__ import annotations
@@ -36,6 +37,14 @@ MATHJAX = re.compile(
     re.DOTALL,
 )
 UNKNOWN = re.compile(r"<m[io][^>]*>(\\[A-Za-z]+)</m[io]>")
+# latex2mathml writes σ' as a superscript prime, which browsers draw as a faint tick far above the
+# letter; a prime is an operator written right after it.
+PRIME = re.compile(r"<msup>(<mi>[^<]*</mi>)(?:<mrow>)?<mi>&#x02032;</mi>(?:</mrow>)?</msup>")
+# \log, \exp, … come out as plain identifiers, run together with their neighbours ("tlogy"); TeX
+# puts a thin space on each side of an operator name.
+NAMED = re.compile(r"<m[io]>(log|ln|exp|max|min|sin|cos|tanh|sign|argmax)</m[io]>")
+THIN = '<mspace width="0.1667em"></mspace>'
+REMOTE_INLINE = re.compile(r"<script\b[^>]*>(?:(?!</script>).)*?https?://(?:(?!</script>).)*</script>", re.DOTALL)
 
 
 def mathml(latex: str, block: bool, where: str) -> str:
@@ -46,6 +55,8 @@ def mathml(latex: str, block: bool, where: str) -> str:
     except Exception as error:  # latex2mathml raises its own exceptions and plain ones
         log.warning("%s: cannot typeset %r: %s", where, source, error)
         return html.escape(source)
+    out = PRIME.sub(r"\1<mo>&#x02032;</mo>", out)
+    out = NAMED.sub(lambda m: f"{THIN}<mi>{m.group(1)}</mi>{THIN}", out)
     unknown = UNKNOWN.findall(out)
     if unknown:
         log.warning("%s: unknown LaTeX %s in %r", where, ", ".join(sorted(set(unknown))), source)
@@ -75,4 +86,13 @@ def on_page_content(html_text: str, page, config, files) -> str:  # MkDocs' sign
     plain_titles(page.toc or [])
     html_text = ARITHMATEX.sub(lambda m: mathml(m.group(3), m.group(2) == "[", where), html_text)
     html_text = MARKDOWN_CELL.sub(lambda m: m.group(1) + dollars(m.group(2), where) + m.group(3), html_text)
-    return MATHJAX.sub("", REMOTE_SCRIPT.sub("", html_text))
+    html_text = REMOTE_INLINE.sub("", MATHJAX.sub("", REMOTE_SCRIPT.sub("", html_text)))
+    if page.file.src_path.startswith("tutorials/") and page.file.src_path.endswith(".py"):
+        name = page.file.src_path.rsplit("/", 1)[1]
+        source = (
+            f'<p class="tg-source">This page is the notebook <a href="{name}" download><code>{name}</code></a>, '
+            "executed when the site was built: download it and open it in JupyterLab, or run it as a "
+            'script (see <a href="../../#run-the-tutorials-yourself">Run the tutorials yourself</a>).</p>'
+        )
+        html_text = html_text.replace("</h1>", "</h1>\n" + source, 1)
+    return html_text
