@@ -79,11 +79,11 @@ graph
 # $z \ne 0$, and at $z = 0$ it does not exist. Followed literally, the chain rule
 # gives a gradient of 0 for every sample, and nothing would ever learn.
 #
-# tinygraph's `Step` does not pretend otherwise. Its docstring says what it does
-# instead:
+# tinygraph's `Step` does not pretend otherwise. The first paragraph of its docstring
+# says what it does instead:
 
 # %%
-print(tg.Step.__doc__)
+print(tg.Step.__doc__.split("\n\n")[0])
 print("derivative:", tg.Step.derivative)
 
 # %% [markdown]
@@ -112,8 +112,8 @@ print("derivative:", tg.Step.derivative)
 # | 0 | 1 | −1 | $w \leftarrow w - \eta x$: $z = w \cdot x$ shrinks |
 #
 # The perceptron learns only from its mistakes, and each correction pushes $z$ towards
-# the right side of 0. Adding $\eta x$ raises $z$ for this sample by
-# $\eta\, x \cdot x = \eta \sum_i x_i^2 > 0$.
+# the right side of 0. Adding $\eta x$ to $w$ and $\eta$ to $b$ raises $z$ for this sample
+# by $\eta\,(x \cdot x + 1) = \eta\,(\sum_i x_i^2 + 1) > 0$.
 #
 # On the first sample, with $w = 0$ and $b = 0$, $z = 0$ gives $y = 1$:
 
@@ -232,8 +232,9 @@ assert gamma > 0 and sum(mistakes_per_epoch) <= (R / gamma) ** 2
 # The straight-through step is a convenience that reproduces the rule. The rule *is*
 # exact gradient descent, on a different loss: the *perceptron criterion*
 # $E_p = \max(0, -s z)$. It is zero for a correctly classified sample and grows
-# linearly with $|z|$ on the wrong side. Where it is positive its gradient is
-# $-s\,x$, so SGD adds $\eta s x = \eta (t - y) x$, the same update. (The two differ only
+# linearly with $|z|$ on the wrong side. Where it is positive its gradient with respect
+# to $\tilde{w}$ is $-s\,\tilde{x}$, so SGD adds $\eta s \tilde{x} = \eta (t - y) \tilde{x}$,
+# the same update. (The two differ only
 # on the line $z = 0$ itself, where $E_p$ has a kink.)
 #
 # ## Where the perceptron fails

@@ -256,7 +256,8 @@ for xi, hi in zip(X, H):
 np.testing.assert_array_equal(H.round(), [[0, 1], [0, 0], [1, 1], [0, 1]])
 
 # %% [markdown]
-# Rounded, $h_1$ is on only for $x = (1, 0)$ and $h_2$ is off only for $x = (0, 1)$.
+# Rounded, $h_1$ (numpy's `h[0]`: code and diagrams count from 0, the formulas from 1) is on
+# only for $x = (1, 0)$, and $h_2$ (`h[1]`) is off only for $x = (0, 1)$.
 # The output weights (`W2`: a large positive weight on $h_1$ and a large negative one
 # on $h_2$) turn the output on when $h_1$ is on or $h_2$ is off: exactly the two XOR
 # corners. Two lines, combined by a third neuron.

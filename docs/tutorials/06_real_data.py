@@ -59,7 +59,7 @@ plt.show()
 # %% [markdown]
 # ## Ten classes: softmax and cross-entropy
 #
-# With ten classes, the network has ten output units with scores $z_1, \dots, z_{10}$
+# With ten classes, the network has ten output units with scores $z_0, \dots, z_9$
 # (one per digit). The **softmax** turns the scores into probabilities, and the
 # **cross-entropy** is the negative log-probability of the right class $c$:
 #
@@ -68,7 +68,8 @@ plt.show()
 # $$
 #
 # The derivative is as simple as it gets. From
-# $E = -z_c + \log \sum_j e^{z_j}$,
+# $E = -z_c + \log \sum_j e^{z_j}$ and
+# $\frac{\partial}{\partial z_k} \log \sum_j e^{z_j} = \frac{e^{z_k}}{\sum_j e^{z_j}} = p_k$,
 #
 # $$
 # \frac{\partial E}{\partial z_k} = p_k - [k = c] ,
