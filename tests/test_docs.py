@@ -208,7 +208,14 @@ def test_the_site_builds_strictly_with_every_public_name_anchored(site):
     reference = "".join(p.read_text() for p in (site / "reference").rglob("index.html"))
     missing = [name for name in tg.__all__ if f'id="tinygraph.{name}"' not in reference]
     assert not missing
-    assert 'id="tinygraph.WeightedSum"' in (site / "reference" / "nodes" / "index.html").read_text()
+    nodes = (site / "reference" / "nodes" / "index.html").read_text()
+    assert 'id="tinygraph.WeightedSum"' in nodes
+    for name in tg.__all__:  # each node's own formula_tex and derivative_tex, typeset under its signature
+        node = getattr(tg, name)
+        if isinstance(node, type) and issubclass(node, tg.Node) and isinstance(node.__dict__.get("formula_tex"), str):
+            entry = nodes[nodes.index(f'id="tinygraph.{name}"') :]
+            formula = entry[entry.index("doc-signature") :][:20000]
+            assert '<div class="tg-formula"><math' in formula[: formula.index("doc-contents")], name
     for page in ("index.html", "guide/shapes/index.html", "tutorials/03_hidden_layer/index.html"):
         assert (site / page).exists(), page
 

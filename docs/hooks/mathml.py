@@ -12,7 +12,8 @@ A formula latex2mathml cannot read, or a command it does not know (it would come
 ``\\name`` in the page), is logged as a warning, which ``mkdocs build --strict`` turns
 into a failed build. Script tags that load from another host or from nowhere, scripts that would import from
 another host (nbconvert's MathJax and mermaid), are dropped: the pages load nothing from the
-network. Each tutorial page starts with a link to download its notebook.
+network. Each tutorial page starts with a link to download its notebook, and each node class in
+the API reference shows its formula and derivative typeset from its own LaTeX.
 """
 
 from __future__ import annotations
@@ -81,11 +82,35 @@ def plain_titles(items) -> None:
         plain_titles(item.children)
 
 
+HEADING = re.compile(
+    r'<h\d id="tinygraph\.(\w+)" class="doc doc-heading">.*?</h\d>\s*<div class="doc-signature.*?</div>', re.DOTALL
+)
+
+
+def node_formulas(html_text: str, where: str) -> str:
+    """Under each node class's signature in the reference, its formula and local derivative typeset
+    from the node's own ``formula_tex`` and ``derivative_tex``: the text the trace shows."""
+    import tinygraph
+
+    def typeset(match: re.Match) -> str:
+        node = getattr(tinygraph, match.group(1), None)
+        tex = [
+            getattr(node, name, None) if isinstance(node, type) and issubclass(node, tinygraph.Node) else None
+            for name in ("formula_tex", "derivative_tex")
+        ]
+        shown = [mathml(html.escape(t), True, where) for t in tex if isinstance(t, str) and t]
+        return match.group(0) + (f'<div class="tg-formula">{"".join(shown)}</div>' if shown else "")
+
+    return HEADING.sub(typeset, html_text)
+
+
 def on_page_content(html_text: str, page, config, files) -> str:  # MkDocs' signature
     where = page.file.src_path
     plain_titles(page.toc or [])
     html_text = ARITHMATEX.sub(lambda m: mathml(m.group(3), m.group(2) == "[", where), html_text)
     html_text = MARKDOWN_CELL.sub(lambda m: m.group(1) + dollars(m.group(2), where) + m.group(3), html_text)
+    if page.file.src_path.startswith("reference/"):
+        html_text = node_formulas(html_text, where)
     html_text = REMOTE_INLINE.sub("", MATHJAX.sub("", REMOTE_SCRIPT.sub("", html_text)))
     if page.file.src_path.startswith("tutorials/") and page.file.src_path.endswith(".py"):
         name = page.file.src_path.rsplit("/", 1)[1]
