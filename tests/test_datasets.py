@@ -126,3 +126,13 @@ def test_digits_a_small_network_learns_them():
     assert history[-1] < history[0] / 5
     assert net.accuracy(X_test, T_test) >= 0.95  # measured: 0.969, in about 1.3 s
     assert seconds < 20
+
+
+def test_train_test_split_refuses_a_split_that_leaves_no_training_rows():
+    X, T = tg.datasets.xor()
+    with pytest.raises(tg.GraphError, match=r"test=0.9 of 4 rows would leave no training rows \(4 test rows\)"):
+        tg.datasets.train_test_split(X, T, test=0.9, seed=0)
+    with pytest.raises(tg.GraphError, match="of 1 rows would leave no training rows"):
+        tg.datasets.train_test_split(X[:1], T[:1], test=0.5)
+    X_train, X_test, _, _ = tg.datasets.train_test_split(X, T, test=0.75, seed=0)
+    assert (len(X_train), len(X_test)) == (1, 3)

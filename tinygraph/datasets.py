@@ -441,8 +441,8 @@ def train_test_split(X: Any, T: Any, test: float = 0.25, seed: int | None = None
     Raises
     ------
     tinygraph.GraphError
-        If X and T differ in their numbers of rows, ``test`` is not in (0, 1), or
-        ``seed`` is negative.
+        If X and T differ in their numbers of rows, ``test`` is not in (0, 1), the
+        split would leave no training rows, or ``seed`` is negative.
     TypeError
         If ``test`` is not a number or ``seed`` not a whole number.
 
@@ -461,5 +461,10 @@ def train_test_split(X: Any, T: Any, test: float = 0.25, seed: int | None = None
     checks.seed("train_test_split: seed", seed)
     order = np.random.default_rng(seed).permutation(len(X))
     n_test = max(1, int(round(test * len(X))))
+    if n_test >= len(X):
+        raise GraphError(
+            f"train_test_split: test={test} of {len(X)} rows would leave no training rows "
+            f"({n_test} test rows); give more rows or a smaller test share"
+        )
     te, tr = order[:n_test], order[n_test:]
     return X[tr], X[te], T[tr], T[te]
