@@ -388,3 +388,31 @@ def test_save_refuses_a_name_a_file_member_cannot_hold(tmp_path):
     with pytest.raises(tg.GraphError, match="cannot be saved under its name: it is 70000 bytes long in UTF-8"):
         io.save(g, tmp_path / "a.npz")
     assert not (tmp_path / "a.npz").exists()
+
+
+def test_load_parameters_lists_shape_mismatches_in_the_graphs_order_whatever_the_hash_seed(tmp_path):
+    # The mismatches came from a set of names, in an order that changed with PYTHONHASHSEED.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import tinygraph as tg, sys\n"
+        "tg.save(tg.mlp([2, 3, 1], seed=0), sys.argv[1])\n"
+        "try:\n"
+        "    tg.load_parameters(tg.mlp([3, 4, 2], seed=0).graph, sys.argv[1])\n"
+        "except tg.GraphError as error:\n"
+        "    print(error)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    path = str(tmp_path / "net.npz")
+    said = {
+        subprocess.run(
+            [sys.executable, "-c", script, path], env=dict(env, PYTHONHASHSEED=seed), capture_output=True, text=True
+        ).stdout
+        for seed in ("1", "2", "3", "4")
+    }
+    assert len(said) == 1
+    (message,) = said
+    assert message.index("'W1'") < message.index("'b1'") < message.index("'W2'") < message.index("'b2'")

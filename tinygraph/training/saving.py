@@ -118,7 +118,7 @@ def _assign(graph: Any, arrays: dict, path: Any, what: str) -> None:
         for n in stored
         if n not in params
     ]
-    for name in params.keys() & stored.keys():
+    for name in (n for n in params if n in stored):  # the graph's order, the same on every run
         p, a = params[name], stored[name]
         if a.dtype.kind != "f":
             problems.append(f"Parameter '{name}': expected floating-point values, got dtype {a.dtype}")
