@@ -141,5 +141,8 @@ def test_decision_boundary_needs_2d_inputs(mpl):
         plot.decision_boundary(net, X[:, :2], -np.ones(10))
     with pytest.raises(tg.GraphError, match="resolution must be a whole number >= 2, got 1"):
         plot.decision_boundary(Fixed(lambda Z: Z[:, 0]), X[:, :2], np.zeros(10), resolution=1)
+    for wrong_type in (2.5, True):  # a wrong type is a TypeError, as everywhere in tinygraph
+        with pytest.raises(TypeError, match="resolution must be a whole number, got"):
+            plot.decision_boundary(Fixed(lambda Z: Z[:, 0]), X[:, :2], np.zeros(10), resolution=wrong_type)
     with pytest.raises(tg.GraphError, match=r"network.predict gave shape \(3,\) for 100 rows"):
         plot.decision_boundary(Fixed(lambda Z: np.zeros(3)), X[:, :2], np.zeros(10), resolution=10)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .checks import output_path
+from .checks import output_path, whole
 from .errors import GraphError
 
 
@@ -165,10 +165,11 @@ def decision_boundary(
     ImportError
         If matplotlib is not installed (``pip install "tinygraph[plot]"``).
     TypeError
-        If ``network`` has no ``predict``, or ``path`` is not a path.
+        If ``network`` has no ``predict``, ``resolution`` is not a whole number, or
+        ``path`` is not a path.
     tinygraph.GraphError
         If X is not of shape ``(n, 2)``, T does not hold one label ≥ 0 per row,
-        ``resolution`` is not a whole number ≥ 2, ``predict`` returns neither one number
+        ``resolution`` is < 2, ``predict`` returns neither one number
         nor one row per grid point, or ``path`` cannot be written.
 
     Examples
@@ -186,8 +187,7 @@ def decision_boundary(
     if X.ndim != 2 or X.shape[1] != 2 or len(X) == 0:
         raise GraphError(f"plot.decision_boundary: needs 2-D inputs, X of shape (n, 2); got {X.shape}")
     labels = _labels(T, len(X))
-    if not isinstance(resolution, (int, np.integer)) or resolution < 2:
-        raise GraphError(f"plot.decision_boundary: resolution must be a whole number >= 2, got {resolution!r}")
+    resolution = whole("plot.decision_boundary: resolution", resolution, low=2)
     fig, ax = _figure(ax, (6.4, 5))
     low, high = X.min(axis=0), X.max(axis=0)
     pad = 0.1 * np.maximum(high - low, 1e-9)

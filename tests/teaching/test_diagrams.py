@@ -433,6 +433,8 @@ def test_render_checks_its_arguments(tmp_path):
         R.render(net, tmp_path / "a.png")
     with pytest.raises(tg.GraphError, match="format must be one of"):
         R.render(net, tmp_path / "a", format="jpg")
+    with pytest.raises(tg.GraphError, match=r"format must be one of \('svg', 'png', 'pdf'\), got 'jpg'"):
+        R.render(net, format="jpg")  # no path: still refused, never taken silently
     with pytest.raises(tg.GraphError, match="view must be one of"):
         R.to_dot(net, view="tree")
     with pytest.raises(tg.GraphError, match="precision"):

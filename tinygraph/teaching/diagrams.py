@@ -175,7 +175,7 @@ def render(
         ``precision`` is not a whole number, ``path`` is not a path, or ``highlight``,
         ``flow`` or the pending nodes are not nodes, names or lists of them.
     tinygraph.GraphError
-        If ``view`` (or, with a path, ``format``) is unknown, ``precision`` is not from 1
+        If ``view`` or ``format`` is unknown, ``precision`` is not from 1
         to 17, a node or name is not in the graph, a ``flow`` pair is not an edge, or
         ``path`` is a folder or ends in an extension other than ``format``'s.  All is
         checked before anything is written.
@@ -213,12 +213,12 @@ def render(
     ``tg.render(graph, "out/xor", format="png")`` would also write ``out/xor.png`` and
     ``out/xor.dot``.
     """
+    if format not in FORMATS:  # checked with or without a path: a wrong one is never taken silently
+        raise GraphError(f"render: format must be one of {FORMATS}, got {format!r}")
     if path is not None:
         output_path("render", path)
     dot = _build(graph, values, grads, view, highlight, flow, precision, title, pending_values, pending_grads, state)
     if path is not None:
-        if format not in FORMATS:
-            raise GraphError(f"render: format must be one of {FORMATS}, got {format!r}")
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix in [f".{f}" for f in FORMATS + ("dot", "gv")]:
