@@ -352,3 +352,16 @@ def test_a_parameter_replaced_between_forward_and_backward_is_refused():
             g.backward()
         assert np.array_equal(W.grad, [[3.0]])  # nothing changed
         W.value = np.array([[2.0]])
+
+
+def test_consumers_takes_a_node_or_its_name_and_refuses_one_not_in_the_graph():
+    net = tg.mlp([2, 3, 1], seed=0)
+    graph = net.graph
+    assert graph.consumers("W1") == graph.consumers(graph["W1"]) == [graph["z1"]]
+    assert [n.name for n in graph.consumers("t")] == ["E"]
+    with pytest.raises(tg.GraphError, match="consumers: no node named 'W9' in this graph"):
+        graph.consumers("W9")
+    with pytest.raises(tg.GraphError, match="consumers: Input 'x' is not in this graph"):
+        graph.consumers(tg.Input("x"))
+    with pytest.raises(TypeError, match="consumers: expected a tinygraph Node or its name, got int"):
+        graph.consumers(3)

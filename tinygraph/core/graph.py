@@ -185,19 +185,27 @@ class Graph:
         """
         return list(self._params)
 
-    def consumers(self, node: Node) -> list[Node]:
+    def consumers(self, node: Node | str) -> list[Node]:
         """Return the nodes of this graph that take ``node`` as an input, in order.
 
         Parameters
         ----------
-        node : Node
-            The node itself (a name matches nothing).
+        node : Node or str
+            A node of this graph, or its name.
 
         Returns
         -------
         list of Node
             Its consumers, in topological order; empty for an output.
+
+        Raises
+        ------
+        TypeError
+            If ``node`` is neither a Node nor a str.
+        tinygraph.GraphError
+            If it is not in this graph.
         """
+        node = self._node(node, "consumers")
         return [n for n in self.nodes if any(i is node for i in n.inputs)]
 
     @property
