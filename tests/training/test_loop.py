@@ -175,3 +175,29 @@ def test_a_divergence_that_is_put_back_puts_the_momentum_back_with_the_parameter
     for p, b, v, w in zip(net.parameters(), before, sgd.velocity, fresh_sgd.velocity):
         np.testing.assert_array_equal(p.value, b)
         np.testing.assert_array_equal(v, w)  # zeros, as before the first step
+
+
+def test_resume_refuses_a_seed_other_than_the_checkpoints_and_changes_nothing(tmp_path):
+    X, T = tg.datasets.xor()
+    path = tmp_path / "run.npz"
+
+    def run(epochs, seed, resume=False):
+        net = tg.mlp([2, 3, 1], seed=0)
+        sgd = tg.SGD(net.parameters(), lr=0.5)
+        data = {net.input: X, net.target: T[:, None]}
+        history = tg.fit(net.graph, data, sgd, epochs=epochs, seed=seed, checkpoint=path, resume=resume, progress=False)
+        return net, history
+
+    run(2, seed=5)
+    net = tg.mlp([2, 3, 1], seed=0)
+    before = [p.value.copy() for p in net.parameters()]
+    with pytest.raises(tg.GraphError, match=r"trained with seed=5, but seed=99 was given; pass seed=5 \(or None\)"):
+        tg.fit(net.graph, {net.input: X, net.target: T[:, None]}, tg.SGD(net.parameters(), lr=0.5), epochs=4,
+               seed=99, checkpoint=path, resume=True, progress=False)  # fmt: skip
+    assert all(np.array_equal(p.value, b) for p, b in zip(net.parameters(), before))
+    _, uninterrupted = run(4, seed=5)
+    run(2, seed=5)
+    for seed in (5, None):
+        _, resumed = run(4, seed=seed, resume=True)
+        assert resumed == uninterrupted
+        run(2, seed=5)

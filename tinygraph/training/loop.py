@@ -158,8 +158,8 @@ def fit(
         How many epochs apart the checkpoint is written, at least 1.
     resume : bool, optional
         If True, continue from ``checkpoint`` when that file exists (else start afresh):
-        its parameters, momentum, epoch, history and seed are used (the ``seed`` given is
-        not), which gives the same result as an uninterrupted run with that seed.  The
+        its parameters, momentum, epoch, history and seed are used, which gives the same
+        result as an uninterrupted run with that seed (a ``seed`` given must be that one).  The
         learning rate is not saved: give the same optimizer settings.
 
     Returns
@@ -226,11 +226,12 @@ def fit(
     columns, n = _resolve_data(graph, data)
     nodes = [node for node, _ in columns]
     arrays = [arr for _, arr in columns]
+    given_seed = seed
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % 2**63)
     history, first = [], 0
     if resume and os.path.exists(checkpoint):
-        first, seed, history = _restore(graph, optimizer, checkpoint, epochs)
+        first, seed, history = _restore(graph, optimizer, checkpoint, epochs, given_seed)
     steps_per_epoch = -(-n // batch_size)  # (whole numbers: exact for any batch_size)
     show = progress if progress is not None else epochs * steps_per_epoch >= PROGRESS_MIN_STEPS
     loss_node = graph.outputs[0]
@@ -340,12 +341,17 @@ def _state(arrays, path, epochs):
     return epoch, seed, [float(h) for h in history]
 
 
-def _restore(graph, optimizer, path, epochs):
+def _restore(graph, optimizer, path, epochs, given_seed):
     """Load a checkpoint written by fit, checking everything before changing anything."""
     arrays = read_npz(path, "fit resume")
     if _STATE not in arrays:
         raise GraphError(f"fit resume: '{path}' is not a checkpoint written by fit")
     state = _state(arrays, path, epochs)
+    if given_seed is not None and int(given_seed) != state[1]:
+        raise GraphError(
+            f"fit resume: '{path}' was trained with seed={state[1]}, but seed={given_seed} was given; "
+            f"pass seed={state[1]} (or None) to continue that run (nothing was changed)"
+        )
     params = graph.parameters()
     for p in params:
         stored = arrays.get(f"param/{p.name}")
