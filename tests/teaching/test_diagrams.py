@@ -515,3 +515,25 @@ def test_format_array_precision_and_size_limit():
     assert words.format_array(np.pi, precision=5) == "3.1416"
     assert words.format_array(np.arange(3), max_elements=2) == "shape (3,): mean 1, norm 2.24"
     assert words.format_array(np.zeros((0, 3))) == "[]"
+
+
+@pytest.mark.graphviz
+def test_a_network_displays_in_jupyter_as_its_network_view():
+    net = run(tg.mlp([2, 3, 1], seed=0), np.random.default_rng(0))
+    bundle = net._repr_mimebundle_()
+    assert bundle["image/svg+xml"] == R.mimebundle(net, view="network")["image/svg+xml"]
+    assert "hidden layer 1" in bundle["image/svg+xml"]  # the neuron view, not the graph view
+    assert net._repr_mimebundle_(exclude=["image/svg+xml"]) == {"text/plain": repr(net)}
+
+
+def test_without_the_dot_program_a_network_and_a_trace_display_their_text(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot anywhere on PATH
+    net = run(tg.mlp([2, 2, 1], seed=0), np.random.default_rng(0))
+    assert net._repr_mimebundle_() == {"text/plain": repr(net)}
+    X, T = tg.datasets.xor()
+    trace = tg.trace(net.graph, {net.input: X[1], net.target: T[1:2]})
+    shown = trace._repr_html_()
+    assert "The diagrams need Graphviz" in shown and "apt-get install graphviz" in shown
+    import html
+
+    assert html.escape(str(trace)) in shown  # every step's text, escaped

@@ -235,11 +235,11 @@ def render(
     return dot
 
 
-def mimebundle(graph: Any, include: Any = None, exclude: Any = None) -> dict:
-    """Return the Jupyter display of a graph: the graph view as SVG when Graphviz is installed, else the repr."""
+def mimebundle(graph: Any, include: Any = None, exclude: Any = None, view: str = "graph") -> dict:
+    """Return the Jupyter display of a graph, or of a network in ``view``: SVG with Graphviz, else the repr."""
     if (include is None or "image/svg+xml" in include) and "image/svg+xml" not in (exclude or ()):
         try:
-            return {"image/svg+xml": pipe(render(graph), "svg").decode("utf-8")}
+            return {"image/svg+xml": pipe(render(graph, view=view), "svg").decode("utf-8")}
         except GraphvizNotFound:
             pass
     return {"text/plain": repr(graph)}
@@ -322,3 +322,4 @@ def _flows(graph, flow):
 
 
 DISPLAY["graph"] = mimebundle
+DISPLAY["network"] = lambda network, include=None, exclude=None: mimebundle(network, include, exclude, view="network")

@@ -12,7 +12,7 @@ import numpy as np
 from ..checks import output_path
 from ..errors import GraphError
 from .diagrams import render
-from .drawing import FORMATS, pipe
+from .drawing import FORMATS, GraphvizNotFound, pipe
 
 _ids = itertools.count(1)
 
@@ -152,9 +152,17 @@ def page(trace, title, view="graph"):
 
 
 def widget(trace, view="graph"):
-    """Write the stepper for Jupyter: keys work when it has focus (click it first)."""
+    """Write the stepper for Jupyter: keys work when it has focus (click it first).
+
+    Without Graphviz it is the trace's text, with a note, so that a notebook cell still shows
+    every step instead of an error.
+    """
     uid = f"tg-trace-{next(_ids)}"
-    return f"<style>{_CSS}</style>{_body(trace, uid, view, global_keys=False)}"
+    try:
+        return f"<style>{_CSS}</style>{_body(trace, uid, view, global_keys=False)}"
+    except GraphvizNotFound as missing:
+        note = html.escape(f"The diagrams need Graphviz: {missing}")
+        return f'<div class="tg-text-only"><p><em>{note}</em></p><pre>{html.escape(str(trace))}</pre></div>'
 
 
 def frames(trace, folder, format="png", view="graph"):

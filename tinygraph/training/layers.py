@@ -27,6 +27,7 @@ from ..core import (
     SquaredLoss,
     WeightedSum,
 )
+from ..core.graph import DISPLAY
 from ..core.node import as_float_array
 from ..errors import GraphError
 from .loop import fit as _fit
@@ -460,6 +461,11 @@ class Network:
         else:
             pred, labels = (P[:, 0] >= 0.5).astype(int), T.reshape(len(T), -1)[:, 0]
         return float(np.mean(pred == labels))
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        """Jupyter shows a Network as its network view (text where Graphviz is missing)."""
+        show = DISPLAY.get("network")
+        return show(self, include, exclude) if show else {"text/plain": repr(self)}
 
     def __repr__(self):
         """Return ``Network(2-3-1, bias=…, loss=…)``."""
