@@ -11,7 +11,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import datasets, plot
-from .checks import output_path
+from .checks import number, output_path, whole
 from .core import SGD, Graph, Input, Logistic, LogLoss, Parameter, SoftmaxCrossEntropy, SquaredLoss, Tanh, WeightedSum
 from .core.activations import ReLU
 from .errors import GraphError
@@ -96,16 +96,15 @@ def demo(args):
         X_train, X_test, T_train, T_test = X, X, T, T
     sizes = list(spec.sizes)
     if args.hidden is not None:
-        if args.hidden < 1:
-            raise GraphError(f"--hidden must be a whole number >= 1, got {args.hidden}")
+        whole("--hidden", args.hidden)
         if args.dataset != "xor":
             print("tinygraph demo: --hidden applies to --dataset xor only", file=sys.stderr)
             return 2
         sizes[1] = args.hidden
     epochs = spec.epochs if args.epochs is None else args.epochs
     lr = spec.lr if args.lr is None else args.lr
-    if epochs < 1 or not lr > 0:
-        raise GraphError(f"--epochs must be >= 1 and --lr > 0, got {epochs} and {lr}")
+    whole("--epochs", epochs)
+    number("--lr", lr, low=0, strict="low")
     net = mlp(sizes, activation=spec.activation, loss=spec.loss, seed=args.seed)
     out = _folder(args.out, "--out")
     arch = "-".join(map(str, sizes))

@@ -319,6 +319,13 @@ def _probe(node: Any, values: list[np.ndarray], batched: tuple, r: np.ndarray | 
     return Graph(_Projection(out, r), dtype), feed, out, r
 
 
+def _indices(what: str, indices: Any, n: int) -> None:
+    """Refuse an index in ``indices`` that is no input's (check_node's ``batched`` and ``wrt``)."""
+    wrong = [i for i in indices if not 0 <= i < n]
+    if wrong:
+        raise GraphError(f"check_node: {what} holds {wrong[0]}, which is no input's index (0..{n - 1})")
+
+
 def check_node(
     node: Any,
     input_shapes: Any,
@@ -430,19 +437,11 @@ def check_node(
             if not isinstance(spec, (tuple, list)):
                 raise TypeError(f"check_node: input_shapes[{i}] must be a shape (a tuple) or an array, got {spec!r}")
             size(f"check_node: input_shapes[{i}]", tuple(whole(f"check_node: input_shapes[{i}]", n) for n in spec))
-    wrong = [i for i in batched if not 0 <= i < len(input_shapes)]
-    if wrong:
-        raise GraphError(
-            f"check_node: batched holds {wrong[0]}, which is no input's index (0..{len(input_shapes) - 1})"
-        )
+    _indices("batched", batched, len(input_shapes))
     if wrt is not None:
         if not isinstance(wrt, (tuple, list)) or not all(isinstance(i, (int, np.integer)) for i in wrt):
             raise TypeError(f"check_node: wrt must be a tuple of input indices or None, got {wrt!r}")
-        wrong = [i for i in wrt if not 0 <= i < len(input_shapes)]
-        if wrong:
-            raise GraphError(
-                f"check_node: wrt holds {wrong[0]}, which is no input's index (0..{len(input_shapes) - 1})"
-            )
+        _indices("wrt", wrt, len(input_shapes))
     rng = np.random.default_rng(seed_of("check_node: seed", seed))
     values = []
     for i, spec in enumerate(input_shapes):

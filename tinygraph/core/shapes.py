@@ -98,6 +98,19 @@ def _check_keys(feed: Mapping, inputs: Sequence[Input], names: Mapping[str, Node
         raise GraphError(f"feed gives Input '{twice[0]}' twice (as the node and by name)")
 
 
+def shape_hint(declared: tuple[int, ...], got: tuple[int, ...]) -> str:
+    """Return the fix for the two usual mix-ups of one number per sample, ``(n,)`` against ``(n, 1)``.
+
+    ``declared`` is an Input's per-sample shape and ``got`` the shape of what it was fed (a batch):
+    the hint starts with "; " and is empty when neither mix-up fits.
+    """
+    if declared == (1,) and len(got) == 1:
+        return "; for one number per sample pass a column such as T[:, None], or declare shape=()"
+    if declared == () and len(got) == 2 and got[1] == 1:
+        return "; pass a flat array (.ravel()) or declare shape=(1,)"
+    return ""
+
+
 def sample_shapes(inputs: Sequence[Input], arrays: Sequence[np.ndarray]) -> tuple[dict, dict, Any]:
     """Decide the batch axis: ({Input: per-sample shape}, {Input: batched}, batch size or None)."""
     batch, batch_from, single = None, "", []  # (the name of the Input that set the batch)
@@ -111,14 +124,9 @@ def sample_shapes(inputs: Sequence[Input], arrays: Sequence[np.ndarray]) -> tupl
                 is_batch = True
             else:
                 rows = ", ".join(map(str, ("n",) + declared)) + ("," if not declared else "")  # (n,) like numpy
-                hint = ""
-                if declared == (1,) and a.ndim == 1:
-                    hint = "; for one number per sample pass a column such as T[:, None], or declare shape=()"
-                elif declared == () and a.ndim == 2 and a.shape[1] == 1:
-                    hint = "; pass a flat array (.ravel()) or declare shape=(1,)"
                 raise GraphError(
                     f"Input '{inp.name}': expected shape {declared} (one sample) or "
-                    f"({rows}) (a batch), got {a.shape}{hint}"
+                    f"({rows}) (a batch), got {a.shape}{shape_hint(declared, a.shape)}"
                 )
         else:
             is_batch = a.ndim >= 2

@@ -16,6 +16,7 @@ import numpy as np
 from ..checks import shown
 from ..core import Input, as_optimizer, graph_of
 from ..core.node import as_float_array
+from ..core.shapes import shape_hint
 from ..errors import GraphError
 from .files import name_problem, path_of, read_npz, write_npz
 
@@ -60,14 +61,9 @@ def _resolve_data(graph, data):
 def _rows_message(node, arr):
     """Say what is wrong with data whose rows are not samples of the shape ``node`` declares."""
     rows = (len(arr), *node.shape)
-    hint = ""
-    if node.shape == (1,) and arr.ndim == 1:
-        hint = "; for one number per sample pass a column such as T[:, None], or declare shape=()"
-    elif node.shape == () and arr.ndim == 2 and arr.shape[1] == 1:
-        hint = "; pass a flat array (.ravel()) or declare shape=(1,)"
     return (
         f"fit: Input '{node.name}': expected shape {node.shape} for each sample, so data of shape {rows} "
-        f"for {len(arr)} samples, got {arr.shape}{hint}"
+        f"for {len(arr)} samples, got {arr.shape}{shape_hint(node.shape, arr.shape)}"
     )
 
 
