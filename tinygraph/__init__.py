@@ -57,7 +57,7 @@ from .core import (
 )
 from .errors import GraphError
 from .finite_differences import GradcheckReport, check_node, gradcheck
-from .teaching import GraphvizNotFound, Trace, TraceStep, dot_available, render, to_dot, trace
+from .teaching import GraphvizNotFound, Recording, Snapshot, Trace, TraceStep, dot_available, render, to_dot, trace
 from .training import Layer, Network, dense, fit, load, load_parameters, mlp, save
 from .version import __version__
 
@@ -106,6 +106,8 @@ __all__ = [
     "trace",
     "Trace",
     "TraceStep",
+    "Recording",
+    "Snapshot",
     "save",
     "load",
     "load_parameters",

@@ -156,7 +156,7 @@ def _marks(graph, layers, opts):
     return neurons, edges
 
 
-def _weight_edges(graph, layers, opts):
+def weight_edges(graph, layers, opts):
     """(layer, part, tail id, head id, W, (i, j), w_ij) for every weight between drawn neurons."""
     edges = []
     for k, layer in enumerate(layers, start=1):
@@ -214,7 +214,7 @@ def network_view(dot: graphviz.Digraph, graph: Graph, layers: list, opts: dict) 
                 f"L{k}_header",
                 "",
                 style="invis",
-                width=f"{min(size, 1.2):.2f}",
+                width=f"{max(min(size, 1.2), 0.08 * max(map(len, col['header'].split('<BR/>')))):.2f}",  # (its label)
                 height="0.45",
                 pos=f"{k * dx:.2f},{top + size / 2 + 0.3:.2f}!",
             )  # room for the column's label
@@ -227,7 +227,7 @@ def network_view(dot: graphviz.Digraph, graph: Graph, layers: list, opts: dict) 
                     tooltip=tooltip(lines[0][0]),
                     **attrs,
                 )
-    weights = _weight_edges(graph, layers, opts)
+    weights = weight_edges(graph, layers, opts)
     biggest = np.nanmax([abs(e[-1]) for e in weights] + [1e-12])
     labelled = (
         opts["values"]
@@ -283,7 +283,7 @@ def _network_legend(graph, layers, columns, drawn, labelled, opts):
     ]
     facts, x, p = [], layers[0].source, opts["precision"]
     x_value = value_of(x, opts)
-    if x_value is not None and batched(graph, x, x_value):
+    if opts["values"] and x_value is not None and batched(graph, x, x_value):
         facts.append(f"batch of {len(x_value)}: showing the first sample (row 0)")
     loss = graph.outputs[0]
     if is_loss(loss, graph) and value_of(loss, opts) is not None and opts["values"]:

@@ -341,6 +341,8 @@ class Network:
         optimizer: Any = None,
         progress: bool | None = None,
         callback: Callable[[int, float], Any] | None = None,
+        record: Any = None,
+        live: bool = False,
     ) -> list[float]:
         """Train on rows ``X`` with targets ``T`` (see ``tg.fit``); return the loss history.
 
@@ -368,6 +370,11 @@ class Network:
             As for ``tg.fit``.
         callback : callable, optional
             As for ``tg.fit``.
+        record : Recording, optional
+            As for ``tg.fit``: a ``tg.Recording`` to keep snapshots in (its ``test`` may be
+            a pair ``(X_test, T_test)``).
+        live : bool, optional
+            As for ``tg.fit``: in Jupyter, a view that updates as training goes.
 
         Returns
         -------
@@ -393,6 +400,8 @@ class Network:
             seed=seed,
             progress=progress,
             callback=callback,
+            record=record,
+            live=live,
         )
 
     def predict(self, X: Any) -> np.ndarray:

@@ -22,8 +22,12 @@ from .files import name_problem, path_of, read_npz, write_npz
 
 PROGRESS_MIN_STEPS = 20_000  # runs with at least this many steps show a progress bar
 
+# What fit(live=True) records with: tinygraph.teaching registers its Recording here (no import of it).
+RECORDING: list = []
 
-def _resolve_data(graph, data):
+
+def resolve_data(graph, data):
+    """Return fit's data as (Input, rows) pairs in the order given, and the number of rows, checked."""
     if not isinstance(data, dict) or not data:
         raise GraphError("fit: data must be a non-empty dict mapping Input nodes (or their names) to arrays")
     resolved = []
@@ -113,6 +117,8 @@ def fit(
     checkpoint: Any = None,
     checkpoint_every: int = 1,
     resume: bool = False,
+    record: Any = None,
+    live: bool = False,
 ) -> list[float]:
     """Train by stochastic gradient descent; return the mean loss per sample of each epoch.
 
@@ -157,6 +163,14 @@ def fit(
         its parameters, momentum, epoch, history and seed are used, which gives the same
         result as an uninterrupted run with that seed (a ``seed`` given must be that one).  The
         learning rate is not saved: give the same optimizer settings.
+    record : Recording, optional
+        A ``tg.Recording`` to keep snapshots of the training in, for ``rec.to_html`` (the
+        replay page) and ``rec.trace_at``.  Training is the same, bit for bit, with or
+        without it.
+    live : bool, optional
+        In Jupyter, show the loss curve, the network view and (for 2-D inputs) the output
+        over the plane in one output that updates as training goes (with ``record`` or a
+        Recording of its own).  In a terminal it shows nothing more than the progress bar.
 
     Returns
     -------
@@ -168,15 +182,16 @@ def fit(
     TypeError
         If ``graph`` is neither a Graph nor a Network, ``optimizer`` neither a number nor
         anything with ``step()``, ``shuffle``, ``resume`` or ``progress`` not a bool,
-        ``callback`` not callable, ``checkpoint`` not a path, or an array of ``data`` not of
-        real numbers.
+        ``callback`` not callable, ``checkpoint`` not a path, ``record`` not a Recording,
+        ``live`` not a bool, or an array of ``data`` not of real numbers.
     tinygraph.GraphError
         If ``epochs``, ``batch_size`` or ``checkpoint_every`` is not a whole number >= 1 or
         ``seed`` not one >= 0; ``data`` is not a non-empty dict, a key is no Input of the
         graph, an Input is missing or given twice, an array's rows do not fit its Input's
         declared shape, or the arrays differ in length or are empty; the first output is
         not one number; ``resume`` is given without ``checkpoint``, the checkpoint cannot
-        be written or does not fit the graph; or the loss becomes nan or inf.
+        be written or does not fit the graph; ``record`` already holds a run or its test
+        data does not fit; or the loss becomes nan or inf.
 
     Notes
     -----
@@ -207,7 +222,7 @@ def fit(
     for what, v in (("epochs", epochs), ("batch_size", batch_size), ("checkpoint_every", checkpoint_every)):
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
             raise GraphError(f"fit: {what} must be a whole number >= 1, got {v!r}")
-    for what, flag in (("shuffle", shuffle), ("resume", resume), ("progress", progress)):
+    for what, flag in (("shuffle", shuffle), ("resume", resume), ("progress", progress), ("live", live)):
         if not isinstance(flag, (bool, np.bool_)) and not (what == "progress" and flag is None):
             raise TypeError(f"fit: {what} must be True or False, got {flag!r}")
     if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0):
@@ -219,16 +234,25 @@ def fit(
         checkpoint = _writable(path_of(checkpoint, "fit: checkpoint"), graph)
     elif resume:
         raise GraphError("fit: resume=True continues from a checkpoint file; give its path as checkpoint=")
-    columns, n = _resolve_data(graph, data)
+    if record is not None and not (RECORDING and isinstance(record, RECORDING[0])):
+        raise TypeError(f"fit: record must be a tg.Recording, got {type(record).__name__}")
+    columns, n = resolve_data(graph, data)
     nodes = [node for node, _ in columns]
     arrays = [arr for _, arr in columns]
+    steps_per_epoch = -(-n // batch_size)  # (whole numbers: exact for any batch_size)
+    if live and record is None:
+        record = RECORDING[0].for_live()  # (None outside Jupyter: a terminal shows the progress bar only)
+    if record is not None:  # (checks its own settings, and changes nothing here)
+        record.start(graph, optimizer, columns, steps_per_epoch, live=live)
     given_seed = seed
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % 2**63)
     history, first = [], 0
     if resume and os.path.exists(checkpoint):
         first, seed, history = _restore(graph, optimizer, checkpoint, epochs, given_seed)
-    steps_per_epoch = -(-n // batch_size)  # (whole numbers: exact for any batch_size)
+    if record is not None:
+        record.begin(first * steps_per_epoch, epochs * steps_per_epoch)
+    snap = record.next_step if record is not None else -1  # the step of the next snapshot
     show = progress if progress is not None else epochs * steps_per_epoch >= PROGRESS_MIN_STEPS
     loss_node = graph.outputs[0]
     per_batch_mean = getattr(loss_node, "reduction", "mean") == "mean"
@@ -242,6 +266,9 @@ def fit(
             epoch_velocity = [v.copy() for v in getattr(optimizer, "velocity", None) or []]
             total = 0.0
             for step in range(steps_per_epoch):
+                if snap == epoch * steps_per_epoch + step:
+                    record.take(snap)
+                    snap = record.next_step
                 if batch_size == 1:
                     i = order[step]
                     feed = {node: arr[i] for node, arr in zip(nodes, arrays)}
@@ -278,6 +305,8 @@ def fit(
                 _save_checkpoint(graph, optimizer, checkpoint, epoch + 1, seed, history)
             if callback is not None:
                 callback(epoch + 1, history[-1])
+    if snap == epochs * steps_per_epoch:
+        record.take(snap)
     return history
 
 

@@ -1,0 +1,224 @@
+"""What a Recording shows: the replay page's data (one entry per snapshot, each edge's weight, the
+boundary as bytes, the traces) and the live view that updates one Jupyter output."""
+
+import base64
+import re
+
+import numpy as np
+import pytest
+from reference_mlp import forward, identity, log_loss, moons, relu, sigmoid, squared_loss, tanh_net, values
+
+import tinygraph as tg
+from tinygraph.teaching import recording, watching
+from tinygraph.teaching.recording import schedule
+from tinygraph.teaching.watching import replay_data
+
+
+# -- 7. the live view ----------------------------------------------------------------------------------
+class FakeHandle:
+    def __init__(self):
+        self.updates = []
+
+    def update(self, obj):
+        self.updates.append(obj)
+
+
+@pytest.fixture
+def notebook(monkeypatch):
+    """Pretend to run in Jupyter: in_notebook says True, display gives a handle that records its updates."""
+    display_module = pytest.importorskip("IPython.display")
+    shown = []
+    handle = FakeHandle()
+
+    def fake_display(obj, display_id=False, **kwargs):
+        shown.append((obj, display_id))
+        return handle
+
+    monkeypatch.setattr(watching, "in_notebook", lambda: True)
+    monkeypatch.setattr(recording, "in_notebook", lambda: True)  # (recording.py imported it by name)
+    monkeypatch.setattr(display_module, "display", fake_display)
+    return shown, handle
+
+
+def html_of(obj):
+    return obj.data if hasattr(obj, "data") else str(obj)
+
+
+def shown_head(obj):
+    found = re.search(r"step (\d+) · epoch ([0-9.]+) · loss ([0-9.e+-]+)", html_of(obj))
+    assert found, html_of(obj)[:300]
+    return int(found.group(1)), float(found.group(2)), float(found.group(3))
+
+
+def test_live_view_displays_once_then_updates_to_the_final_step(notebook, monkeypatch):
+    shown, handle = notebook
+    monkeypatch.setattr(watching, "LIVE_EVERY", 0)
+    X, T = moons(6)
+    plain = tanh_net()
+    plain_history = plain.fit(X, T, epochs=2, lr=0.5, seed=0, progress=False)
+    net = tanh_net()
+    rec = tg.Recording()
+    history = net.fit(X, T, epochs=2, lr=0.5, seed=0, progress=False, record=rec, live=True)
+    assert history == plain_history
+    assert all(np.array_equal(p.value, q.value) for p, q in zip(net.parameters(), plain.parameters()))
+    assert len(shown) == 1 and shown[0][1] is True
+    assert shown_head(shown[0][0])[0] == 0
+    assert len(rec) == 13 and len(handle.updates) == 12  # an update a snapshot after the first
+    assert [shown_head(u)[0] for u in handle.updates] == list(range(1, 13))
+    step, epoch, loss = shown_head(handle.updates[-1])
+    assert step == 12 and epoch == 2.0
+    final = log_loss(forward(values(net), X)[1][-1], T)
+    assert np.isclose(loss, final, rtol=1e-4)
+
+
+def test_live_view_is_throttled_but_always_shows_the_end(notebook):
+    shown, handle = notebook
+    assert watching.LIVE_EVERY >= 0.5
+    X, T = moons(6)
+    net = tanh_net()
+    rec = tg.Recording()
+    net.fit(X, T, epochs=2, lr=0.5, seed=0, progress=False, record=rec, live=True)
+    assert len(shown) == 1 and 1 <= len(handle.updates) < len(rec) - 1
+    assert shown_head(handle.updates[-1])[0] == 12
+
+
+def test_live_without_a_recording_makes_its_own(notebook, monkeypatch):
+    shown, handle = notebook
+    monkeypatch.setattr(watching, "LIVE_EVERY", 0)
+    X, T = tg.datasets.xor()
+    plain = tg.mlp([2, 3, 1], seed=0)
+    plain_history = plain.fit(X, T, epochs=3, lr=0.5, seed=0, progress=False)
+    net = tg.mlp([2, 3, 1], seed=0)
+    history = net.fit(X, T, epochs=3, lr=0.5, seed=0, progress=False, live=True)
+    assert history == plain_history
+    assert all(np.array_equal(p.value, q.value) for p, q in zip(net.parameters(), plain.parameters()))
+    assert len(shown) == 1 and len(handle.updates) == 12
+    step, _, loss = shown_head(handle.updates[-1])
+    assert step == 12
+    assert np.isclose(loss, squared_loss(forward(values(net), X, hidden=sigmoid)[1][-1], T[:, None]), rtol=1e-4)
+
+
+# -- 8. the replay page's data ------------------------------------------------------------------------
+def edge_weight(params, edge, sizes):
+    """The weight an edge "L{k-1}_{i}->L{k}_{j}" (or "L{k-1}_one->…", the bias row) stands for: W_k[i, j]."""
+    tail, head = edge.split("->")
+    k = int(re.fullmatch(r"L(\d+)_(\d+)", head).group(1))
+    j = int(head.split("_")[1])
+    layer, i = tail[1:].split("_")
+    assert int(layer) == k - 1
+    i = sizes[k - 1] if i == "one" else int(i)
+    return params[f"W{k}"][i, j]
+
+
+@pytest.mark.graphviz
+@pytest.mark.parametrize("bias", ["separate", "input"])
+def test_replay_data_has_an_entry_per_snapshot_and_the_weights_of_each_edge(bias):
+    X, T = moons(16)
+    Xt, Tt = tg.datasets.moons(n=8, seed=3)
+    net = tg.mlp([2, 3, 1], activation=tg.Tanh, loss=tg.LogLoss, bias=bias, seed=0)
+    rec = tg.Recording(max_snapshots=6, grid=9, test=(Xt, Tt))
+    net.fit(X, T, epochs=3, lr=0.5, seed=0, progress=False, record=rec)
+    data = replay_data(rec, [], 0, None)
+    n = len(rec)
+    assert n == 6
+    assert data["step"] == [s.step for s in rec] == schedule(0, 48, "auto", 6)
+    assert data["epoch"] == [round(s.step / 16, 4) for s in rec]
+    assert data["loss"] == [s.loss for s in rec] and data["test_loss"] == [s.test_loss for s in rec]
+    assert data["traces"] == []
+    network = data["network"]
+    assert network is not None and "<svg" in network["svg"]
+    expected = {f"L0_{i}->L1_{j}" for i in range(2) for j in range(3)} | {f"L1_{i}->L2_0" for i in range(3)}
+    if bias == "input":
+        expected |= {f"L0_one->L1_{j}" for j in range(3)} | {"L1_one->L2_0"}
+    assert set(network["edges"]) == expected and len(network["edges"]) == len(expected)
+    assert len(network["weights"]) == n
+    for snap, row in zip(rec, network["weights"]):
+        assert len(row) == len(network["edges"])
+        for edge, w in zip(network["edges"], row):
+            assert abs(w - edge_weight(snap.parameters, edge, net.sizes)) <= 5e-6, edge
+    norms = data["norms"]
+    assert [s["values"] for s in norms["weights"]] == [[s.grad_norms[w] for s in rec] for w in ("W1", "W2")]
+    assert [s["values"] for s in norms["deltas"]] == [[s.delta_norms[z] for s in rec] for z in ("z1", "z2")]
+    assert all(len(series["values"]) == n for series in norms["weights"] + norms["deltas"])
+
+
+@pytest.mark.graphviz
+def test_replay_boundary_frames_are_the_grid_as_bytes():
+    X, T = moons(16)
+    rec = tg.Recording(max_snapshots=4, grid=9)
+    tanh_net().fit(X, T, epochs=2, lr=0.5, seed=0, progress=False, record=rec)
+    boundary = replay_data(rec, [], 0, None)["boundary"]
+    assert boundary["kind"] == "probability" and boundary["size"] == 9
+    assert len(boundary["frames"]) == len(rec)
+    u, v = rec.grid_axes
+    U, V = np.meshgrid(u, v)
+    for snap, frame in zip(rec, boundary["frames"]):
+        shade = np.frombuffer(base64.b64decode(frame), dtype=np.uint8)
+        assert shade.size == 81
+        shade = shade.reshape(9, 9)
+        P = forward(snap.parameters, np.c_[U.ravel(), V.ravel()])[1][-1].reshape(9, 9)
+        assert np.max(np.abs(shade.astype(int) - np.round(P * 255))) <= 1
+        assert np.array_equal(shade, np.round(snap.grid[..., 0].astype(np.float64) * 255).astype(np.uint8))
+    points = boundary["points"]
+    assert len(points) == 16 and sorted(p[2] for p in points) == sorted(int(t) for t in T[:, 0])
+
+
+@pytest.mark.graphviz
+def test_replay_boundary_for_three_classes_is_the_argmax_and_its_confidence():
+    X, T = tg.datasets.blobs(n=30, centers=3, seed=0)
+    net = tg.mlp([2, 5, 3], activation=tg.ReLU, loss=tg.SoftmaxCrossEntropy, seed=2)
+    rec = tg.Recording(max_snapshots=3, grid=8)
+    net.fit(X, T, epochs=2, lr=0.1, batch_size=5, seed=0, progress=False, record=rec)
+    boundary = replay_data(rec, [], 0, None)["boundary"]
+    assert boundary["kind"] == "classes" and boundary["classes"] == 3
+    u, v = rec.grid_axes
+    U, V = np.meshgrid(u, v)
+    for snap, frame, sure in zip(rec, boundary["frames"], boundary["confidence"]):
+        Z = forward(snap.parameters, np.c_[U.ravel(), V.ravel()], hidden=relu, output=identity)[0][-1]
+        P = np.exp(Z - Z.max(axis=1, keepdims=True))
+        P /= P.sum(axis=1, keepdims=True)
+        classes = np.frombuffer(base64.b64decode(frame), dtype=np.uint8)
+        assert classes.size == 64
+        top = np.sort(P, axis=1)
+        clear = top[:, -1] - top[:, -2] > 1e-5  # (away from ties, where float32 may pick the other)
+        assert np.array_equal(classes[clear], P.argmax(axis=1)[clear])
+        confidence = np.frombuffer(base64.b64decode(sure), dtype=np.uint8)
+        assert np.max(np.abs(confidence.astype(int) - np.round(P.max(axis=1) * 255))) <= 1
+
+
+@pytest.mark.graphviz
+def test_replay_traces_default_to_the_first_middle_and_last_snapshots():
+    X, T = moons(6)
+    rec = tg.Recording(max_snapshots=7)
+    tanh_net().fit(X, T, epochs=2, lr=0.5, seed=0, progress=False, record=rec)
+    data = replay_data(rec, None, 0, None)
+    assert [t["snapshot"] for t in data["traces"]] == [0, 3, 6]
+    assert all("<html" in t["html"].lower() for t in data["traces"])
+    assert [t["snapshot"] for t in replay_data(rec, [-1, 2], 0, None)["traces"]] == [6, 2]
+    with pytest.raises(tg.GraphError, match="traces"):
+        replay_data(rec, [7], 0, None)
+
+
+@pytest.mark.graphviz
+def test_replay_data_says_when_the_loss_is_over_a_subset():
+    X, T = tg.datasets.digits()
+    rec = tg.Recording(max_snapshots=2)
+    net = tg.mlp([64, 3, 10], loss=tg.SoftmaxCrossEntropy, seed=0)
+    net.fit(X, T, epochs=1, lr=0.1, batch_size=600, seed=0, progress=False, record=rec)
+    data = replay_data(rec, [], 0, None)
+    assert "1797 training samples" in data["loss_label"] and "1000" in data["loss_label"]
+    assert data["boundary"] is None and data["test_loss"] is None
+
+
+@pytest.mark.graphviz
+def test_replay_data_of_a_recording_with_summaries_still_works():
+    # A network with a parameter too large to keep whole (keep_whole is 65 536 by default: a 784-100
+    # layer already is) cannot be traced or drawn; the page should say so, not fail.
+    X, T = tg.datasets.xor()
+    net = tg.mlp([2, 8, 1], seed=0)
+    rec = tg.Recording(keep_whole=10, max_snapshots=4)
+    net.fit(X, T, epochs=3, lr=0.5, seed=0, progress=False, record=rec)
+    data = replay_data(rec, None, 0, None)  # the default traces
+    assert data["network"] is None and data["traces"] == []
+    assert any("W1" in note for note in data["notes"])
+    assert data["loss"] == [s.loss for s in rec]
