@@ -45,7 +45,7 @@ def test_a_demo_that_falls_short_says_why_on_stderr(capsys, tmp_path):
 
 def test_the_demo_help_states_the_accuracy_each_demo_expects(capsys):
     text = help_of(capsys, "demo")
-    assert "xor 100%, moons 90%, spirals 85%, digits 90%" in text
+    assert "xor 100%, moons 90%, spirals 85%, circles 90%, digits 90%" in text
 
 
 # 2. and 3. fit's errors: a flat target, and a first output that is not a loss.

@@ -1,203 +1,22 @@
-"""The ``tinygraph`` command: demo, render and trace."""
+"""The ``tinygraph`` command: demo, replay, render and trace."""
 
 import argparse
 import os
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
-from . import datasets, plot
-from .checks import number, output_path, whole
-from .core import SGD, Graph, Input, Logistic, LogLoss, Parameter, SoftmaxCrossEntropy, SquaredLoss, Tanh, WeightedSum
-from .core.activations import ReLU
+from . import datasets
+from .checks import output_path
+from .core import Graph, Input, Logistic, Parameter, SoftmaxCrossEntropy, SquaredLoss, WeightedSum
+from .demos import ACTIVATIONS, DEMOS, demo, demo_title, folder, replay, show_one_sample
 from .errors import GraphError
 from .teaching import GraphvizNotFound, render, to_dot, trace
 from .training import load, mlp
 from .version import __version__
 
-
-class Demo(NamedTuple):
-    """What `tinygraph demo --dataset NAME` trains, and what a run on these defaults reaches."""
-
-    data: Callable
-    sizes: list
-    activation: type
-    loss: type
-    lr: float
-    epochs: int
-    batch_size: int = 1
-    momentum: float = 0.0
-    split: bool = True  # train on 75%, report the accuracy on the other 25%
-    expect: float = 0.9  # the accuracy the defaults reach: below it the demo exits 1, saying so on stderr
-    sample: int = 0  # the training sample the diagrams and the trace show
-
-
-DEMOS = {
-    # x = [0, 1], t = 1: the sample of the README's pictures (python docs/make_diagrams.py)
-    "xor": Demo(datasets.xor, [2, 2, 1], Logistic, SquaredLoss, lr=0.5, epochs=3000, split=False, expect=1.0, sample=1),
-    "moons": Demo(
-        lambda: datasets.moons(n=300, noise=0.15, seed=0), [2, 16, 16, 1], Tanh, LogLoss, lr=0.05, epochs=100
-    ),
-    # η 0.01, 100 epochs, batches of 4, momentum 0.9; ReLU units (tanh units of this size often stall near 65%)
-    "spirals": Demo(
-        lambda: datasets.spirals(400, 0.05, seed=0), [2, 32, 32, 1], ReLU, LogLoss, 0.01, 100, 4, 0.9, expect=0.85
-    ),
-    "digits": Demo(datasets.digits, [64, 32, 10], Tanh, SoftmaxCrossEntropy, lr=0.05, epochs=10),
-}
-
-
-def _draw(graph, path, view, made, title=None):
-    """Render one diagram; without Graphviz keep the DOT source and remember why."""
-    try:
-        render(graph, path, format="svg", view=view, title=title)
-        made.append(f"{path}.svg")
-    except GraphvizNotFound as exc:
-        Path(f"{path}.dot").write_text(to_dot(graph, view=view, title=title), encoding="utf-8")
-        made.append(f"{path}.dot")
-        return str(exc)
-    return None
-
-
-def _show_one_sample(net, X, T, i):
-    """Forward and backward on sample ``i`` alone, so the diagrams show values and gradients; returns its feed."""
-    feed = {net.input: X[i], net.target: net._targets(T[i : i + 1])[0]}
-    net.graph.forward(feed)
-    net.graph.backward()
-    return feed
-
-
-def _sample_words(X, T, i):
-    """How the diagrams' titles name sample ``i``: by its numbers when there are a few, else by its place."""
-    x = f"one sample x = [{', '.join(f'{v:.3g}' for v in X[i])}]" if X[i].size <= 4 else f"training sample {i}"
-    return f"{x}, target t = {T[i]:.3g}"
-
-
-def demo_title(dataset, sizes, when, X, T, i):
-    """Return the title of the demo's diagrams (the README's pictures are the XOR demo's, with it)."""
-    label = "XOR" if dataset == "xor" else dataset
-    return f"{label} network {'-'.join(map(str, sizes))} {when} training: {_sample_words(X, T, i)}"
-
-
-def demo(args):
-    """Train a small network with per-sample SGD, then write its diagrams, a trace and plots."""
-    spec = DEMOS[args.dataset]
-    try:
-        X, T = spec.data()
-    except ImportError as exc:
-        print(f"tinygraph demo: {exc}", file=sys.stderr)
-        return 2
-    if spec.split:
-        X_train, X_test, T_train, T_test = datasets.train_test_split(X, T, test=0.25, seed=args.seed)
-    else:
-        X_train, X_test, T_train, T_test = X, X, T, T
-    sizes = list(spec.sizes)
-    if args.hidden is not None:
-        whole("--hidden", args.hidden)
-        if args.dataset != "xor":
-            print("tinygraph demo: --hidden applies to --dataset xor only", file=sys.stderr)
-            return 2
-        sizes[1] = args.hidden
-    epochs = spec.epochs if args.epochs is None else args.epochs
-    lr = spec.lr if args.lr is None else args.lr
-    whole("--epochs", epochs)
-    number("--lr", lr, low=0, strict="low")
-    net = mlp(sizes, activation=spec.activation, loss=spec.loss, seed=args.seed)
-    out = _folder(args.out, "--out")
-    arch = "-".join(map(str, sizes))
-    print(
-        f"tinygraph {__version__} demo: {args.dataset} with a {arch} network "
-        f"({spec.activation.__name__} units, {spec.loss.__name__})"
-    )
-    momentum = spec.momentum
-    kind = "per-sample SGD" if spec.batch_size == 1 else f"minibatch SGD (batch size {spec.batch_size})"
-    print(
-        f"  {kind}, η = {lr}{f', momentum {momentum}' if momentum else ''}, {epochs} epochs of "
-        f"{len(X_train)} samples; {len(net.graph)} nodes"
-    )
-    made, missing_dot = [], None
-    shown = spec.sample  # the training sample the diagrams and the trace show
-    _show_one_sample(net, X_train, T_train, shown)
-    title = demo_title(args.dataset, sizes, "before", X_train, T_train, shown)
-    for view in ("graph", "network"):
-        missing_dot = _draw(net, out / f"{view}_before", view, made, title) or missing_dot
-    every = max(1, epochs // 10)
-
-    def report(epoch, loss):
-        if epoch % every == 0 or epoch == 1:
-            print(f"  epoch {epoch:>6}  mean loss {loss:.6f}")
-
-    start = time.perf_counter()
-    history = net.fit(
-        X_train,
-        T_train,
-        epochs=epochs,
-        batch_size=spec.batch_size,
-        seed=args.seed,
-        optimizer=SGD(net.parameters(), lr=lr, momentum=momentum),
-        progress=False,
-        callback=report,
-    )
-    seconds = time.perf_counter() - start
-    steps = epochs * -(-len(X_train) // spec.batch_size)
-    print(f"  trained in {seconds:.2f} s ({steps / seconds:,.0f} SGD steps/s)")
-    if args.dataset == "xor":
-        P = net.predict(X).ravel()
-        print("\n   x1  x2 | target  output  right?")
-        for x, t, p in zip(X, T, P):
-            print(f"  {x[0]:3.0f} {x[1]:3.0f} | {t:6.0f}  {p:6.3f}  {'yes' if (p >= 0.5) == (t == 1) else 'NO'}")
-    accuracy = net.accuracy(X_test, T_test)
-    if spec.split:
-        print(f"\ntrain accuracy {net.accuracy(X_train, T_train):.1%}, test accuracy {accuracy:.1%}")
-    else:
-        print(f"\naccuracy {accuracy:.0%}")
-    feed = _show_one_sample(net, X_train, T_train, shown)
-    title = demo_title(args.dataset, sizes, "after", X_train, T_train, shown)
-    for view in ("graph", "network"):
-        missing_dot = _draw(net, out / f"{view}_after", view, made, title) or missing_dot
-    step = trace(net, feed, optimizer=lr)
-    try:
-        made.append(step.to_html(out / "trace.html", title=f"One SGD step of the {args.dataset} network"))
-    except GraphvizNotFound as exc:
-        missing_dot = str(exc)
-        (out / "trace.md").write_text(step.to_markdown(), encoding="utf-8")
-        made.append(str(out / "trace.md"))
-    if args.plot or args.dataset != "xor":
-        made += _plots(net, history, X, T, out)
-    print(f"\nwrote to {out.resolve()}/ (each diagram with its .dot source):")
-    for path in made:
-        print(f"  {Path(path).name}")
-    print(f"the diagrams and the trace show {_sample_words(X_train, T_train, shown)}")
-    if missing_dot:
-        print(
-            f"\nnote: {missing_dot}\n  then render a .dot file with: dot -Tsvg {out}/graph_after.dot -o graph_after.svg"
-        )
-    if accuracy >= spec.expect:
-        return 0
-    which = "test accuracy" if spec.split else "accuracy"
-    then = "--allow-failure: exit 0" if args.allow_failure else "try more --epochs, or pass --allow-failure to exit 0"
-    print(
-        f"tinygraph demo: the network did not learn {args.dataset} well enough: {which} {accuracy:.1%}, below "
-        f"the {spec.expect:.0%} this demo expects (its defaults reach it); {then}",
-        file=sys.stderr,
-    )
-    return 0 if args.allow_failure else 1
-
-
-def _plots(net, history, X, T, out):
-    try:
-        made = [str(out / "loss.png")]
-        plot.loss(history, path=made[0], title="mean loss per epoch")
-        if X.shape[1] == 2:
-            made.append(str(out / "decision_boundary.png"))
-            plot.decision_boundary(net, X, T, path=made[1])
-        return made
-    except ImportError as exc:
-        print(f"  plots skipped: {exc}")
-        return []
+__all__ = ["DEMOS", "build_parser", "main", "worked_example"]
 
 
 def worked_example():
@@ -210,18 +29,6 @@ def worked_example():
     b2 = Parameter([0.60, 0.60], name="b2")
     o = Logistic(WeightedSum(h, W2, b2, name="z2"), name="o")
     return Graph(SquaredLoss(o, t, name="E")), {"x": [0.05, 0.10], "t": [0.01, 0.99]}
-
-
-def _folder(path, what):
-    """Return the output folder ``path``, made if need be, once it is known to be one (before any work)."""
-    out = Path(path)
-    if out.exists() and not out.is_dir():
-        raise GraphError(f"{what}: '{out}' is a file; give a folder for the output")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise GraphError(f"{what}: cannot make the folder '{out}': {exc.strerror or exc}") from exc
-    return out
 
 
 def _numbers(text, what):
@@ -282,10 +89,10 @@ def render_command(args):
     except ValueError:
         raise GraphError(f"--sizes: expected whole numbers separated by commas, got {args.sizes!r}") from None
     net = mlp(sizes, seed=0, bias=args.bias)
-    out = _folder(args.out, "--out")
+    out = folder(args.out, "--out")
     if sizes[0] == 2 and sizes[-1] == 1:
         net.fit(X, T, epochs=args.epochs, lr=0.5, seed=0, progress=False)
-        _show_one_sample(net, X, T, DEMOS["xor"].sample)
+        show_one_sample(net, X, T, DEMOS["xor"].sample)
         title = demo_title("xor", sizes, "after", X, T, DEMOS["xor"].sample)
     else:
         rng = np.random.default_rng(0)
@@ -335,6 +142,23 @@ def build_parser():
         + ", on the test split where there is one); without it a low accuracy exits 1, saying why",
     )
     p.set_defaults(func=demo)
+    p = sub.add_parser(
+        "replay",
+        help="train a network while recording it, and write the replay page",
+        description=(
+            "Train a network on a demo data set while recording snapshots, and write one offline page to watch it "
+            "learn: the weights, the loss, the boundary and the gradient norms, with a slider, and step-by-step "
+            "traces of chosen moments."
+        ),
+    )
+    p.add_argument("--dataset", choices=sorted(DEMOS), default="moons", help="what to learn (default moons)")
+    p.add_argument("--sizes", help="layer sizes, e.g. 2,8,8,1 (default: the demo's network for the data set)")
+    p.add_argument("--activation", choices=sorted(ACTIVATIONS), help="hidden units (default: the demo's)")
+    p.add_argument("--epochs", type=int, help="passes over the data (default: per data set)")
+    p.add_argument("--lr", type=float, help="learning rate η (default: per data set)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--out", default="replay.html", help="the page to write (default replay.html)")
+    p.set_defaults(func=replay)
     untrained = "other sizes are drawn untrained, with random initial weights, on one random sample"
     p = sub.add_parser(
         "render",

@@ -1,0 +1,55 @@
+"""The demo runs of the tinygraph command: the replay page it writes, and the demo's own replay."""
+
+import json
+import os
+import re
+import shutil
+
+from tinygraph.cli import main
+
+HAS_DOT = bool(shutil.which("dot")) or bool(os.environ.get("CI"))
+
+
+def _embedded(page):
+    """The data a replay page draws (the JSON in its script)."""
+    match = re.search(r'<script type="application/json"[^>]*>(.*?)</script>', page, re.S)
+    return json.loads(match.group(1))
+
+
+def test_replay_writes_one_offline_page_of_the_run(capsys, tmp_path):
+    out = tmp_path / "sub" / "moons.html"
+    assert main(["replay", "--sizes", "2,8,8,1", "--epochs", "5", "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "moons with a 2-8-8-1 network (Tanh units), 5 epochs" in said and str(out.resolve()) in said
+    page = out.read_text(encoding="utf-8")
+    data = _embedded(page)
+    steps = 5 * 225  # 75% of 300 moons, one sample a step
+    assert data["step"][0] == 0 and data["step"][-1] == steps and len(data["step"]) == 200
+    assert data["test_loss"] is not None and len(data["test_loss"]) == 200
+    assert data["boundary"]["kind"] == "probability"
+    if HAS_DOT:
+        assert len(data["traces"]) == 3 and data["network"] is not None
+    assert out.stat().st_size < 5e6
+
+
+def test_replay_takes_the_activation_and_refuses_sizes_that_do_not_fit(capsys, tmp_path):
+    assert (
+        main(
+            ["replay", "--dataset", "xor", "--activation", "relu", "--epochs", "50", "--out", str(tmp_path / "x.html")]
+        )
+        == 0
+    )
+    assert "xor with a 2-2-1 network (ReLU units), 50 epochs" in capsys.readouterr().out
+    assert main(["replay", "--sizes", "3,4,1", "--out", str(tmp_path / "y.html")]) == 2
+    err = capsys.readouterr().err
+    assert "--sizes: this data set needs 2 inputs first and 1 output last" in err and "got 3,4,1" in err
+    assert main(["replay", "--out", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    assert not (tmp_path / "y.html").exists()
+
+
+def test_demo_writes_the_replay_of_its_training(capsys, tmp_path):
+    assert main(["demo", "--out", str(tmp_path), "--epochs", "100", "--allow-failure"]) == 0
+    assert "replay.html" in capsys.readouterr().out
+    data = _embedded((tmp_path / "replay.html").read_text(encoding="utf-8"))
+    assert data["step"][-1] == 400 and data["loss"][-1] < data["loss"][0]
