@@ -1,12 +1,14 @@
-"""Regenerate the README's diagrams in docs/: python docs/make_diagrams.py (needs Graphviz).
+"""Regenerate the README's pictures in docs/: python docs/make_diagrams.py (needs Graphviz).
 
-They are the diagrams `tinygraph demo` writes after training, copied: the XOR network of the demo,
+The diagrams are those `tinygraph demo` writes after training, copied: the XOR network of the demo,
 trained on its defaults, on the demo's sample x = [0, 1], t = 1 (tests/test_stumbles.py checks that
-the pictures and the demo agree).
+the pictures and the demo agree).  docs/replay.png is a screenshot, in headless Chromium (it needs
+the playwright package and Chromium), of `tinygraph replay --sizes 2,8,8,1` halfway through training.
 """
 
 import contextlib
 import io
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -28,6 +30,28 @@ def main():
             svg = (Path(tmp) / f"{view}_after.svg").read_bytes()
             (HERE / f"xor_{view}.svg").write_bytes(svg)
             print(f"docs/xor_{view}.svg: {len(svg) / 1024:.1f} KB")
+    replay_picture()
+
+
+def replay_picture():
+    """Screenshot the replay page of a 2-8-8-1 tanh network on the moons, at its middle snapshot."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("docs/replay.png: not made (pip install playwright, and install Chromium)")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        page_path = Path(tmp) / "replay.html"
+        with contextlib.redirect_stdout(io.StringIO()):
+            tinygraph(["replay", "--sizes", "2,8,8,1", "--activation", "tanh", "--out", str(page_path)])
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1300, "height": 900})
+            page.goto(page_path.as_uri())
+            page.eval_on_selector("#tg-slider", "s => { s.value = s.max / 2; s.dispatchEvent(new Event('input')); }")
+            page.screenshot(path=str(HERE / "replay.png"), full_page=True)
+            browser.close()
+    print(f"docs/replay.png: {(HERE / 'replay.png').stat().st_size / 1024:.1f} KB")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ def test_every_example_is_listed_here():
         "two_branches.py",
         "sgd_vs_gradient_descent.py",
         "backprop_step_by_step.py",
+        "vanishing_gradients.py",
     }
     assert {p.name for p in EXAMPLES.glob("*.py")} >= tested
 
@@ -84,3 +85,18 @@ def test_backprop_step_by_step_prints_the_worked_example(tmp_path):
     assert "new W2 = old − 0.5 · ∂E/∂W2 = [[0.358916," in out
     if shutil.which("dot") or os.environ.get("CI"):
         assert (tmp_path / "out" / "backprop_step_by_step.html").read_text().startswith("<!")
+
+
+def test_vanishing_gradients_shows_the_sigmoid_networks_first_layers_starve():
+    out = run_example("vanishing_gradients.py")
+    ratio = {
+        kind: float(value) for kind, value in re.findall(r"^  (Logistic|Tanh|ReLU) +([\d.e+-]+)", out, re.MULTILINE)
+    }
+    assert set(ratio) == {"Logistic", "Tanh", "ReLU"}
+    # ‖∂E/∂W₁‖ ÷ ‖∂E/∂W₉‖ before training: σ' ≤ 1/4 a layer starves the first layers; tanh and ReLU do not
+    assert ratio["Logistic"] < 1e-3 and ratio["Tanh"] > 0.1 and ratio["ReLU"] > 0.1
+
+
+def test_vanishing_gradients_writes_a_replay_per_activation(tmp_path):
+    run_example("vanishing_gradients.py", tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["logistic.html", "relu.html", "tanh.html"]
