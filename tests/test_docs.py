@@ -44,6 +44,22 @@ def test_every_page_is_in_the_navigation():
     assert len(pages) >= 13 and pages == listed, (sorted(pages - listed), sorted(listed - pages))
 
 
+# ---- the replay guide: its code runs, and the page it writes is the recorded run ---------------------
+
+
+@pytest.mark.graphviz
+def test_the_replay_guide_code_runs_and_writes_its_page(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (block,) = re.findall(r"```python\n(.*?)```", (DOCS / "guide" / "replay.md").read_text(), re.DOTALL)
+    namespace: dict = {}
+    exec(block, namespace)
+    rec = namespace["rec"]
+    assert len(rec) == 200 and rec[0].step == 0 and rec[-1].step == 30 * 225
+    assert rec[-1].loss < rec[0].loss and rec[-1].test_loss < rec[0].test_loss
+    page = (tmp_path / "replay.html").read_text(encoding="utf-8")
+    assert page.count('data-trace="') == 3
+
+
 # ---- the shapes guide: its code blocks run, and what the comments claim holds -----------------------
 
 

@@ -381,3 +381,52 @@ def test_classes_one_snapshot_and_the_jupyter_widget(open_page):
     inside = host.frame_locator("iframe")
     assert inside.locator("#tg-counter").text_content().startswith("snapshot 1 / 30")
     assert host.query_selector("#tg-slider") is None  # the page stays inside its iframe
+
+
+# -- a real run, end to end: fit with a Recording, its page, its traces ---------------------------------
+@pytest.mark.browser
+def test_the_page_of_a_real_run_replays_it_and_opens_its_traces(open_page):
+    import tinygraph as tg
+
+    X, T = tg.datasets.moons(n=60, noise=0.1, seed=0)
+    net = tg.mlp([2, 3, 1], activation=tg.Tanh, loss=tg.LogLoss, seed=0)
+    rec = tg.Recording(max_snapshots=40, test=(X[:20], T[:20]))
+    net.fit(X[20:], T[20:], epochs=10, lr=0.1, seed=0, record=rec)
+    tab = open_page(rec.to_html(traces=[0, -1]))
+    assert tab.locator("#tg-counter").text_content().startswith("snapshot 1 / 40 · step 0 ·")
+
+    def widths():  # each drawn weight's line width, by its edge's title
+        return {e["title"]: e["width"] for e in edges(tab)}
+
+    first, W1 = widths(), rec[0].parameters["W1"]
+    biggest = max(
+        abs(float(rec[k].parameters[w].reshape(-1)[i]))
+        for k in range(40)
+        for w in ("W1", "W2")
+        for i in range(rec[k].parameters[w].size)
+    )
+    assert first["L0_1->L1_2"] == pytest.approx(0.6 + 3.4 * abs(W1[1, 2]) / biggest, abs=0.01)
+    cursor = tab.get_attribute("#tg-loss .tg-cursor", "x")
+    picture = tab.evaluate("() => document.getElementById('tg-boundary').toDataURL()")
+    tab.keyboard.press("End")
+    assert current(tab) == 39 and widths() != first
+    assert tab.get_attribute("#tg-loss .tg-cursor", "x") != cursor
+    assert tab.evaluate("() => document.getElementById('tg-boundary').toDataURL()") != picture
+    tab.click("#tg-traces button[data-trace='0']")
+    assert current(tab) == 0
+    inner, steps = tab.frame_locator("#tg-trace-frame"), len(rec.trace_at(0, 0))  # (forward, backward, update)
+    assert inner.locator(".tg-counter").text_content() == f"Step 1 / {steps}"
+    inner.locator(".tg-next").click()
+    assert inner.locator(".tg-counter").text_content() == f"Step 2 / {steps}"
+    assert "<iframe srcdoc=" in rec._repr_html_()  # how Jupyter shows it
+
+
+@pytest.mark.browser
+def test_a_click_shows_the_network_at_its_actual_size(open_page):
+    tab = open_page(page(synthetic()))
+    width = tab.evaluate("() => document.querySelector('#tg-network svg').getBoundingClientRect().width")
+    tab.click("#tg-network svg")
+    assert tab.evaluate("() => document.getElementById('tg-network').classList.contains('tg-actual')")
+    assert tab.evaluate("() => document.querySelector('#tg-network svg').getBoundingClientRect().width") != width
+    tab.click("#tg-network svg")
+    assert tab.evaluate("() => document.querySelector('#tg-network svg').getBoundingClientRect().width") == width
