@@ -540,6 +540,25 @@ def test_trace_at_takes_a_feed_dict():
     tr = rec.trace_at(0, other)
     o = forward(rec[0].parameters, other["x"][None])[1][-1]
     assert np.isclose(tr.loss, log_loss(o, other["t"][None]), rtol=1e-12)
+    by_node = rec.trace_at(2, {net.input: X[5], net.target: T[5]})  # the live graph's own Inputs
+    assert by_node.loss == by_index.loss
+
+
+def test_a_parameter_array_replaced_during_training_is_what_the_next_snapshot_holds():
+    X, T = moons()
+    net = tanh_net()
+    rec = tg.Recording(every=1)
+    W2 = net.graph["W2"]
+
+    def replace(epoch, loss):
+        if epoch == 1:
+            W2.value = np.full((3, 1), 0.25, np.float32)  # a new array, of another dtype
+
+    net.fit(X, T, epochs=2, batch_size=len(X), lr=0.5, seed=0, callback=replace, record=rec)
+    assert [s.step for s in rec] == [0, 1, 2]
+    assert np.array_equal(rec[1].parameters["W2"], np.full((3, 1), 0.25))
+    assert rec[1].parameters["W2"].dtype == np.float32  # what the graph held, as it held it
+    assert np.array_equal(rec[2].parameters["W2"], W2.value)
 
 
 def test_trace_at_has_no_update_with_momentum():

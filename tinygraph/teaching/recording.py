@@ -203,6 +203,7 @@ class Recording:
         self.grid_axes: tuple | None = None
         self.graph: Graph | None = None  # the Recording's own copy of the graph
         self.lr: float | None = None  # the run's learning rate, when it was plain SGD
+        self.optimizer_text = ""  # what trained it, as the page says: "SGD η = 0.05, momentum 0.9"
         self.steps_per_epoch = 1
         self._todo: list[int] = []
         self._used = False
@@ -238,7 +239,7 @@ class Recording:
         self.graph, self.steps_per_epoch = clone, steps_per_epoch
         plain = isinstance(optimizer, SGD) and not optimizer.momentum
         self.lr = optimizer.lr if plain else None
-        self.optimizer = type(optimizer).__name__ + (
+        self.optimizer_text = type(optimizer).__name__ + (
             f" η = {optimizer.lr:g}" + (f", momentum {optimizer.momentum:g}" if optimizer.momentum else "")
             if isinstance(optimizer, SGD)
             else ""
@@ -302,8 +303,8 @@ class Recording:
         clone = self.graph
         assert clone is not None
         params = clone.parameters()
-        for mine, live in zip(params, self._live):
-            mine.value[...] = live.value
+        for mine, live in zip(params, self._live):  # (a copy: the live array may even have been replaced)
+            mine.value = np.array(live.value)
         loss = float(clone.forward(self._train))
         clone.backward()
         n = self.loss_rows
@@ -323,7 +324,7 @@ class Recording:
             out = _prediction(clone)
             values = np.asarray(clone.run(out, self._grid_feed), dtype=np.float32)
             grid = values.reshape(self.grid, self.grid, -1)
-        kept = {p.name: p.value.copy() if p.value.size <= self.keep_whole else _summary(p.value) for p in params}
+        kept = {p.name: p.value if p.value.size <= self.keep_whole else _summary(p.value) for p in params}
         self.snapshots.append(
             Snapshot(step, step / self.steps_per_epoch, loss * per_sample, test, kept, grads, deltas, grid)
         )
@@ -404,8 +405,8 @@ class Recording:
             was kept only as a summary.
         """
         graph = self.with_parameters(k)
-        if isinstance(sample, dict):
-            feed = sample
+        if isinstance(sample, dict):  # (by name: the live graph's Inputs are not the copy's)
+            feed = {key.name if isinstance(key, Node) else key: value for key, value in sample.items()}
         else:
             rows = len(self.columns[0][1])
             i = whole("trace_at: sample", sample, low=-rows, high=rows - 1)

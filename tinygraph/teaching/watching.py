@@ -180,7 +180,7 @@ def replay_data(rec: Any, traces: Any, sample: int, title: str | None) -> dict:
     return {
         "title": title or (f"A {arch} network learning" if arch else "Training replay"),
         "summary": (
-            f"{rec.optimizer or 'optimizer'} · {rows} training samples, {rec.steps_per_epoch} steps an epoch · "
+            f"{rec.optimizer_text or 'optimizer'} · {rows} training samples, {rec.steps_per_epoch} steps an epoch · "
             f"steps {snaps[0].step} to {snaps[-1].step} · {len(snaps)} snapshots"
         ),
         "loss_label": f"mean loss over the {rows} training samples{subset}",
