@@ -53,3 +53,17 @@ def test_demo_writes_the_replay_of_its_training(capsys, tmp_path):
     assert "replay.html" in capsys.readouterr().out
     data = _embedded((tmp_path / "replay.html").read_text(encoding="utf-8"))
     assert data["step"][-1] == 400 and data["loss"][-1] < data["loss"][0]
+
+
+def test_replay_refuses_an_out_path_below_a_file_before_training(capsys, tmp_path):
+    (tmp_path / "a_file").write_text("")
+    assert main(["replay", "--dataset", "digits", "--out", str(tmp_path / "a_file" / "x.html")]) == 2
+    err = capsys.readouterr()
+    assert "--out:" in err.err and "which is a file" in err.err and "trained" not in err.out
+
+
+def test_the_demos_replay_traces_the_sample_its_diagrams_and_trace_show(capsys, tmp_path):
+    assert main(["demo", "--out", str(tmp_path), "--epochs", "20", "--allow-failure"]) == 0
+    data = _embedded((tmp_path / "replay.html").read_text(encoding="utf-8"))
+    if HAS_DOT:
+        assert all("on training sample 1" in t["html"] for t in data["traces"])  # x = [0, 1], t = 1

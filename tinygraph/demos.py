@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from . import datasets, plot
-from .checks import number, whole
+from .checks import number, output_path, whole
 from .core import SGD, Logistic, LogLoss, SoftmaxCrossEntropy, SquaredLoss, Tanh
 from .core.activations import ReLU
 from .errors import GraphError
@@ -164,7 +164,8 @@ def demo(args):
         missing_dot = str(exc)
         (out / "trace.md").write_text(step.to_markdown(), encoding="utf-8")
         made.append(str(out / "trace.md"))
-    made.append(rec.to_html(out / "replay.html", title=f"The {args.dataset} network learning ({len(rec)} snapshots)"))
+    title = f"The {args.dataset} network learning ({len(rec)} snapshots)"
+    made.append(rec.to_html(out / "replay.html", sample=shown, title=title))  # (the trace's sample)
     if args.plot or args.dataset != "xor":
         made += _plots(net, history, X, T, out)
     print(f"\nwrote to {out.resolve()}/ (each diagram with its .dot source):")
@@ -243,8 +244,7 @@ def replay(args):
     activation = ACTIVATIONS[args.activation] if args.activation else spec.activation
     epochs = spec.epochs if args.epochs is None else whole("--epochs", args.epochs)
     lr = spec.lr if args.lr is None else number("--lr", args.lr, low=0, strict="low")
-    if Path(args.out).is_dir():
-        raise GraphError(f"--out: '{args.out}' is a folder; give the path of the page to write")
+    output_path("--out", args.out)  # (a folder, or a file in the way, is refused before training)
     if spec.split:
         X_train, X_test, T_train, T_test = datasets.train_test_split(X, T, test=0.25, seed=args.seed)
     else:

@@ -683,3 +683,40 @@ def test_a_fit_that_fails_before_training_leaves_the_recording_unused(tmp_path):
     assert len(rec) == 0
     tg.mlp([2, 3, 1], seed=0).fit(X, T, epochs=1, lr=0.5, seed=0, progress=False, record=rec)
     assert [s.step for s in rec] == [0, 1, 2, 3, 4]
+
+
+# -- what a red team found ----------------------------------------------------------------------------
+def test_a_graph_that_cannot_take_the_rows_as_one_batch_is_refused_before_training():
+    X, T = moons()
+    x, t = tg.Input("x", shape=(2,)), tg.Input("t", shape=())
+    w = tg.Parameter(np.array([0.3, -0.2]), name="w")
+    o = tg.Logistic(tg.Sum(x * w), name="o")  # (Sum adds up the whole batch: one sample at a time only)
+    graph = tg.Graph(tg.SquaredLoss(o, t, name="E"), o)
+    before = w.value.copy()
+    rec = tg.Recording()
+    with pytest.raises(
+        tg.GraphError, match="Recording: a snapshot computes the loss over the training rows as one batch of 20"
+    ):
+        tg.fit(graph, {"x": X, "t": T[:, 0]}, 0.1, epochs=1, seed=0, record=rec)
+    assert np.array_equal(w.value, before) and len(rec) == 0
+    X2, T2 = moons(12)
+    tanh_net().fit(X2, T2, epochs=1, lr=0.1, seed=0, record=rec)  # the Recording was not used up
+    assert len(rec) == 13
+
+
+def test_to_html_refuses_a_sample_that_is_no_training_row_before_writing(tmp_path):
+    net, rec, X, T = traced_run(lr=0.5)
+    page = tmp_path / "page.html"
+    page.write_text("kept")
+    with pytest.raises(tg.GraphError, match="Recording.to_html: sample must be a whole number from"):
+        rec.to_html(page, sample=len(X))
+    assert page.read_text() == "kept"
+
+
+def test_messages_of_test_data_and_of_trace_at_say_whose_they_are():
+    X, T = moons()
+    with pytest.raises(TypeError, match="^Recording: test data: "):
+        tanh_net().fit(X, T, epochs=1, lr=0.1, record=tg.Recording(test=(np.array([["a", "b"]]), T[:1])))
+    net, rec, X, T = traced_run(lr=0.5)
+    with pytest.raises(tg.GraphError, match="^trace_at: feed is missing Input 't'"):
+        rec.trace_at(0, {"x": X[0]})

@@ -222,3 +222,84 @@ def test_replay_data_of_a_recording_with_summaries_still_works():
     assert data["network"] is None and data["traces"] == []
     assert any("W1" in note for note in data["notes"])
     assert data["loss"] == [s.loss for s in rec]
+
+
+# -- what a red team found ----------------------------------------------------------------------------
+def test_a_large_graph_gets_no_traces_by_default_but_chosen_ones():
+    X, T = moons(8)
+    net = tg.mlp([2, 3, 3, 3, 3, 3, 3, 1], seed=0)  # 27 nodes: each trace would draw all of them at every step
+    assert len(net.graph.nodes) > watching.TRACED_NODES
+    rec = tg.Recording(max_snapshots=4)
+    net.fit(X, T, epochs=1, lr=0.1, seed=0, record=rec)
+    data = replay_data(rec, None, 0, None)
+    assert data["traces"] == [] and any("No step-by-step traces by default" in n for n in data["notes"])
+    chosen = replay_data(rec, range(1), 0, None)  # any iterable of indices; chosen ones are drawn
+    assert [t["snapshot"] for t in chosen["traces"]] == [0]
+
+
+@pytest.mark.graphviz
+def test_chosen_traces_keep_their_order_once_each_and_name_the_sample_from_zero():
+    X, T = moons(6)
+    rec = tg.Recording(max_snapshots=7)
+    tanh_net().fit(X, T, epochs=2, lr=0.5, seed=0, record=rec)
+    data = replay_data(rec, [-1, 2, 6], -1, None)
+    assert [t["snapshot"] for t in data["traces"]] == [6, 2]
+    assert "on training sample 5" in data["traces"][0]["html"]
+
+
+def test_an_output_that_is_no_probability_is_shaded_from_its_lowest_to_its_highest_value():
+    X = np.random.default_rng(0).uniform(-1, 1, size=(30, 2))
+    Y = 3 * X[:, :1] - 2 * X[:, 1:] + 5
+    net = tg.mlp([2, 4, 1], output_activation=None, seed=0)
+    rec = tg.Recording(max_snapshots=5)
+    net.fit(X, Y, epochs=3, lr=0.01, seed=0, record=rec)
+    boundary = replay_data(rec, [], 0, None)["boundary"]
+    grids = np.stack([s.grid[..., 0] for s in rec]).astype(np.float64)
+    low, high = grids.min(), grids.max()
+    assert boundary["title"] == "The network's output over the plane"
+    assert f"from {low:.3g} (blue) through white to {high:.3g} (red)" in boundary["caption"]
+    first = np.frombuffer(base64.b64decode(boundary["frames"][0]), np.uint8).reshape(grids.shape[1:])
+    assert np.abs(first.astype(int) - np.round((grids[0] - low) / (high - low) * 255)).max() <= 1
+    assert all(p[2] is None for p in boundary["points"])  # continuous targets are no classes
+
+
+def test_a_run_that_diverged_shows_its_finite_frames_and_says_where_it_stopped():
+    X = np.random.default_rng(0).uniform(-1, 1, size=(20, 2))
+    Y = 50 * X[:, :1] + 3
+    net = tg.mlp([2, 8, 1], activation=None, output_activation=None, seed=0)
+    rec = tg.Recording(every=1)
+    with pytest.raises(tg.GraphError, match="non-finite"):
+        net.fit(X, Y, epochs=20, lr=5.0, seed=0, record=rec)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (no nan cast to bytes)
+        data = replay_data(rec, [], 0, None)
+    stopped = rec[-1].step
+    assert stopped < 400 and any(f"stopped at step {stopped} of the 400 planned" in n for n in data["notes"])
+    first = np.frombuffer(base64.b64decode(data["boundary"]["frames"][0]), np.uint8)
+    assert first.min() < first.max()  # step 0 is shaded on the finite frames' scale, not flattened
+
+
+def test_one_sample_gets_a_plane_around_it_and_small_data_keeps_its_digits():
+    X, T = moons(10)
+    rec = tg.Recording()
+    tanh_net().fit(X[:1], T[:1], epochs=2, lr=0.5, seed=0, record=rec)
+    u, v = rec.grid_axes
+    assert np.isclose(u[-1] - u[0], 2) and np.isclose(v[-1] - v[0], 2)  # one either side of the point
+    rec = tg.Recording(max_snapshots=3)
+    tanh_net().fit(X * 1e-5, T, epochs=1, lr=0.5, seed=0, record=rec)
+    points = replay_data(rec, [], 0, None)["boundary"]["points"]
+    assert len({(p[0], p[1]) for p in points}) == len(X)
+    assert all(np.isclose(p[0], x, rtol=1e-5) for p, x in zip(sorted(points), sorted(X[:, 0] * 1e-5)))
+
+
+def test_a_page_without_a_boundary_says_why():
+    rng = np.random.default_rng(0)
+    X, T = rng.normal(size=(12, 5)), rng.integers(0, 3, 12)
+    rec = tg.Recording(max_snapshots=3)
+    tg.mlp([5, 4, 3], loss=tg.SoftmaxCrossEntropy, seed=0).fit(X, T, epochs=1, lr=0.1, seed=0, record=rec)
+    notes = replay_data(rec, [], 0, None)["notes"]
+    assert any(
+        "No decision boundary: it is drawn for one Input of 2 features per sample" in n and "(5,)" in n for n in notes
+    )

@@ -201,6 +201,8 @@ class Recording:
         self.snapshots: list[Snapshot] = []
         self.loss_rows = 0
         self.grid_axes: tuple | None = None
+        self.why_no_grid = ""  # when grid_axes is None: why there is no grid
+        self.planned = (0, 0)  # the first and last step of the run
         self.graph: Graph | None = None  # the Recording's own copy of the graph
         self.lr: float | None = None  # the run's learning rate, when it was plain SGD
         self.optimizer_text = ""  # what trained it, as the page says: "SGD η = 0.05, momentum 0.9"
@@ -245,6 +247,13 @@ class Recording:
             else ""
         )
         self._live = graph.parameters()
+        try:  # one snapshot's work, thrown away: a graph that cannot take it is refused before training
+            self._measure(0)
+        except GraphError as exc:
+            raise GraphError(
+                f"Recording: a snapshot computes the loss over the training rows as one batch of {self.loss_rows} "
+                f"(and the output over a grid), which this graph cannot take: {exc}"
+            ) from None
         if live and in_notebook():
             self.listeners.append(LiveView(self))
 
@@ -267,21 +276,24 @@ class Recording:
             named[name] = arr
         try:
             resolved, _ = loop.resolve_data(clone, named)
-        except GraphError as exc:
-            raise GraphError(f"Recording: test data: {str(exc).removeprefix('fit: ')}") from None
+        except (GraphError, TypeError) as exc:
+            raise type(exc)(f"Recording: test data: {str(exc).removeprefix('fit: ')}") from None
         return dict(resolved)
 
     def _grid(self, clone: Graph, columns: list) -> dict | None:
         out = _prediction(clone)
         if out is None:
+            self.why_no_grid = "the graph has no second output to predict with (Graph(loss, output))"
             return None
         needed = Graph(out).inputs
         data = {node.name: arr for node, arr in columns}
         if len(needed) != 1 or needed[0].name not in data or data[needed[0].name].shape[1:] != (2,):
+            shapes = ", ".join(f"'{i.name}' {data[i.name].shape[1:]}" for i in needed if i.name in data)
+            self.why_no_grid = f"it is drawn for one Input of 2 features per sample, and '{out.name}' needs {shapes}"
             return None
         X = data[needed[0].name]
         low, high = X.min(axis=0), X.max(axis=0)
-        pad = 0.1 * np.maximum(high - low, 1e-9)
+        pad = np.where(high > low, 0.1 * (high - low), 1.0)  # (a constant column: one either side)
         u = np.linspace(low[0] - pad[0], high[0] + pad[0], self.grid)
         v = np.linspace(low[1] - pad[1], high[1] + pad[1], self.grid)
         self.grid_axes = (u, v)
@@ -291,6 +303,7 @@ class Recording:
     def begin(self, first: int, last: int) -> None:
         """Plan the snapshots of steps ``first`` to ``last`` (fit calls it once it knows them)."""
         self._todo, self._used = schedule(first, last, self.every, self.max_snapshots)[::-1], True
+        self.planned = (first, last)
 
     @property
     def next_step(self) -> int:
@@ -300,11 +313,20 @@ class Recording:
     def take(self, step: int) -> None:
         """Take the snapshot of ``step`` from the live parameters (``fit`` calls it)."""
         self._todo.pop()
+        self.snapshots.append(self._measure(step))
+        for listener in self.listeners:
+            listener(self)
+
+    def _measure(self, step: int) -> Snapshot:
+        """Copy the live parameters into the copy of the graph, and compute a snapshot there."""
         clone = self.graph
         assert clone is not None
         params = clone.parameters()
-        for mine, live in zip(params, self._live):  # (a copy: the live array may even have been replaced)
-            mine.value = np.array(live.value)
+        for mine, live in zip(params, self._live):
+            if mine.value.shape == live.value.shape and mine.value.dtype == live.value.dtype:
+                mine.value[...] = live.value  # (in place: the copy keeps running its fast path)
+            else:  # the live array was replaced by one of another shape or dtype
+                mine.value = np.array(live.value)
         loss = float(clone.forward(self._train))
         clone.backward()
         n = self.loss_rows
@@ -321,15 +343,11 @@ class Recording:
             test = float(clone.forward(self._test)) * (1.0 if self._mean else 1.0 / rows)
         grid = None
         if self._grid_feed is not None:
-            out = _prediction(clone)
-            values = np.asarray(clone.run(out, self._grid_feed), dtype=np.float32)
-            grid = values.reshape(self.grid, self.grid, -1)
-        kept = {p.name: p.value if p.value.size <= self.keep_whole else _summary(p.value) for p in params}
-        self.snapshots.append(
-            Snapshot(step, step / self.steps_per_epoch, loss * per_sample, test, kept, grads, deltas, grid)
-        )
-        for listener in self.listeners:
-            listener(self)
+            values = np.asarray(clone.run(_prediction(clone), self._grid_feed))
+            with np.errstate(over="ignore"):  # (beyond float32: inf, as it is)
+                grid = values.astype(np.float32).reshape(self.grid, self.grid, -1)
+        kept = {p.name: p.value.copy() if p.value.size <= self.keep_whole else _summary(p.value) for p in params}
+        return Snapshot(step, step / self.steps_per_epoch, loss * per_sample, test, kept, grads, deltas, grid)
 
     # -- reading it -------------------------------------------------------------------
     def __len__(self) -> int:
@@ -411,7 +429,10 @@ class Recording:
             rows = len(self.columns[0][1])
             i = whole("trace_at: sample", sample, low=-rows, high=rows - 1)
             feed = {node.name: arr[i] for node, arr in self.columns}
-        return trace(graph, feed, optimizer=None if self.lr is None else self.lr, precision=precision)
+        try:
+            return trace(graph, feed, optimizer=None if self.lr is None else self.lr, precision=precision)
+        except GraphError as exc:
+            raise GraphError(f"trace_at: {exc}") from None
 
     def to_html(self, path: Any = None, traces: Any = None, sample: int = 0, title: str | None = None) -> str:
         """Write (or, without ``path``, return) the replay page: one offline HTML file.
@@ -447,6 +468,8 @@ class Recording:
         if path is not None:
             path = output_path("Recording.to_html", path)
         self.index(0, "Recording.to_html")
+        rows = len(self.columns[0][1])
+        sample = whole("Recording.to_html: sample", sample, low=-rows, high=rows - 1) % rows
         from .replay import page  # (the page's HTML and script: loaded when a page is written)
 
         html = page(replay_data(self, traces, sample, title))

@@ -19,7 +19,7 @@ body { margin: 0; background: #f6f6f8; }
   background: #fff; border-bottom: 1px solid #ddd; box-shadow: 0 2px 4px rgba(0,0,0,.06); margin: 10px -16px 14px;
   padding: 10px 16px; }
 .tg-bar button, .tg-panel button { font-size: 14px; padding: 6px 14px; cursor: pointer; } #tg-play { min-width: 100px; }
-#tg-slider { flex: 1 1 280px; } .tg-hint { color: #666; font-size: 12px; }
+#tg-slider { flex: 1 1 100%; order: 9; } .tg-hint { color: #666; font-size: 12px; }
 #tg-counter { font-weight: bold; font-variant-numeric: tabular-nums; }
 .tg-panels { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 14px; }
 .tg-panel { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 10px 14px; min-width: 0; }
@@ -86,7 +86,7 @@ _SCRIPT = r"""
 
   // A line chart in an <svg>: x = training step, one line per series, a cursor at the current snapshot.
   function lineChart(svg, legend) {
-    const W = 560, H = 300, L = 62, R = 16, T = 30, B = 44, pw = W - L - R, ph = H - T - B;
+    const W = 560, H = 300, L = 62, R = 26, T = 30, B = 44, pw = W - L - R, ph = H - T - B;
     const x0 = data.step[0], x1 = data.step[n - 1] > x0 ? data.step[n - 1] : x0 + 1;  // the x axis: exactly the steps
     const xt = ticks(x0, x1, 6, true).values.filter(([v]) => v >= x0 && v <= x1);
     const X = s => L + pw * (s - x0) / (x1 - x0);
@@ -252,9 +252,8 @@ _SCRIPT = r"""
     const norms = lineChart(normsSvg, document.getElementById("tg-norms-legend"));
     const labels = {weights: "norm of ∂E/∂W, per layer (log scale)", deltas: "norm of δ = ∂E/∂z (log scale)"};
     const buttons = document.querySelectorAll(".tg-toggle button");
-    const drawNorms = kind => {
-      norms.draw(data.norms[kind].map((s, k) => ({label: s.label, color: PALETTE[k % 10], values: s.values})),
-        true, labels[kind]);
+    const drawNorms = kind => {  // (dashed from the 11th layer on: the colours repeat)
+      norms.draw(data.norms[kind].map((s, k) => ({color: PALETTE[k % 10], dash: k >= 10, ...s})), true, labels[kind]);
       buttons.forEach(b => b.setAttribute("aria-pressed", String(b.dataset.kind === kind)));
       normsSvg.dataset.kind = kind;
     };
@@ -354,14 +353,16 @@ def _panels(data: dict) -> str:
     if boundary:
         colors = boundary.get("colors") or []
         labels = sorted({int(p[2]) for p in boundary.get("points") or [] if p[2] is not None and p[2] < len(colors)})
-        caption = _CAPTIONS["probability" if boundary.get("kind") == "probability" else "classes"]
+        caption = (
+            boundary.get("caption") or _CAPTIONS["probability" if boundary.get("kind") == "probability" else "classes"]
+        )
         canvas = '<canvas id="tg-boundary" role="img" aria-label="the decision boundary"></canvas>'
         keys = " ".join(
             f'<span class="tg-key"><i class="tg-dotkey" style="background:{html.escape(str(colors[k]))}"></i>'
             f"class {k}</span>"
             for k in labels
         )
-        panels.append(_panel("Decision boundary", canvas, caption + keys))
+        panels.append(_panel(html.escape(boundary.get("title") or "Decision boundary"), canvas, caption + keys))
     panels.append(_panel("Loss", _chart("tg-loss")))
     if norms.get("weights") or norms.get("deltas"):
         toggle = _TOGGLE if norms.get("weights") and norms.get("deltas") else ""

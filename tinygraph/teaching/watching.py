@@ -22,6 +22,7 @@ from .network import NEGATIVE, POSITIVE, NotLayered, find_layers, weight_edges
 BLUE, RED = (31, 95, 191), (214, 39, 40)  # P(class 1) = 0 and 1, as the replay page shades them
 COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#db2777", "#65a30d", "#854d0e", "#475569"]
 MAX_POINTS = 400  # data points drawn on the plane
+TRACED_NODES = 24  # larger graphs get no step-by-step traces by default (each draws the graph at every step)
 LIVE_EVERY = 1.0  # seconds between updates of the live view
 
 
@@ -104,7 +105,7 @@ def _points(rec: Any, most: int = MAX_POINTS) -> list:
     others = [arr for node, arr in rec.columns if node.name != x_name]
     labels = _labels(others[0])[: len(X)] if others else [None] * len(X)
     pick = np.random.default_rng(0).permutation(len(X))[:most]
-    return [[round(float(X[i, 0]), 4), round(float(X[i, 1]), 4), labels[i]] for i in pick]
+    return [[float(f"{X[i, 0]:.6g}"), float(f"{X[i, 1]:.6g}"), labels[i]] for i in pick]
 
 
 def _boundary(rec: Any) -> dict | None:
@@ -118,13 +119,19 @@ def _boundary(rec: Any) -> dict | None:
         "points": _points(rec),
         "colors": COLORS,
     }
-    k = grids.shape[-1]
+    k, finite = grids.shape[-1], np.isfinite(grids).all(axis=(1, 2, 3))
     if k == 1:
         p = grids[..., 0]
-        low, high = (0.0, 1.0) if p.min() >= 0 and p.max() <= 1 else (p.min(), p.max())
-        shade = np.round((p - low) / max(high - low, 1e-12) * 255).astype(np.uint8)
+        seen = p[finite] if finite.any() else np.zeros(1)
+        low, high = (0.0, 1.0) if seen.min() >= 0 and seen.max() <= 1 else (float(seen.min()), float(seen.max()))
+        shade = np.round(np.nan_to_num(np.clip((p - low) / max(high - low, 1e-12), 0, 1), nan=0.5) * 255)
         data.update(kind="probability", classes=2, frames=[_bytes(f) for f in shade], confidence=None)
+        if (low, high) != (0.0, 1.0):  # not a probability: say what the shade is
+            name = rec.graph.outputs[1].name
+            data["title"] = "The network's output over the plane"
+            data["caption"] = f"shade: the output {name}, from {low:.3g} (blue) through white to {high:.3g} (red). "
     else:
+        grids = np.nan_to_num(grids)
         if not (grids.min() >= 0 and np.allclose(grids.sum(axis=-1), 1, atol=1e-3)):  # scores: softmax them
             grids = np.exp(grids - grids.max(axis=-1, keepdims=True))
             grids /= grids.sum(axis=-1, keepdims=True)
@@ -140,18 +147,26 @@ def _bytes(a: np.ndarray) -> str:
 
 
 def _traces(rec: Any, traces: Any, sample: int, notes: list) -> list:
+    if traces is None and len(rec.graph.nodes) > TRACED_NODES:
+        notes.append(
+            f"No step-by-step traces by default: each draws all {len(rec.graph.nodes)} nodes at every step, megabytes "
+            f"a trace (more than {TRACED_NODES} nodes); choose some with to_html(traces=[…]), or write one with "
+            "rec.trace_at(k).to_html(path)."
+        )
+        return []
     if traces is None:
-        traces = sorted({0, (len(rec) - 1) // 2, len(rec) - 1})
-    if not isinstance(traces, (list, tuple)):
+        traces = [0, (len(rec) - 1) // 2, len(rec) - 1]
+    if isinstance(traces, (str, bytes, dict)) or not hasattr(traces, "__iter__"):
         raise TypeError(f"Recording.to_html: traces must be a list of snapshot indices, got {type(traces).__name__}")
-    chosen = [rec.index(k, "Recording.to_html: traces") for k in traces]  # all checked before any is traced
+    chosen = list(dict.fromkeys(rec.index(k, "Recording.to_html: traces") for k in traces))  # (checked, then traced)
     found = []
     for k in chosen:
         step = rec[k].step
         label = f"step {step}" + (" (before training)" if step == 0 else " (the end)" if k == len(rec) - 1 else "")
         try:
             trace = rec.trace_at(k, sample)
-            page = trace.to_html(title=f"One step of backprop at {label}, on training sample {sample}")
+            row = sample % len(rec.columns[0][1])  # (counted from 0, whichever way it was given)
+            page = trace.to_html(title=f"One step of backprop at {label}, on training sample {row}")
         except (GraphvizNotFound, GraphError) as exc:  # no dot, or parameters kept only as summaries
             notes.append(f"No step-by-step traces: {exc}")
             return []
@@ -176,14 +191,21 @@ def replay_data(rec: Any, traces: Any, sample: int, title: str | None) -> dict:
     arch = _arch(rec)
     traced = _traces(rec, traces, sample, notes)
     test = [s.test_loss for s in snaps] if snaps[0].test_loss is not None else None
-    subset = f" (a fixed random {rec.loss_rows} of them)" if rec.loss_rows < rows else ""
+    over = f"a fixed random {rec.loss_rows} of the {rows}" if rec.loss_rows < rows else f"the {rows}"
+    if rec.grid_axes is None:
+        notes.append(f"No decision boundary: {rec.why_no_grid}.")
+    if snaps[-1].step < rec.planned[1]:
+        notes.append(
+            f"The run stopped at step {snaps[-1].step} of the {rec.planned[1]} planned (fit raised an error); "
+            "the recording ends there."
+        )
     return {
         "title": title or (f"A {arch} network learning" if arch else "Training replay"),
         "summary": (
             f"{rec.optimizer_text or 'optimizer'} · {rows} training samples, {rec.steps_per_epoch} steps an epoch · "
             f"steps {snaps[0].step} to {snaps[-1].step} · {len(snaps)} snapshots"
         ),
-        "loss_label": f"mean loss over the {rows} training samples{subset}",
+        "loss_label": f"mean loss over {over} training samples",
         "notes": notes,
         "step": [s.step for s in snaps],
         "epoch": [round(s.epoch, 4) for s in snaps],
