@@ -164,6 +164,11 @@ class Recording:
     about 4 MB, far under 50 MB; no parameter costs more than ``keep_whole`` numbers a
     snapshot.  The training rows are referenced, not copied.
 
+    Time: a snapshot costs one forward and backward pass over the training rows (at most
+    1000) and a forward pass over the G² grid points, whatever the length of the run: about
+    2 ms for a 2-16-16-1 network on 300 points, so 200 snapshots add about half a second
+    (``benchmarks/recording.py`` measures it).
+
     Examples
     --------
     >>> import tinygraph as tg
