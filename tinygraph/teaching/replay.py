@@ -21,7 +21,7 @@ body { margin: 0; background: #f6f6f8; }
 .tg-bar button, .tg-panel button { font-size: 14px; padding: 6px 14px; cursor: pointer; } #tg-play { min-width: 100px; }
 #tg-slider { flex: 1 1 100%; order: 9; } .tg-hint { color: #666; font-size: 12px; }
 #tg-counter { font-weight: bold; font-variant-numeric: tabular-nums; }
-.tg-panels { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 14px; }
+.tg-panels { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 14px; align-items: start;}
 .tg-panel { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 10px 14px; min-width: 0; }
 .tg-panel h2 { font-size: 16px; margin: 0 0 8px; } .tg-wide { grid-column: 1 / -1; }
 .tg-caption { font-size: 13px; color: #555; margin: 6px 0 0; }
