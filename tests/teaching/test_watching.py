@@ -303,3 +303,29 @@ def test_a_page_without_a_boundary_says_why():
     assert any(
         "No decision boundary: it is drawn for one Input of 2 features per sample" in n and "(5,)" in n for n in notes
     )
+
+
+@pytest.mark.graphviz
+def test_live_in_a_real_jupyter_kernel_updates_one_output_to_the_end(tmp_path):
+    nbformat = pytest.importorskip("nbformat")  # (nbclient and ipykernel: the test extra)
+    nbclient = pytest.importorskip("nbclient")
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell(
+            "import tinygraph as tg\n"
+            "X, T = tg.datasets.moons(n=60, noise=0.1, seed=0)\n"
+            "net = tg.mlp([2, 4, 1], activation=tg.Tanh, loss=tg.LogLoss, seed=0)\n"
+            "history = net.fit(X, T, epochs=30, lr=0.1, seed=0, live=True)"
+        ),
+        nbformat.v4.new_code_cell("rec = tg.Recording(max_snapshots=5)\n_ = net.fit(X, T, epochs=1, record=rec)\nrec"),
+    ]
+    client = nbclient.NotebookClient(
+        notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
+    client.execute()
+    (live,) = notebook.cells[0].outputs  # one output, updated in place
+    assert live["output_type"] == "display_data"
+    shown = live["data"]["text/html"]
+    assert "step 1800 · epoch 30.00" in shown and "<svg" in shown and "<script" not in shown
+    (page,) = notebook.cells[1].outputs
+    assert page["data"]["text/html"].startswith("<iframe srcdoc=")  # a Recording shows its replay page
