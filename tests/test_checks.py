@@ -69,3 +69,11 @@ def test_output_paths_are_names_of_files_below_folders(tmp_path):
         with pytest.raises(error, match=match):
             checks.output_path("w", path, folder=folder)
     assert (tmp_path / "a file").read_text() == "kept" and not (tmp_path / "new").exists()
+
+
+def test_write_text_makes_the_folders_above_and_writes_the_text(tmp_path):
+    from tinygraph.checks import write_text
+
+    path = str(tmp_path / "a" / "b" / "page.html")
+    assert write_text(path, "<p>é</p>") == path
+    assert (tmp_path / "a" / "b" / "page.html").read_text(encoding="utf-8") == "<p>é</p>"

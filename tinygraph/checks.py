@@ -166,3 +166,11 @@ def output_path(what: str, path: Any, folder: bool = False) -> str:
     if not os.path.isdir(above):
         raise GraphError(f"{what}: '{path}' lies below '{above}', which is a file")
     return path
+
+
+def write_text(path: str, text: str) -> str:
+    """Write ``text`` to ``path`` (checked first with ``output_path``), making the folders above it; return it."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path

@@ -79,18 +79,22 @@ def demo_title(dataset, sizes, when, X, T, i):
     return f"{label} network {'-'.join(map(str, sizes))} {when} training: {_sample_words(X, T, i)}"
 
 
+def demo_data(spec, seed):
+    """Return a demo's data X, T and its training and test rows (with no split, both are all of them)."""
+    X, T = spec.data()
+    if spec.split:
+        return (X, T, *datasets.train_test_split(X, T, test=0.25, seed=seed))
+    return X, T, X, X, T, T
+
+
 def demo(args):
     """Train a small network with per-sample SGD, then write its diagrams, a trace and plots."""
     spec = DEMOS[args.dataset]
     try:
-        X, T = spec.data()
+        X, T, X_train, X_test, T_train, T_test = demo_data(spec, args.seed)
     except ImportError as exc:
         print(f"tinygraph demo: {exc}", file=sys.stderr)
         return 2
-    if spec.split:
-        X_train, X_test, T_train, T_test = datasets.train_test_split(X, T, test=0.25, seed=args.seed)
-    else:
-        X_train, X_test, T_train, T_test = X, X, T, T
     sizes = list(spec.sizes)
     if args.hidden is not None:
         whole("--hidden", args.hidden)
@@ -236,7 +240,7 @@ def replay(args):
     """Train a network on a demo data set while recording it, and write the replay page."""
     spec = DEMOS[args.dataset]
     try:
-        X, T = spec.data()
+        X, T, X_train, X_test, T_train, T_test = demo_data(spec, args.seed)
     except ImportError as exc:
         print(f"tinygraph replay: {exc}", file=sys.stderr)
         return 2
@@ -245,10 +249,6 @@ def replay(args):
     epochs = spec.epochs if args.epochs is None else whole("--epochs", args.epochs)
     lr = spec.lr if args.lr is None else number("--lr", args.lr, low=0, strict="low")
     output_path("--out", args.out)  # (a folder, or a file in the way, is refused before training)
-    if spec.split:
-        X_train, X_test, T_train, T_test = datasets.train_test_split(X, T, test=0.25, seed=args.seed)
-    else:
-        X_train, X_test, T_train, T_test = X, X, T, T
     net = mlp(sizes, activation=activation, loss=spec.loss, seed=args.seed)
     rec = Recording(test=(X_test, T_test) if spec.split else None)
     arch = "-".join(map(str, sizes))

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..checks import output_path, whole
+from ..checks import output_path, whole, write_text
 from ..core import SGD, Graph, Node
 from ..errors import GraphError
 from ..training import loop
@@ -480,10 +479,7 @@ class Recording:
         html = page(replay_data(self, traces, sample, title))
         if path is None:
             return html
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(html)
-        return path
+        return write_text(path, html)
 
     def _repr_html_(self) -> str:
         if not self.snapshots:

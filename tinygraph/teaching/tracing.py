@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ..checks import flag, output_path, whole
+from ..checks import flag, output_path, whole, write_text
 from ..core import SGD, Graph, Node, as_optimizer, graph_of
 from ..errors import GraphError
 from .stepper import frames, page, widget
@@ -210,10 +209,7 @@ class Trace:
         html = page(self, title)
         if path is None:
             return html
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(html)
-        return path
+        return write_text(path, html)
 
     def _repr_html_(self):
         return widget(self)
