@@ -41,6 +41,30 @@ def missing_docs():
     return missing_dot()
 
 
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium driven by Playwright, shared by every browser test (mark them ``browser``)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=shutil.which("chromium") or shutil.which("chromium-browser"), args=CHROMIUM_ARGS
+        )
+        yield b
+        b.close()
+
+
 def pytest_runtest_setup(item):
     for marker, missing in (("graphviz", missing_dot), ("browser", missing_browser), ("docs", missing_docs)):
         why = item.get_closest_marker(marker) and missing()

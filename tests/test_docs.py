@@ -9,7 +9,6 @@ import importlib.util
 import logging
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -264,32 +263,25 @@ def test_every_formula_on_the_site_is_mathml(site):
 
 @pytest.mark.docs
 @pytest.mark.browser
-def test_the_tutorials_stepper_steps_its_diagrams_zoom_and_its_formulas_have_a_size(site):
-    from playwright.sync_api import sync_playwright
-
-    flags = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=shutil.which("chromium") or shutil.which("chromium-browser"), args=flags
-        )
-        page = browser.new_page(viewport={"width": 1300, "height": 1000})
-        errors, outside = [], []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
-        page.goto((site / "tutorials" / "03_hidden_layer" / "index.html").as_uri())
-        stepper = page.locator(".tg-stepper").first
-        counter = stepper.locator(".tg-counter")
-        assert counter.inner_text().startswith("Step 1 / ")
-        stepper.locator(".tg-next").click()
-        assert counter.inner_text().startswith("Step 2 / ")
-        diagram = page.locator(".jp-RenderedSVG img").first
-        diagram.click()  # its own size; a click again fits it to the column
-        assert diagram.evaluate("img => getComputedStyle(img).maxWidth") == "none"
-        diagram.click()
-        assert diagram.evaluate("img => getComputedStyle(img).maxWidth") == "100%"
-        sizes = page.eval_on_selector_all("math", "ms => ms.map(m => m.getBoundingClientRect().width)")
-        assert len(sizes) > 20 and min(sizes) > 0
-        browser.close()
+def test_the_tutorials_stepper_steps_its_diagrams_zoom_and_its_formulas_have_a_size(site, browser):
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    errors, outside = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+    page.goto((site / "tutorials" / "03_hidden_layer" / "index.html").as_uri())
+    stepper = page.locator(".tg-stepper").first
+    counter = stepper.locator(".tg-counter")
+    assert counter.inner_text().startswith("Step 1 / ")
+    stepper.locator(".tg-next").click()
+    assert counter.inner_text().startswith("Step 2 / ")
+    diagram = page.locator(".jp-RenderedSVG img").first
+    diagram.click()  # its own size; a click again fits it to the column
+    assert diagram.evaluate("img => getComputedStyle(img).maxWidth") == "none"
+    diagram.click()
+    assert diagram.evaluate("img => getComputedStyle(img).maxWidth") == "100%"
+    sizes = page.eval_on_selector_all("math", "ms => ms.map(m => m.getBoundingClientRect().width)")
+    assert len(sizes) > 20 and min(sizes) > 0
+    page.close()
     assert not errors and not outside
 
 

@@ -9,7 +9,6 @@ import html
 import json
 import math
 import re
-import shutil
 
 import numpy as np
 import pytest
@@ -17,16 +16,6 @@ import pytest
 from tinygraph.errors import GraphError
 from tinygraph.teaching.replay import page, widget
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 N, G = 30, 10
 EDGES = ["L0_0->L1_0", "L0_1->L1_0", "L1_0->L2_0"]
 POSITIVE, NEGATIVE = "#1f5fbf", "#d62728"
@@ -172,16 +161,6 @@ def test_a_recording_without_snapshots_is_an_error():
 
 
 # ---- in the browser ----------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
