@@ -4,10 +4,13 @@ The expected numbers are worked out here with plain numpy (the mlp's forward pas
 from the parameters a snapshot stored, never taken from the Recording itself.
 """
 
+import os
 import tracemalloc
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from reference_mlp import (  # tests/reference_mlp.py (setup.cfg puts tests/ on the path)
     backprop,
     forward,
@@ -720,3 +723,62 @@ def test_messages_of_test_data_and_of_trace_at_say_whose_they_are():
     net, rec, X, T = traced_run(lr=0.5)
     with pytest.raises(tg.GraphError, match="^trace_at: feed is missing Input 't'"):
         rec.trace_at(0, {"x": X[0]})
+
+
+# -- recording on or off, over random runs --------------------------------------------------------------
+# (TINYGRAPH_RECORDING_EXAMPLES=2000 for a long run)
+@settings(
+    max_examples=int(os.environ.get("TINYGRAPH_RECORDING_EXAMPLES", 25)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    sizes=st.lists(st.integers(1, 5), min_size=0, max_size=3),
+    activation=st.sampled_from([tg.Logistic, tg.Tanh, tg.ReLU]),
+    loss=st.sampled_from([tg.SquaredLoss, tg.LogLoss, tg.SoftmaxCrossEntropy]),
+    rows=st.integers(1, 23),
+    batch_size=st.integers(1, 9),
+    epochs=st.integers(1, 4),
+    momentum=st.sampled_from([0.0, 0.5]),
+    bias=st.sampled_from(["separate", "input"]),
+    float32=st.booleans(),
+    every=st.sampled_from(["auto", 1, 3]),
+    limit=st.integers(2, 12),
+    shuffle=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_random_runs_train_the_same_bit_for_bit_with_a_recording(
+    sizes, activation, loss, rows, batch_size, epochs, momentum, bias, float32, every, limit, shuffle, seed
+):
+    rng = np.random.default_rng(seed)
+    n_out = 3 if loss is tg.SoftmaxCrossEntropy else 1
+    X = rng.normal(size=(rows, 2))
+    T = rng.integers(0, n_out, rows) if n_out > 1 else rng.integers(0, 2, rows).astype(float)
+    dtype = np.float32 if float32 else np.float64
+    output = None if loss is tg.SoftmaxCrossEntropy else tg.Logistic
+
+    def train(record):
+        net = tg.mlp(
+            [2, *sizes, n_out],
+            activation=activation,
+            loss=loss,
+            bias=bias,
+            dtype=dtype,
+            seed=seed,
+            **({} if output is None else {"output_activation": output}),
+        )
+        optimizer = tg.SGD(net.parameters(), lr=0.1, momentum=momentum)
+        history = net.fit(
+            X, T, epochs=epochs, batch_size=batch_size, shuffle=shuffle, seed=seed, optimizer=optimizer, record=record
+        )
+        return history, [p.value.copy() for p in net.parameters()], optimizer.velocity
+
+    rec = tg.Recording(every=every, max_snapshots=limit)
+    plain, recorded = train(None), train(rec)
+    assert plain[0] == recorded[0]
+    assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(plain[1], recorded[1]))
+    assert (plain[2] is None) == (recorded[2] is None)
+    assert all(np.array_equal(a, b) for a, b in zip(plain[2] or [], recorded[2] or []))
+    steps = epochs * -(-rows // batch_size)
+    assert [s.step for s in rec] == schedule(0, steps, every, limit)
+    assert all(np.array_equal(rec[-1].parameters[p.name], v) for p, v in zip(rec.graph.parameters(), recorded[1]))
