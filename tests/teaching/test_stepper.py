@@ -35,12 +35,12 @@ def visible_state(page):
     """The counter text, the visible step's title and the names of the orange-bordered nodes."""
     return page.evaluate("""() => {
         const root = document.querySelector('.tg-stepper[id]');
-        const frame = root.querySelector('.tg-frame.tg-current');
-        const step = root.querySelector('.tg-step.tg-current');
+        const frame = root.querySelector('.tg-pair.tg-current .tg-frame');
+        const step = root.querySelector('.tg-pair.tg-current .tg-step');
         const marked = [...frame.querySelectorAll('g.node')].filter(g =>
             [...g.querySelectorAll('polygon, path, ellipse')].some(s => s.getAttribute('stroke') === '#ff8c00'));
         return {counter: root.querySelector('.tg-counter').textContent,
-                title: step.querySelector('h2').textContent,
+                title: step.querySelector('.tg-title').textContent,
                 nodes: step.getAttribute('data-nodes').split(' '),
                 marked: marked.map(g => g.querySelector('text').textContent),
                 visibleFrames: [...root.querySelectorAll('.tg-frame')].filter(f => f.offsetParent !== null).length};
@@ -109,3 +109,29 @@ def test_in_a_notebook_the_keys_keep_working_after_a_button_at_either_end_is_dis
     assert visible_state(page)["counter"] == f"Step 2 / {len(tr)}"
     assert errors == []
     page.close()
+
+
+def test_without_javascript_every_step_shows_in_order_with_its_diagram(browser, trace_page):
+    tr, path = trace_page
+    context = browser.new_context(java_script_enabled=False)  # an untrusted notebook, an email, a script blocker
+    page = context.new_page()
+    page.goto(path.as_uri())
+    shown = page.evaluate("""() => [...document.querySelectorAll('.tg-pair')].map(p => ({
+        visible: p.offsetParent !== null, diagram: p.querySelector('.tg-frame svg').getBoundingClientRect().width,
+        heading: p.querySelector('h2').innerText}))""")
+    assert len(shown) == len(tr) and all(s["visible"] and s["diagram"] > 100 for s in shown)
+    assert [s["heading"] for s in shown] == [
+        f"{i}/{len(tr)} {step.phase} · {step.title}" for i, step in enumerate(tr, 1)
+    ]
+    assert not page.is_visible(".tg-bar")  # (no buttons that could not work)
+    context.close()
+
+
+def test_in_an_untrusted_notebook_the_widget_shows_every_step(browser, trace_page):
+    tr, _ = trace_page
+    context = browser.new_context(java_script_enabled=False)  # (an untrusted notebook runs no script)
+    page = context.new_page()
+    page.set_content(f"<!DOCTYPE html><html><body>{tr._repr_html_()}</body></html>")
+    visible = page.evaluate("() => [...document.querySelectorAll('.tg-step')].filter(s => s.offsetParent).length")
+    assert visible == len(tr)
+    context.close()

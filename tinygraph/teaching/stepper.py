@@ -27,30 +27,31 @@ _CSS = """
 .tg-phase.forward { background: #047857; } .tg-phase.backward { background: #7b2cbf; }
 .tg-phase.update { background: #b45309; }
 .tg-hint { color: #666; font-size: 12px; }
-.tg-main { display: flex; gap: 16px; align-items: flex-start; flex-wrap: wrap; }
-.tg-diagram { flex: 5 1 700px; overflow: auto; border: 1px solid #ddd; border-radius: 6px; padding: 4px; }
-.tg-diagram svg { max-width: 100%; height: auto; }
-.tg-text { flex: 2 1 340px; }
-.tg-text h2 { font-size: 17px; margin: 4px 0 8px; }
-.tg-text pre { background: #f7f7f9; border: 1px solid #e3e3e8; border-radius: 6px; padding: 10px;
+.tg-pair { display: flex; gap: 16px; align-items: flex-start; flex-wrap: wrap; margin: 0 0 18px; }
+.tg-frame { flex: 5 1 700px; overflow: auto; border: 1px solid #ddd; border-radius: 6px; padding: 4px; }
+.tg-frame svg { max-width: 100%; height: auto; }
+.tg-step { flex: 2 1 340px; }
+.tg-step h2 { font-size: 17px; margin: 4px 0 8px; }
+.tg-step pre { background: #f7f7f9; border: 1px solid #e3e3e8; border-radius: 6px; padding: 10px;
   white-space: pre-wrap; font-size: 14px; line-height: 1.45; }
-.tg-text details pre { font-size: 12px; }
-.tg-frame, .tg-step { display: none; }
-.tg-frame.tg-current, .tg-step.tg-current { display: block; }
-"""
+.tg-step details pre { font-size: 12px; }
+.tg-bar { display: none; } .tg-js .tg-bar { display: flex; }
+.tg-number { color: #666; font-weight: normal; } .tg-js .tg-number { display: none; }
+.tg-js .tg-pair { display: none; margin: 0; } .tg-js .tg-pair.tg-current { display: flex; }
+"""  # (without a script every step shows, in order; the script adds tg-js and shows one step at a time)
 
 _SCRIPT = """
 (function () {
   var root = document.getElementById(%(id)s);
-  var frames = root.querySelectorAll('.tg-frame'), texts = root.querySelectorAll('.tg-step');
+  root.classList.add('tg-js');
+  var pairs = root.querySelectorAll('.tg-pair'), texts = root.querySelectorAll('.tg-step');
   var prev = root.querySelector('.tg-prev'), next = root.querySelector('.tg-next');
   var counter = root.querySelector('.tg-counter'), phase = root.querySelector('.tg-phase');
   var n = texts.length, current = 0;
   function show(i) {
     current = Math.max(0, Math.min(n - 1, i));
     for (var k = 0; k < n; k++) {
-      texts[k].classList.toggle('tg-current', k === current);
-      if (frames[k]) frames[k].classList.toggle('tg-current', k === current);
+      pairs[k].classList.toggle('tg-current', k === current);
     }
     counter.textContent = 'Step ' + (current + 1) + ' / ' + n;
     var p = texts[current].getAttribute('data-phase');
@@ -110,16 +111,17 @@ def _full_values(step):
 
 
 def _body(trace, uid, view, global_keys):
-    frames, texts = [], []
+    pairs = []
     for i, step in enumerate(trace.steps):
-        frames.append(f'<div class="tg-frame" data-step="{i}">{_svg(trace, step, view)}</div>')
         names = " ".join(n.name for n in step.highlight)
-        texts.append(
-            f'<div class="tg-step" data-step="{i}" data-phase="{step.phase}" '
-            f'data-nodes="{html.escape(names)}">'
-            f"<h2>{html.escape(step.title)}</h2><pre>{html.escape(chr(10).join(step.lines))}</pre>"
+        pairs.append(
+            f'<div class="tg-pair" data-step="{i}"><div class="tg-frame">{_svg(trace, step, view)}</div>'
+            f'<div class="tg-step" data-step="{i}" data-phase="{step.phase}" data-nodes="{html.escape(names)}">'
+            f'<h2><span class="tg-number">{i + 1}/{len(trace.steps)} {step.phase} · </span>'
+            f'<span class="tg-title">{html.escape(step.title)}'
+            f"</span></h2><pre>{html.escape(chr(10).join(step.lines))}</pre>"
             f"<details><summary>full values</summary><pre>{html.escape(_full_values(step))}</pre>"
-            "</details></div>"
+            "</details></div></div>"
         )
     script = _SCRIPT % {"id": json.dumps(uid), "global_keys": "true" if global_keys else "false"}
     return (
@@ -128,8 +130,7 @@ def _body(trace, uid, view, global_keys):
         '<button class="tg-next" type="button">Next ▶</button>'
         '<span class="tg-counter"></span><span class="tg-phase"></span>'
         '<span class="tg-hint">← → arrow keys step too</span></div>'
-        f'<div class="tg-main"><div class="tg-diagram">{"".join(frames)}</div>'
-        f'<div class="tg-text">{"".join(texts)}</div></div>'
+        f'<div class="tg-main">{"".join(pairs)}</div>'
         f"<script>{script}</script></div>"
     )
 
