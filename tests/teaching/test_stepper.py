@@ -135,3 +135,67 @@ def test_in_an_untrusted_notebook_the_widget_shows_every_step(browser, trace_pag
     visible = page.evaluate("() => [...document.querySelectorAll('.tg-step')].filter(s => s.offsetParent).length")
     assert visible == len(tr)
     context.close()
+
+
+def diagram(page):
+    """The current step's diagram: its size on screen, its natural size, its smallest text, the frame's box."""
+    return page.evaluate("""() => {
+        const frame = document.querySelector('.tg-pair.tg-current .tg-frame'), svg = frame.querySelector('svg');
+        const r = svg.getBoundingClientRect(), f = frame.getBoundingClientRect();
+        const texts = [...svg.querySelectorAll('text')].map(t => t.getBoundingClientRect().height).filter(h => h > 0);
+        const mark = [...svg.querySelectorAll('g.node')].find(g => g.querySelector('[stroke="#ff8c00"]'));
+        const m = mark && mark.getBoundingClientRect();
+        return {width: r.width, natural: Number(svg.dataset.w), smallest: Math.min(...texts),
+                zoom: Number(document.querySelector('.tg-stepper[id]').dataset.zoom),
+                frame: [f.left, f.top, f.right, f.bottom], mark: m && [m.left + m.width / 2, m.top + m.height / 2],
+                scroll: [frame.scrollLeft, frame.scrollTop]};
+    }""")
+
+
+def test_one_scale_for_every_step_readable_text_and_the_node_in_view(browser, trace_page):
+    tr, path = trace_page
+    page, errors, _ = open_page(browser, path)
+    scales = []
+    for i in range(len(tr)):
+        d = diagram(page)
+        scales.append(d["width"] / d["natural"])
+        assert d["smallest"] >= 11  # (text boxes a little taller than the 12 px font)
+        if d["mark"] is not None:  # the step's orange node is brought into view
+            left, top, right, bottom = d["frame"]
+            assert left <= d["mark"][0] <= right and top <= d["mark"][1] <= bottom, (i, d)
+        page.keyboard.press("ArrowRight")
+    assert max(scales) - min(scales) < 1e-4 and abs(scales[0] - 1) < 1e-4  # (sub-pixel rounding)
+    assert errors == []
+    page.close()
+
+
+def test_zoom_buttons_keys_wheel_fit_and_drag(browser, trace_page):
+    tr, path = trace_page
+    page, errors, _ = open_page(browser, path)
+    start = diagram(page)
+    page.click(".tg-in")
+    assert diagram(page)["zoom"] == pytest.approx(1.25) and diagram(page)["width"] == pytest.approx(
+        start["width"] * 1.25
+    )
+    page.click(".tg-out")
+    page.keyboard.press("-")
+    assert diagram(page)["zoom"] == pytest.approx(0.8)
+    page.keyboard.press("ArrowRight")  # the zoom stays from step to step
+    assert diagram(page)["width"] / diagram(page)["natural"] == pytest.approx(0.8, rel=1e-4)
+    page.click(".tg-fit")
+    d = diagram(page)
+    assert d["width"] <= d["frame"][2] - d["frame"][0]
+    page.click(".tg-one")
+    assert diagram(page)["zoom"] == 1
+    box = page.locator(".tg-pair.tg-current .tg-frame").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -200)
+    assert diagram(page)["zoom"] > 1
+    before = diagram(page)["scroll"]
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 - 150, box["y"] + box["height"] / 2 - 100, steps=5)
+    page.mouse.up()
+    after = diagram(page)["scroll"]
+    assert after[0] > before[0]  # dragged left: the view moves right
+    assert errors == []
+    page.close()

@@ -12,7 +12,7 @@ import numpy as np
 from ..checks import output_path
 from ..errors import GraphError
 from .diagrams import render
-from .drawing import FORMATS, GraphvizNotFound, pipe
+from .drawing import FORMATS, HIGHLIGHT, GraphvizNotFound, pipe
 
 _ids = itertools.count(1)
 
@@ -30,6 +30,9 @@ _CSS = """
 .tg-pair { display: flex; gap: 16px; align-items: flex-start; flex-wrap: wrap; margin: 0 0 18px; }
 .tg-frame { flex: 5 1 700px; overflow: auto; border: 1px solid #ddd; border-radius: 6px; padding: 4px; }
 .tg-frame svg { max-width: 100%; height: auto; }
+.tg-js .tg-frame { max-height: 80vh; cursor: grab; } .tg-js .tg-frame.tg-dragging { cursor: grabbing; }
+.tg-js .tg-frame svg { max-width: none; display: block; }
+.tg-zoom { display: inline-flex; gap: 4px; } .tg-bar .tg-zoom button { padding: 6px 10px; min-width: 38px; }
 .tg-step { flex: 2 1 340px; }
 .tg-step h2 { font-size: 17px; margin: 4px 0 8px; }
 .tg-step pre { background: #f7f7f9; border: 1px solid #e3e3e8; border-radius: 6px; padding: 10px;
@@ -60,13 +63,63 @@ _SCRIPT = """
     prev.disabled = current === 0; next.disabled = current === n - 1;
     if (focused && focused.disabled) root.focus();  // a disabled button drops focus, and the keys
     root.setAttribute('data-current', current);
+    if (frames.length) centre();
   }
+  // One scale for every step: each diagram at its own size times the same zoom (1: its natural size,
+  // where the text is 12 px or more); the page scrolls rather than shrinking text.
+  var frames = root.querySelectorAll('.tg-frame'), zoom = 1;
+  frames.forEach(function (f) {
+    var svg = f.querySelector('svg');
+    if (svg) { svg.dataset.w = svg.width.baseVal.value; svg.dataset.h = svg.height.baseVal.value; }
+  });
+  function scale(z) {
+    zoom = Math.max(0.1, Math.min(5, z));
+    frames.forEach(function (f) {
+      var svg = f.querySelector('svg');
+      if (svg) { svg.style.width = svg.dataset.w * zoom + 'px'; svg.style.height = svg.dataset.h * zoom + 'px'; }
+    });
+    root.setAttribute('data-zoom', zoom.toFixed(4));
+  }
+  function fit() {
+    var f = pairs[current].querySelector('.tg-frame'), svg = f && f.querySelector('svg');
+    if (svg) scale(Math.min((f.clientWidth - 12) / svg.dataset.w, 0.8 * window.innerHeight / svg.dataset.h));
+  }
+  root.querySelector('.tg-in').addEventListener('click', function () { scale(zoom * 1.25); });
+  root.querySelector('.tg-out').addEventListener('click', function () { scale(zoom / 1.25); });
+  root.querySelector('.tg-fit').addEventListener('click', fit);
+  root.querySelector('.tg-one').addEventListener('click', function () { scale(1); });
+  frames.forEach(function (f) {
+    f.addEventListener('wheel', function (e) { e.preventDefault(); scale(zoom * (e.deltaY < 0 ? 1.1 : 1 / 1.1)); },
+                       {passive: false});
+    var from = null;  // drag to pan
+    f.addEventListener('mousedown', function (e) { from = [e.clientX, e.clientY]; f.classList.add('tg-dragging'); });
+    window.addEventListener('mouseup', function () { from = null; f.classList.remove('tg-dragging'); });
+    f.addEventListener('mousemove', function (e) {
+      if (!from) return;
+      f.scrollLeft -= e.clientX - from[0]; f.scrollTop -= e.clientY - from[1]; from = [e.clientX, e.clientY];
+      e.preventDefault();
+    });
+  });
+  function centre() {  // bring the step's orange node into view
+    var f = pairs[current].querySelector('.tg-frame'), box = f && f.getBoundingClientRect(), mark = null;
+    f && f.querySelectorAll('g.node').forEach(function (g) {
+      if (!mark && g.querySelector('[stroke="%(highlight)s"]')) mark = g;
+    });
+    if (!mark || !box.width) return;
+    var r = mark.getBoundingClientRect();
+    f.scrollLeft += r.left + r.width / 2 - (box.left + box.width / 2);
+    f.scrollTop += r.top + r.height / 2 - (box.top + box.height / 2);
+  }
+  scale(1);
   prev.addEventListener('click', function () { show(current - 1); });
   next.addEventListener('click', function () { show(current + 1); });
   var keys = %(global_keys)s ? document : root;
   keys.addEventListener('keydown', function (e) {
     if (e.key === 'ArrowRight') { show(current + 1); e.preventDefault(); }
     if (e.key === 'ArrowLeft') { show(current - 1); e.preventDefault(); }
+    if (e.key === '+' || e.key === '=') { scale(zoom * 1.25); e.preventDefault(); }
+    if (e.key === '-') { scale(zoom / 1.25); e.preventDefault(); }
+    if (e.key === '0') { fit(); e.preventDefault(); }
   });
   show(0);
 })();
@@ -123,13 +176,21 @@ def _body(trace, uid, view, global_keys):
             f"<details><summary>full values</summary><pre>{html.escape(_full_values(step))}</pre>"
             "</details></div></div>"
         )
-    script = _SCRIPT % {"id": json.dumps(uid), "global_keys": "true" if global_keys else "false"}
+    script = _SCRIPT % {
+        "id": json.dumps(uid),
+        "global_keys": "true" if global_keys else "false",
+        "highlight": HIGHLIGHT,
+    }
     return (
         f'<div class="tg-stepper" id="{uid}" tabindex="0">'
         '<div class="tg-bar"><button class="tg-prev" type="button">◀ Previous</button>'
         '<button class="tg-next" type="button">Next ▶</button>'
         '<span class="tg-counter"></span><span class="tg-phase"></span>'
-        '<span class="tg-hint">← → arrow keys step too</span></div>'
+        '<span class="tg-zoom"><button class="tg-out" type="button" title="zoom out (−)">−</button>'
+        '<button class="tg-in" type="button" title="zoom in (+)">+</button>'
+        '<button class="tg-fit" type="button" title="fit the diagram (0)">fit</button>'
+        '<button class="tg-one" type="button" title="natural size">100%</button></span>'
+        '<span class="tg-hint">← → step · + − 0 or the wheel zoom · drag to pan</span></div>'
         f'<div class="tg-main">{"".join(pairs)}</div>'
         f"<script>{script}</script></div>"
     )
