@@ -199,3 +199,12 @@ def test_zoom_buttons_keys_wheel_fit_and_drag(browser, trace_page):
     assert after[0] > before[0]  # dragged left: the view moves right
     assert errors == []
     page.close()
+
+
+def test_the_page_draws_each_step_as_the_step_alone_would_be_drawn(trace_page):
+    from tinygraph.teaching import stepper
+
+    tr, path = trace_page  # (the diagrams are drawn several at a time; each must land at its own step)
+    text = path.read_text(encoding="utf-8")
+    places = [text.index(stepper._svg(tr, step, "graph")) for step in tr.steps]
+    assert places == sorted(places)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import itertools
 import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -165,10 +167,12 @@ def _full_values(step):
 
 def _body(trace, uid, view, global_keys):
     pairs = []
-    for i, step in enumerate(trace.steps):
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:  # (each diagram is a dot process)
+        svgs = list(pool.map(lambda step: _svg(trace, step, view), trace.steps))
+    for i, (step, svg) in enumerate(zip(trace.steps, svgs)):
         names = " ".join(n.name for n in step.highlight)
         pairs.append(
-            f'<div class="tg-pair" data-step="{i}"><div class="tg-frame">{_svg(trace, step, view)}</div>'
+            f'<div class="tg-pair" data-step="{i}"><div class="tg-frame">{svg}</div>'
             f'<div class="tg-step" data-step="{i}" data-phase="{step.phase}" data-nodes="{html.escape(names)}">'
             f'<h2><span class="tg-number">{i + 1}/{len(trace.steps)} {step.phase} · </span>'
             f'<span class="tg-title">{html.escape(step.title)}'
