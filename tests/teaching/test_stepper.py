@@ -37,7 +37,7 @@ def visible_state(page):
         const root = document.querySelector('.tg-stepper[id]');
         const frame = root.querySelector('.tg-pair.tg-current .tg-frame');
         const step = root.querySelector('.tg-pair.tg-current .tg-step');
-        const marked = [...frame.querySelectorAll('g.node')].filter(g =>
+        const marked = [...frame.querySelector('.tg-view[data-view="graph"]').querySelectorAll('g.node')].filter(g =>
             [...g.querySelectorAll('polygon, path, ellipse')].some(s => s.getAttribute('stroke') === '#ff8c00'));
         return {counter: root.querySelector('.tg-counter').textContent,
                 title: step.querySelector('.tg-title').textContent,
@@ -208,3 +208,33 @@ def test_the_page_draws_each_step_as_the_step_alone_would_be_drawn(trace_page):
     text = path.read_text(encoding="utf-8")
     places = [text.index(stepper._svg(tr, step, "graph")) for step in tr.steps]
     assert places == sorted(places)
+
+
+def test_the_switch_shows_each_step_in_the_network_view(browser, trace_page):
+    tr, path = trace_page  # (the worked example is a chain of layers)
+    page, errors, _ = open_page(browser, path)
+    visible = "v => [...document.querySelectorAll('.tg-pair.tg-current .tg-view')].filter(e => e.offsetParent)"
+    assert page.evaluate(f"() => ({visible})().map(e => e.dataset.view)") == ["graph"]
+    page.click(".tg-views button[data-view='network']")
+    assert page.evaluate(f"() => ({visible})().map(e => e.dataset.view)") == ["network"]
+    neurons = page.evaluate(f"() => ({visible})()[0].querySelectorAll('g.node').length")
+    assert neurons >= 6  # x[0], x[1], h[0], h[1], o[0], o[1] at least
+    page.keyboard.press("ArrowRight")  # the view stays from step to step
+    assert page.evaluate(f"() => ({visible})().map(e => e.dataset.view)") == ["network"]
+    page.click(".tg-views button[data-view='graph']")
+    assert page.evaluate(f"() => ({visible})().map(e => e.dataset.view)") == ["graph"]
+    assert errors == []
+    page.close()
+
+
+def test_the_network_view_is_left_out_on_request_and_for_graphs_that_are_no_chain_of_layers(trace_page):
+    tr, _ = trace_page
+    view = '<div class="tg-view" data-view="network">'
+    assert view in tr.to_html() and view not in tr.to_html(network=False)
+    x = tg.Input("x", shape=(2,))
+    w = tg.Parameter([0.5, -0.5], name="w")
+    loss = tg.Sum(tg.Multiply(x, w), name="s")  # (no WeightedSum: no layers)
+    lone = tg.trace(tg.Graph(loss), {"x": [1.0, 2.0]})
+    assert view not in lone.to_html() and 'class="tg-views"' not in lone.to_html()
+    with pytest.raises(TypeError, match="to_html: network"):
+        tr.to_html(network="yes")

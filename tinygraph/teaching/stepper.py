@@ -15,6 +15,7 @@ from ..checks import output_path
 from ..errors import GraphError
 from .diagrams import render
 from .drawing import FORMATS, HIGHLIGHT, GraphvizNotFound, pipe
+from .network import NotLayered, find_layers
 
 _ids = itertools.count(1)
 
@@ -34,7 +35,10 @@ _CSS = """
 .tg-frame svg { max-width: 100%; height: auto; }
 .tg-js .tg-frame { max-height: 80vh; cursor: grab; } .tg-js .tg-frame.tg-dragging { cursor: grabbing; }
 .tg-js .tg-frame svg { max-width: none; display: block; }
-.tg-zoom { display: inline-flex; gap: 4px; } .tg-bar .tg-zoom button { padding: 6px 10px; min-width: 38px; }
+.tg-zoom, .tg-views { display: inline-flex; gap: 4px; } .tg-bar .tg-zoom button { padding: 6px 10px; min-width: 38px; }
+.tg-bar .tg-views button[aria-pressed="true"] { background: #334155; color: white; }
+.tg-view[data-view="network"], .tg-shows-network .tg-view[data-view="graph"] { display: none; }
+.tg-shows-network .tg-view[data-view="network"] { display: block; }
 .tg-step { flex: 2 1 340px; }
 .tg-step h2 { font-size: 17px; margin: 4px 0 8px; }
 .tg-step pre { background: #f7f7f9; border: 1px solid #e3e3e8; border-radius: 6px; padding: 10px;
@@ -65,25 +69,34 @@ _SCRIPT = """
     prev.disabled = current === 0; next.disabled = current === n - 1;
     if (focused && focused.disabled) root.focus();  // a disabled button drops focus, and the keys
     root.setAttribute('data-current', current);
-    if (frames.length) centre();
+    if (svgs.length) centre();
   }
   // One scale for every step: each diagram at its own size times the same zoom (1: its natural size,
   // where the text is 12 px or more); the page scrolls rather than shrinking text.
   var frames = root.querySelectorAll('.tg-frame'), zoom = 1;
-  frames.forEach(function (f) {
-    var svg = f.querySelector('svg');
-    if (svg) { svg.dataset.w = svg.width.baseVal.value; svg.dataset.h = svg.height.baseVal.value; }
-  });
+  var svgs = root.querySelectorAll('.tg-frame svg'), view = 'graph';
+  svgs.forEach(function (svg) { svg.dataset.w = svg.width.baseVal.value; svg.dataset.h = svg.height.baseVal.value; });
   function scale(z) {
     zoom = Math.max(0.1, Math.min(5, z));
-    frames.forEach(function (f) {
-      var svg = f.querySelector('svg');
-      if (svg) { svg.style.width = svg.dataset.w * zoom + 'px'; svg.style.height = svg.dataset.h * zoom + 'px'; }
+    svgs.forEach(function (svg) {
+      svg.style.width = svg.dataset.w * zoom + 'px'; svg.style.height = svg.dataset.h * zoom + 'px';
     });
     root.setAttribute('data-zoom', zoom.toFixed(4));
   }
+  function shown(f) {  // the diagram of the view shown (graph or network)
+    return f && (f.querySelector('.tg-view[data-view="' + view + '"] svg') || f.querySelector('svg'));
+  }
+  root.querySelectorAll('.tg-views button').forEach(function (b) {
+    b.addEventListener('click', function () {
+      view = b.getAttribute('data-view');
+      root.classList.toggle('tg-shows-network', view === 'network');
+      root.querySelectorAll('.tg-views button').forEach(function (o) { o.setAttribute('aria-pressed', o === b); });
+      root.setAttribute('data-view', view);
+      centre();
+    });
+  });
   function fit() {
-    var f = pairs[current].querySelector('.tg-frame'), svg = f && f.querySelector('svg');
+    var f = pairs[current].querySelector('.tg-frame'), svg = shown(f);
     if (svg) scale(Math.min((f.clientWidth - 12) / svg.dataset.w, 0.8 * window.innerHeight / svg.dataset.h));
   }
   root.querySelector('.tg-in').addEventListener('click', function () { scale(zoom * 1.25); });
@@ -104,7 +117,8 @@ _SCRIPT = """
   });
   function centre() {  // bring the step's orange node into view
     var f = pairs[current].querySelector('.tg-frame'), box = f && f.getBoundingClientRect(), mark = null;
-    f && f.querySelectorAll('g.node').forEach(function (g) {
+    var svg = shown(f);
+    svg && svg.querySelectorAll('g.node').forEach(function (g) {
       if (!mark && g.querySelector('[stroke="%(highlight)s"]')) mark = g;
     });
     if (!mark || !box.width) return;
@@ -165,12 +179,24 @@ def _full_values(step):
     return "\n\n".join(parts)
 
 
-def _body(trace, uid, view, global_keys):
-    pairs = []
+def _views(trace, network):
+    """Return the views each step is drawn in: the graph, and its neurons for a layered network (unless False)."""
+    if network is False:
+        return ["graph"]
+    try:
+        find_layers(trace.graph)
+    except NotLayered:
+        return ["graph"]
+    return ["graph", "network"]
+
+
+def _body(trace, uid, views, global_keys):
+    pairs, jobs = [], [(step, view) for step in trace.steps for view in views]
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:  # (each diagram is a dot process)
-        svgs = list(pool.map(lambda step: _svg(trace, step, view), trace.steps))
-    for i, (step, svg) in enumerate(zip(trace.steps, svgs)):
+        drawn = iter(pool.map(lambda job: _svg(trace, *job), jobs))
+    for i, step in enumerate(trace.steps):
         names = " ".join(n.name for n in step.highlight)
+        svg = "".join(f'<div class="tg-view" data-view="{view}">{next(drawn)}</div>' for view in views)
         pairs.append(
             f'<div class="tg-pair" data-step="{i}"><div class="tg-frame">{svg}</div>'
             f'<div class="tg-step" data-step="{i}" data-phase="{step.phase}" data-nodes="{html.escape(names)}">'
@@ -194,13 +220,19 @@ def _body(trace, uid, view, global_keys):
         '<button class="tg-in" type="button" title="zoom in (+)">+</button>'
         '<button class="tg-fit" type="button" title="fit the diagram (0)">fit</button>'
         '<button class="tg-one" type="button" title="natural size">100%</button></span>'
-        '<span class="tg-hint">← → step · + − 0 or the wheel zoom · drag to pan</span></div>'
+        + (
+            '<span class="tg-views"><button type="button" data-view="graph" aria-pressed="true">graph view</button>'
+            '<button type="button" data-view="network" aria-pressed="false">network view</button></span>'
+            if len(views) > 1
+            else ""
+        )
+        + '<span class="tg-hint">← → step · + − 0 or the wheel zoom · drag to pan</span></div>'
         f'<div class="tg-main">{"".join(pairs)}</div>'
         f"<script>{script}</script></div>"
     )
 
 
-def page(trace, title, view="graph"):
+def page(trace, title, network=None):
     """Write a whole HTML page: one file, no outside resources."""
     uid = f"tg-trace-{next(_ids)}"
     summary = (
@@ -213,11 +245,11 @@ def page(trace, title, view="graph"):
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
         f'<div class="tg-stepper"><h1>{html.escape(title)}</h1><p>{html.escape(summary)}. '
         "Orange: the node this step is about. Purple arrows: the gradient flowing back.</p></div>"
-        f"{_body(trace, uid, view, global_keys=True)}</body></html>\n"
+        f"{_body(trace, uid, _views(trace, network), global_keys=True)}</body></html>\n"
     )
 
 
-def widget(trace, view="graph"):
+def widget(trace, network=None):
     """Write the stepper for Jupyter: keys work when it has focus (click it first).
 
     Without Graphviz it is the trace's text, with a note, so that a notebook cell still shows
@@ -225,7 +257,7 @@ def widget(trace, view="graph"):
     """
     uid = f"tg-trace-{next(_ids)}"
     try:
-        return f"<style>{_CSS}</style>{_body(trace, uid, view, global_keys=False)}"
+        return f"<style>{_CSS}</style>{_body(trace, uid, _views(trace, network), global_keys=False)}"
     except GraphvizNotFound as missing:
         note = html.escape(f"The diagrams need Graphviz: {missing}")
         return f'<div class="tg-text-only"><p><em>{note}</em></p><pre>{html.escape(str(trace))}</pre></div>'

@@ -176,12 +176,14 @@ class Trace:
             out.append("")
         return "\n".join(out)
 
-    def to_html(self, path: Any = None, title: str = "Backpropagation step by step") -> str:
+    def to_html(self, path: Any = None, title: str = "Backpropagation step by step", network: Any = None) -> str:
         """Write (or, without ``path``, return) a self-contained interactive page.
 
         The page steps through the trace with Previous/Next (or the arrow keys), a diagram
-        of the graph beside the text of each step.  It loads nothing from the network: it
-        works offline.
+        of the graph beside the text of each step, on one scale for every step (zoom with
+        − + fit, the keys + − 0 or the wheel; drag to pan).  For a layered network a switch
+        shows each step in the network (neuron) view too.  Without JavaScript it shows every
+        step in order.  It loads nothing from the network: it works offline.
 
         Parameters
         ----------
@@ -189,6 +191,10 @@ class Trace:
             The HTML file to write (folders above it are made); None returns the page.
         title : str, optional
             The page's title.
+        network : bool, optional
+            Whether to draw the network view too, with the switch: by default (None) when
+            the graph is a chain of layers; False draws the graph view only (a page half
+            the size).
 
         Returns
         -------
@@ -206,7 +212,9 @@ class Trace:
         """
         if path is not None:
             path = output_path("to_html", path)
-        html = page(self, title)
+        if network is not None:
+            flag("to_html: network", network)
+        html = page(self, title, network)
         if path is None:
             return html
         return write_text(path, html)

@@ -166,7 +166,8 @@ def _traces(rec: Any, traces: Any, sample: int, notes: list) -> list:
         try:
             trace = rec.trace_at(k, sample)
             row = sample % len(rec.columns[0][1])  # (counted from 0, whichever way it was given)
-            page = trace.to_html(title=f"One step of backprop at {label}, on training sample {row}")
+            title = f"One step of backprop at {label}, on training sample {row}"
+            page = trace.to_html(title=title, network=False)  # (the replay shows the network view itself)
         except (GraphvizNotFound, GraphError) as exc:  # no dot, or parameters kept only as summaries
             notes.append(f"No step-by-step traces: {exc}")
             return []
