@@ -3,7 +3,8 @@
 The diagrams are those `tinygraph demo` writes after training, copied: the XOR network of the demo,
 trained on its defaults, on the demo's sample x = [0, 1], t = 1 (tests/test_stumbles.py checks that
 the pictures and the demo agree).  docs/replay.png is a screenshot, in headless Chromium (it needs
-the playwright package and Chromium), of `tinygraph replay --sizes 2,8,8,1` halfway through training.
+the playwright package and Chromium), of `tinygraph replay --sizes 2,8,8,1` halfway through training;
+docs/trace_step.png one of the page of `tinygraph trace`, at step 9.
 """
 
 import contextlib
@@ -31,6 +32,29 @@ def main():
             (HERE / f"xor_{view}.svg").write_bytes(svg)
             print(f"docs/xor_{view}.svg: {len(svg) / 1024:.1f} KB")
     replay_picture()
+    trace_picture()
+
+
+def trace_picture():
+    """Screenshot the page of ``tinygraph trace`` (the 2-2-2 worked example) at step 9, z2's backward step."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("docs/trace_step.png: not made (pip install playwright, and install Chromium)")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        page_path = Path(tmp) / "trace.html"
+        with contextlib.redirect_stdout(io.StringIO()):
+            tinygraph(["trace", "--html", str(page_path)])
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1260, "height": 720})
+            page.goto(page_path.as_uri())
+            for _ in range(8):
+                page.keyboard.press("ArrowRight")
+            page.screenshot(path=str(HERE / "trace_step.png"))
+            browser.close()
+    print(f"docs/trace_step.png: {(HERE / 'trace_step.png').stat().st_size / 1024:.1f} KB")
 
 
 def replay_picture():
