@@ -169,7 +169,7 @@ def output_path(what: str, path: Any, folder: bool = False) -> str:
 
 
 def write_text(path: str, text: str) -> str:
-    """Write ``text`` to ``path`` (checked first with ``output_path``), making the folders above it; return it."""
+    """Write ``text`` to ``path``, making the folders above it; return it (check it first with ``output_path``)."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)

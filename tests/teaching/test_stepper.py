@@ -189,7 +189,13 @@ def test_zoom_buttons_keys_wheel_fit_and_drag(browser, trace_page):
     assert diagram(page)["zoom"] == 1
     box = page.locator(".tg-pair.tg-current .tg-frame").bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.mouse.wheel(0, -200)
+    page.mouse.wheel(0, -200)  # the wheel alone scrolls
+    assert diagram(page)["zoom"] == 1
+    page.keyboard.down("Control")
+    page.mouse.wheel(0, -200)  # ctrl and the wheel (a pinch) zoom
+    page.keyboard.up("Control")
+    assert diagram(page)["zoom"] > 1
+    page.keyboard.press("Control+-")  # the browser's own zoom keys are left to the browser
     assert diagram(page)["zoom"] > 1
     before = diagram(page)["scroll"]
     page.mouse.down()

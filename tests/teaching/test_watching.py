@@ -135,7 +135,7 @@ def test_replay_data_has_an_entry_per_snapshot_and_the_weights_of_each_edge(bias
     for snap, row in zip(rec, network["weights"]):
         assert len(row) == len(network["edges"])
         for edge, w in zip(network["edges"], row):
-            assert abs(w - edge_weight(snap.parameters, edge, net.sizes)) <= 5e-6, edge
+            assert np.isclose(w, edge_weight(snap.parameters, edge, net.sizes), rtol=1e-5, atol=0), edge
     norms = data["norms"]
     assert [s["values"] for s in norms["weights"]] == [[s.grad_norms[w] for s in rec] for w in ("W1", "W2")]
     assert [s["values"] for s in norms["deltas"]] == [[s.delta_norms[z] for s in rec] for z in ("z1", "z2")]
@@ -285,8 +285,10 @@ def test_one_sample_gets_a_plane_around_it_and_small_data_keeps_its_digits():
     X, T = moons(10)
     rec = tg.Recording()
     tanh_net().fit(X[:1], T[:1], epochs=2, lr=0.5, seed=0, record=rec)
-    u, v = rec.grid_axes
-    assert np.isclose(u[-1] - u[0], 2) and np.isclose(v[-1] - v[0], 2)  # one either side of the point
+    u0, u1, v0, v1 = rec.grid_extent
+    assert np.isclose(u1 - u0, 2) and np.isclose(v1 - v0, 2)  # one either side of the point
+    u, v = rec.grid_axes  # (the centres of the cells)
+    assert np.allclose(np.diff(u), 2 / len(u)) and np.isclose(u[0], u0 + 1 / len(u))
     rec = tg.Recording(max_snapshots=3)
     tanh_net().fit(X * 1e-5, T, epochs=1, lr=0.5, seed=0, record=rec)
     points = replay_data(rec, [], 0, None)["boundary"]["points"]
@@ -329,3 +331,44 @@ def test_live_in_a_real_jupyter_kernel_updates_one_output_to_the_end(tmp_path):
     assert "step 1800 · epoch 30.00" in shown and "<svg" in shown and "<script" not in shown
     (page,) = notebook.cells[1].outputs
     assert page["data"]["text/html"].startswith("<iframe srcdoc=")  # a Recording shows its replay page
+
+
+# -- what a review found ---------------------------------------------------------------------------------
+def test_a_node_name_in_the_boundary_caption_is_escaped():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 2))
+    x, t = tg.Input("x", shape=(2,)), tg.Input("t", shape=(1,))
+    z = tg.WeightedSum(x, tg.Parameter(rng.normal(size=(2, 1)), name="W"), name="<img src=x onerror=alert(1)>")
+    rec = tg.Recording(max_snapshots=3)
+    tg.fit(tg.Graph(tg.SquaredLoss(z, t, name="E"), z), {"x": X, "t": 3 * X[:, :1]}, 0.01, epochs=1, record=rec)
+    from tinygraph.teaching.replay import page
+
+    html = page(replay_data(rec, [], 0, None))
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_the_points_are_the_rows_of_the_input_the_grid_feeds_whatever_the_data_order():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2)) * 5 + 10
+    T = np.eye(2)[(X[:, 0] > 10).astype(int)]  # one-hot rows: two columns too
+    net = tg.mlp([2, 3, 2], loss=tg.SoftmaxCrossEntropy, seed=0)
+    rec = tg.Recording(max_snapshots=3)
+    tg.fit(net, {"t": T, "x": X}, 0.1, epochs=1, record=rec)  # (the targets first)
+    points = replay_data(rec, [], 0, None)["boundary"]["points"]
+    assert sorted((p[0], p[1]) for p in points) == sorted((float(f"{a:.6g}"), float(f"{b:.6g}")) for a, b in X)
+    assert {(p[0], p[1]): p[2] for p in points} == {
+        (float(f"{a:.6g}"), float(f"{b:.6g}")): int(c) for (a, b), c in zip(X, T.argmax(axis=1))
+    }
+
+
+def test_the_recordings_copy_of_the_graph_leaves_what_the_last_passes_computed_behind():
+    import pickle
+
+    X, T = moons(20)
+    net = tanh_net()
+    net.predict(np.random.default_rng(0).normal(size=(50_000, 2)))  # the live graph now holds 50,000 rows
+    rec = tg.Recording(max_snapshots=3)
+    net.fit(X, T, epochs=1, lr=0.1, seed=0, record=rec)
+    assert len(pickle.dumps(rec.graph)) < 1_000_000  # (it was 214 MB: the predict's values and arrays)
+    assert len(pickle.dumps(rec.with_parameters(0))) < 1_000_000
+    assert all(np.array_equal(p.value, rec[-1].parameters[p.name]) for p in rec.with_parameters(-1).parameters())

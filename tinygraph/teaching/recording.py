@@ -164,7 +164,8 @@ class Recording:
     snapshot.  The training rows are referenced, not copied.
 
     Time: a snapshot costs one forward and backward pass over the training rows (at most
-    1000) and a forward pass over the G² grid points, whatever the length of the run: about
+    1000), a forward pass over the test rows and one over the G² grid points, whatever the
+    length of the run: about
     2 ms for a 2-16-16-1 network on 300 points, so 200 snapshots add about half a second
     (``benchmarks/recording.py`` measures it).
 
@@ -206,6 +207,8 @@ class Recording:
         self.loss_rows = 0
         self.grid_axes: tuple | None = None
         self.why_no_grid = ""  # when grid_axes is None: why there is no grid
+        self.grid_extent: tuple | None = None  # (x₁ from, to, x₂ from, to): the plane the grid's cells cover
+        self.grid_input = ""  # the name of the Input the grid feeds
         self.planned = (0, 0)  # the first and last step of the run
         self.graph: Graph | None = None  # the Recording's own copy of the graph
         self.lr: float | None = None  # the run's learning rate, when it was plain SGD
@@ -233,7 +236,7 @@ class Recording:
                 f"fit: this Recording already holds a run ({len(self.snapshots)} snapshots); "
                 "give each fit a new tg.Recording()"
             )
-        clone = copy.deepcopy(graph)
+        clone = fresh_copy(graph)
         rows = len(columns[0][1])
         pick = slice(None) if rows <= EVAL_ROWS else np.sort(np.random.default_rng(0).choice(rows, EVAL_ROWS, False))
         self._train = {clone[node.name]: arr[pick] for node, arr in columns}
@@ -259,7 +262,7 @@ class Recording:
                 f"(and the output over a grid), which this graph cannot take: {exc}"
             ) from None
         if live and in_notebook():
-            self.listeners.append(LiveView(self))
+            self.listeners = [LiveView(self)]
 
     def _test_feed(self, clone: Graph, columns: list) -> dict | None:
         if self.test is None:
@@ -298,8 +301,11 @@ class Recording:
         X = data[needed[0].name]
         low, high = X.min(axis=0), X.max(axis=0)
         pad = np.where(high > low, 0.1 * (high - low), 1.0)  # (a constant column: one either side)
-        u = np.linspace(low[0] - pad[0], high[0] + pad[0], self.grid)
-        v = np.linspace(low[1] - pad[1], high[1] + pad[1], self.grid)
+        lo, hi = low - pad, high + pad
+        self.grid_extent = (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
+        self.grid_input = needed[0].name
+        # the centres of G × G cells covering the extent, as a picture of the cells draws them
+        u, v = [lo[i] + (np.arange(self.grid) + 0.5) * (hi[i] - lo[i]) / self.grid for i in (0, 1)]
         self.grid_axes = (u, v)
         U, V = np.meshgrid(u, v)
         return {needed[0]: np.c_[U.ravel(), V.ravel()].astype(X.dtype)}
@@ -388,8 +394,8 @@ class Recording:
             If ``k`` is not a snapshot, or a parameter was kept only as a `Summary`.
         """
         k = self.index(k, "with_parameters")
-        graph = copy.deepcopy(self.graph)
-        assert graph is not None
+        assert self.graph is not None
+        graph = fresh_copy(self.graph)
         for p in graph.parameters():
             kept = self[k].parameters[p.name]
             if isinstance(kept, Summary):
@@ -452,7 +458,8 @@ class Recording:
             The file to write (folders above it are made); None returns the page.
         traces : list of int, optional
             The snapshots to trace one sample at; by default the first, the middle and the
-            last.  ``[]`` for none.
+            last, for graphs of at most 24 nodes (each trace draws the whole graph at every
+            step, megabytes for a larger one: it then gets none, with a note).  ``[]`` for none.
         sample : int, optional
             The training row the traces follow (0 by default).
         title : str, optional
@@ -487,6 +494,22 @@ class Recording:
         from .replay import widget
 
         return widget(replay_data(self, None, 0, None))
+
+
+def fresh_copy(graph: Graph) -> Graph:
+    """Return a new Graph over copies of ``graph``'s nodes: their parameters and constants, not what passes left.
+
+    (A deep copy of the graph itself would also copy its plans and the values and arrays of
+    its last passes, which can be far larger than the network.)
+    """
+    leaves = {id(n.value) for n in graph.nodes if n.role in ("parameter", "constant")}
+    memo: dict[int, Any] = {}
+    for node in graph.nodes:
+        kept = list((node.kept_now or {}).values())
+        for array in (node.value, node.grad, *kept) if node.role not in ("parameter", "constant") else (node.grad,):
+            if isinstance(array, np.ndarray) and id(array) not in leaves:
+                memo[id(array)] = None  # (left out of the copy)
+    return Graph(*copy.deepcopy(graph.outputs, memo))
 
 
 def _summary(a: np.ndarray) -> Summary:

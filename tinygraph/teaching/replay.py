@@ -192,11 +192,11 @@ _SCRIPT = r"""
         for (let c = 0; c < G; c++) {
           const at = r * G + c, p = f[at] / 255;
           let color = [200, 200, 200];  // grey: no data
-          if (at >= f.length) continue;
-          if (b.kind === "probability") color = mix(p < 0.5 ? blue : red, 0.55 * Math.abs(2 * p - 1));  // (pale)
-          else if (colors[f[at]]) {
+          if (at < f.length && b.kind === "probability") color = mix(p < 0.5 ? blue : red, 0.55 * Math.abs(2 * p - 1));
+          else if (at < f.length && colors.length) {  // (the colours repeat beyond their count)
             const least = 1 / Math.max(2, b.classes || 2), s = sure && at < sure.length ? sure[at] / 255 : null;
-            color = mix(colors[f[at]], s == null ? 0.45 : 0.12 + 0.6 * Math.max(0, (s - least) / (1 - least)));
+            const a = s == null ? 0.45 : 0.12 + 0.6 * Math.max(0, (s - least) / (1 - least));
+            color = mix(colors[f[at] % colors.length], a);
           }
           img.data.set([color[0], color[1], color[2], 255], ((G - 1 - r) * G + c) * 4);  // row 0 at the bottom
         }
@@ -206,7 +206,8 @@ _SCRIPT = r"""
       ctx.imageSmoothingEnabled = true; ctx.drawImage(cells, L, T, P, P);  // (smooth between grid points)
       for (const [x1, x2, label] of b.points || []) {
         ctx.beginPath(); ctx.arc(sx(x1), sy(x2), 4, 0, 2 * Math.PI);
-        ctx.fillStyle = label == null ? "#777" : (b.colors || [])[label] || "#777"; ctx.fill();
+        ctx.fillStyle = label == null || !(b.colors || []).length ? "#777" : b.colors[label % b.colors.length];
+        ctx.fill();
         ctx.lineWidth = 1.3; ctx.strokeStyle = "#fff"; ctx.stroke();
       }
       ctx.strokeStyle = "#999"; ctx.lineWidth = 1; ctx.strokeRect(L - 0.5, T - 0.5, P + 1, P + 1);
@@ -353,9 +354,8 @@ def _panels(data: dict) -> str:
     if boundary:
         colors = boundary.get("colors") or []
         labels = sorted({int(p[2]) for p in boundary.get("points") or [] if p[2] is not None and p[2] < len(colors)})
-        caption = (
-            boundary.get("caption") or _CAPTIONS["probability" if boundary.get("kind") == "probability" else "classes"]
-        )
+        kind = "probability" if boundary.get("kind") == "probability" else "classes"
+        caption = html.escape(boundary.get("caption") or "") or _CAPTIONS[kind]  # (it names a node)
         canvas = '<canvas id="tg-boundary" role="img" aria-label="the decision boundary"></canvas>'
         keys = " ".join(
             f'<span class="tg-key"><i class="tg-dotkey" style="background:{html.escape(str(colors[k]))}"></i>'

@@ -104,10 +104,15 @@ _SCRIPT = """
   root.querySelector('.tg-fit').addEventListener('click', fit);
   root.querySelector('.tg-one').addEventListener('click', function () { scale(1); });
   frames.forEach(function (f) {
-    f.addEventListener('wheel', function (e) { e.preventDefault(); scale(zoom * (e.deltaY < 0 ? 1.1 : 1 / 1.1)); },
-                       {passive: false});
+    f.addEventListener('wheel', function (e) {  // ctrl (or a pinch) and the wheel zoom; the wheel alone scrolls
+      if (!e.ctrlKey && !e.metaKey) return;
+      e.preventDefault(); scale(zoom * Math.exp(-Math.max(-1, Math.min(1, e.deltaY / 100)) * 0.1));
+    }, {passive: false});
     var from = null;  // drag to pan
-    f.addEventListener('mousedown', function (e) { from = [e.clientX, e.clientY]; f.classList.add('tg-dragging'); });
+    f.addEventListener('mousedown', function (e) {
+      if (e.button !== 0 || e.target === f) return;  // (the left button, on the diagram: not on a scrollbar)
+      from = [e.clientX, e.clientY]; f.classList.add('tg-dragging'); e.preventDefault();
+    });
     window.addEventListener('mouseup', function () { from = null; f.classList.remove('tg-dragging'); });
     f.addEventListener('mousemove', function (e) {
       if (!from) return;
@@ -131,6 +136,7 @@ _SCRIPT = """
   next.addEventListener('click', function () { show(current + 1); });
   var keys = %(global_keys)s ? document : root;
   keys.addEventListener('keydown', function (e) {
+    if (e.altKey || e.ctrlKey || e.metaKey) return;  // (the browser's own zoom, back and forward)
     if (e.key === 'ArrowRight') { show(current + 1); e.preventDefault(); }
     if (e.key === 'ArrowLeft') { show(current - 1); e.preventDefault(); }
     if (e.key === '+' || e.key === '=') { scale(zoom * 1.25); e.preventDefault(); }
@@ -226,7 +232,7 @@ def _body(trace, uid, views, global_keys):
             if len(views) > 1
             else ""
         )
-        + '<span class="tg-hint">← → step · + − 0 or the wheel zoom · drag to pan</span></div>'
+        + '<span class="tg-hint">← → step · + − 0 or ctrl + wheel zoom · drag to pan</span></div>'
         f'<div class="tg-main">{"".join(pairs)}</div>'
         f"<script>{script}</script></div>"
     )

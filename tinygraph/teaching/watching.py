@@ -81,7 +81,7 @@ def _network(rec: Any, notes: list) -> dict | None:
     return {
         "svg": svg[svg.index("<svg") :],
         "edges": [f"{tail}->{head}" for _, _, tail, head, _, _, _ in edges],
-        "weights": [[round(w, 5) for w in row] for row in rows],
+        "weights": [[float(f"{w:.6g}") for w in row] for row in rows],
         "biggest": biggest,
         "positive": POSITIVE,
         "negative": NEGATIVE,
@@ -101,8 +101,10 @@ def _labels(rows: np.ndarray) -> list:
 
 def _points(rec: Any, most: int = MAX_POINTS) -> list:
     """Return [x₁, x₂, label] of up to ``most`` training points (a fixed random choice)."""
-    x_name, X = next((node.name, arr) for node, arr in rec.columns if arr.ndim == 2 and arr.shape[1:] == (2,))
-    others = [arr for node, arr in rec.columns if node.name != x_name]
+    X = next(arr for node, arr in rec.columns if node.name == rec.grid_input)  # (the Input the grid feeds)
+    loss_inputs = {n.name for n in rec.graph.outputs[0].inputs}  # (the targets: what the loss compares with)
+    others = [arr for node, arr in rec.columns if node.name != rec.grid_input and node.name in loss_inputs]
+    others = others or [arr for node, arr in rec.columns if node.name != rec.grid_input]
     labels = _labels(others[0])[: len(X)] if others else [None] * len(X)
     pick = np.random.default_rng(0).permutation(len(X))[:most]
     return [[float(f"{X[i, 0]:.6g}"), float(f"{X[i, 1]:.6g}"), labels[i]] for i in pick]
@@ -113,12 +115,7 @@ def _boundary(rec: Any) -> dict | None:
         return None
     u, v = rec.grid_axes
     grids = np.stack([s.grid for s in rec]).astype(np.float64)  # (n, G, G, k)
-    data: dict[str, Any] = {
-        "size": len(u),
-        "extent": [u[0], u[-1], v[0], v[-1]],
-        "points": _points(rec),
-        "colors": COLORS,
-    }
+    data: dict[str, Any] = {"size": len(u), "extent": list(rec.grid_extent), "points": _points(rec), "colors": COLORS}
     k, finite = grids.shape[-1], np.isfinite(grids).all(axis=(1, 2, 3))
     if k == 1:
         p = grids[..., 0]
@@ -243,7 +240,7 @@ def _plane_svg(rec: Any, size: int = 220) -> str:
     grid = rec[-1].grid
     if grid is None:
         return ""
-    P, (u, v), G = grid.astype(np.float64), rec.grid_axes, grid.shape[0]
+    P, G = grid.astype(np.float64), grid.shape[0]
     palette = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in COLORS], dtype=np.float64)
     if P.shape[-1] == 1:  # as on the page: blue (0), white (0.5), red (1), pale
         p = np.clip(P[..., 0], 0, 1)
@@ -259,7 +256,8 @@ def _plane_svg(rec: Any, size: int = 220) -> str:
         for c in range(G)
     ]
     for x1, x2, label in _points(rec, 150):
-        x, y = (x1 - u[0]) / (u[-1] - u[0]) * size, size - (x2 - v[0]) / (v[-1] - v[0]) * size
+        (u0, u1, v0, v1) = rec.grid_extent
+        x, y = (x1 - u0) / (u1 - u0) * size, size - (x2 - v0) / (v1 - v0) * size
         color = "#777" if label is None else COLORS[label % len(COLORS)]
         shapes.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}" stroke="white" stroke-width="1"/>')
     return f'<svg width="{size}" height="{size}" xmlns="http://www.w3.org/2000/svg">{"".join(shapes)}</svg>'

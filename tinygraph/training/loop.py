@@ -190,8 +190,9 @@ def fit(
         graph, an Input is missing or given twice, an array's rows do not fit its Input's
         declared shape, or the arrays differ in length or are empty; the first output is
         not one number; ``resume`` is given without ``checkpoint``, the checkpoint cannot
-        be written or does not fit the graph; ``record`` already holds a run or its test
-        data does not fit; or the loss becomes nan or inf.
+        be written or does not fit the graph; ``record`` already holds a run, its test
+        data does not fit, or the graph cannot take the training rows as one batch (what a
+        snapshot evaluates); or the loss becomes nan or inf.
 
     Notes
     -----
@@ -234,14 +235,14 @@ def fit(
         checkpoint = _writable(path_of(checkpoint, "fit: checkpoint"), graph)
     elif resume:
         raise GraphError("fit: resume=True continues from a checkpoint file; give its path as checkpoint=")
-    if record is not None and not (RECORDING and isinstance(record, RECORDING[0])):
+    if record is not None and not all(hasattr(record, m) for m in ("start", "begin", "take", "next_step")):
         raise TypeError(f"fit: record must be a tg.Recording, got {type(record).__name__}")
     columns, n = resolve_data(graph, data)
     nodes = [node for node, _ in columns]
     arrays = [arr for _, arr in columns]
     steps_per_epoch = -(-n // batch_size)  # (whole numbers: exact for any batch_size)
     if live and record is None:
-        record = RECORDING[0].for_live()  # (None outside Jupyter: a terminal shows the progress bar only)
+        record = RECORDING[-1].for_live()  # (None outside Jupyter: a terminal shows the progress bar only)
     if record is not None:  # (checks its own settings, and changes nothing here)
         record.start(graph, optimizer, columns, steps_per_epoch, live=live)
     given_seed = seed
