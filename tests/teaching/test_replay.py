@@ -297,6 +297,10 @@ def test_a_trace_opens_in_the_page_and_works(open_page):
     tab.keyboard.press("ArrowRight")
     assert current(tab) == 13
     assert tab.evaluate("typeof window.broken") == "undefined"
+    tab.click("#tg-traces button")
+    tab.frame_locator("#tg-trace-frame").locator("#b").click()  # the trace has the keys now
+    tab.keyboard.press("Escape")  # and Esc still closes the dialog
+    assert not tab.is_visible("#tg-trace-frame")
 
 
 @pytest.mark.browser

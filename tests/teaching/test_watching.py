@@ -372,3 +372,14 @@ def test_the_recordings_copy_of_the_graph_leaves_what_the_last_passes_computed_b
     assert len(pickle.dumps(rec.graph)) < 1_000_000  # (it was 214 MB: the predict's values and arrays)
     assert len(pickle.dumps(rec.with_parameters(0))) < 1_000_000
     assert all(np.array_equal(p.value, rec[-1].parameters[p.name]) for p in rec.with_parameters(-1).parameters())
+
+
+def test_the_live_view_shades_an_output_that_is_no_probability_over_its_range():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(30, 2))
+    net = tg.mlp([2, 4, 1], output_activation=None, seed=0)
+    rec = tg.Recording(max_snapshots=3)
+    net.fit(X, 3 * X[:, :1] - 2 * X[:, 1:] + 5, epochs=2, lr=0.01, seed=0, record=rec)
+    assert rec[-1].grid.min() > 1  # (all of it above 1: clipped to [0, 1] it would be one colour)
+    fills = set(re.findall(r'<rect [^>]*fill="(#[0-9a-f]{6})"', watching.LiveView(rec).html()))
+    assert len(fills) > 20  # from blue through white to red

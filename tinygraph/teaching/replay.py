@@ -264,15 +264,15 @@ _SCRIPT = r"""
   }
 
   if (dialog) {
-    const frame = document.getElementById("tg-trace-frame");
+    const frame = document.getElementById("tg-trace-frame"), title = document.getElementById("tg-trace-title");
     document.querySelectorAll("#tg-traces button[data-trace]").forEach(b => b.addEventListener("click", () => {
       const t = data.traces[Number(b.dataset.trace)];
-      stop(); show(t.snapshot);
-      document.getElementById("tg-trace-title").textContent = b.textContent;
-      frame.srcdoc = t.html;
-      dialog.showModal();
+      stop(); show(t.snapshot); title.textContent = b.textContent; frame.srcdoc = t.html; dialog.showModal();
     }));
-    frame.addEventListener("load", () => frame.contentWindow && frame.contentWindow.focus());  // its keys work
+    frame.addEventListener("load", () => {  // its keys work, and Esc inside it still closes the dialog
+      const inner = frame.contentWindow; if (!inner) return; inner.focus();
+      inner.document.addEventListener("keydown", e => { if (e.key === "Escape") dialog.close(); });
+    });
     document.getElementById("tg-trace-close").addEventListener("click", () => dialog.close());
   }
 

@@ -243,7 +243,10 @@ def _plane_svg(rec: Any, size: int = 220) -> str:
     P, G = grid.astype(np.float64), grid.shape[0]
     palette = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in COLORS], dtype=np.float64)
     if P.shape[-1] == 1:  # as on the page: blue (0), white (0.5), red (1), pale
-        p = np.clip(P[..., 0], 0, 1)
+        p = P[..., 0]
+        if p.min() < 0 or p.max() > 1:  # not a probability: from its lowest (blue) to its highest (red), as on the page
+            p = (p - p.min()) / max(p.max() - p.min(), 1e-12)
+        p = np.clip(np.nan_to_num(p, nan=0.5), 0, 1)
         base, strength = np.where((p < 0.5)[..., None], BLUE, RED), 0.55 * np.abs(2 * p - 1)[..., None]
     else:  # the argmax class's colour
         base, strength = palette[P.argmax(axis=-1) % len(COLORS)], 0.45
