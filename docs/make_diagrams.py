@@ -35,47 +35,47 @@ def main():
     trace_picture()
 
 
-def trace_picture():
-    """Screenshot the page of ``tinygraph trace`` (the 2-2-2 worked example) at step 9, z2's backward step."""
+def screenshot(name, command, then, picture, viewport, full_page=True):
+    """Run ``tinygraph <command> <page>``, open the page in headless Chromium, ``then(page)``, save ``picture``."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        print("docs/trace_step.png: not made (pip install playwright, and install Chromium)")
+        print(f"docs/{picture}: not made (pip install playwright, and install Chromium)")
         return
     with tempfile.TemporaryDirectory() as tmp:
-        page_path = Path(tmp) / "trace.html"
+        page_path = Path(tmp) / name
         with contextlib.redirect_stdout(io.StringIO()):
-            tinygraph(["trace", "--html", str(page_path)])
+            tinygraph([*command, str(page_path)])
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
-            page = browser.new_page(viewport={"width": 1260, "height": 720})
+            page = browser.new_page(viewport=viewport)
             page.goto(page_path.as_uri())
-            for _ in range(8):
-                page.keyboard.press("ArrowRight")
-            page.screenshot(path=str(HERE / "trace_step.png"))
+            then(page)
+            page.screenshot(path=str(HERE / picture), full_page=full_page)
             browser.close()
-    print(f"docs/trace_step.png: {(HERE / 'trace_step.png').stat().st_size / 1024:.1f} KB")
+    print(f"docs/{picture}: {(HERE / picture).stat().st_size / 1024:.1f} KB")
+
+
+def trace_picture():
+    """Screenshot the page of ``tinygraph trace`` (the 2-2-2 worked example) at step 9, z2's backward step."""
+
+    def step_9(page):
+        for _ in range(8):
+            page.keyboard.press("ArrowRight")
+
+    screenshot("trace.html", ["trace", "--html"], step_9, "trace_step.png", {"width": 1260, "height": 720}, False)
 
 
 def replay_picture():
     """Screenshot the replay page of a 2-8-8-1 tanh network on the moons, at its middle snapshot."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        print("docs/replay.png: not made (pip install playwright, and install Chromium)")
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        page_path = Path(tmp) / "replay.html"
-        with contextlib.redirect_stdout(io.StringIO()):
-            tinygraph(["replay", "--sizes", "2,8,8,1", "--activation", "tanh", "--out", str(page_path)])
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
-            page = browser.new_page(viewport={"width": 1300, "height": 900})
-            page.goto(page_path.as_uri())
-            page.eval_on_selector("#tg-slider", "s => { s.value = s.max / 2; s.dispatchEvent(new Event('input')); }")
-            page.screenshot(path=str(HERE / "replay.png"), full_page=True)
-            browser.close()
-    print(f"docs/replay.png: {(HERE / 'replay.png').stat().st_size / 1024:.1f} KB")
+    middle = "s => { s.value = s.max / 2; s.dispatchEvent(new Event('input')); }"
+    screenshot(
+        "replay.html",
+        ["replay", "--sizes", "2,8,8,1", "--activation", "tanh", "--out"],
+        lambda page: page.eval_on_selector("#tg-slider", middle),
+        "replay.png",
+        {"width": 1300, "height": 900},
+    )
 
 
 if __name__ == "__main__":

@@ -36,23 +36,17 @@ def in_notebook() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
-def _layers(rec: Any) -> list:
-    """(label, weight name, z name) per layer: the WeightedSum nodes, from the input."""
-    found = []
-    for z in rec.graph.nodes:
-        if z.layer_role == "weighted sum" and len(z.inputs) > 1 and z.inputs[1].role == "parameter":
-            found.append((f"layer {len(found) + 1}", z.inputs[1].name, z.name))
-    return found
-
-
 def _norms(rec: Any) -> dict:
-    layers = _layers(rec)
-    if layers:
-        weights = [{"label": f"{label} ({w})", "values": [s.grad_norms.get(w) for s in rec]} for label, w, _ in layers]
-    else:  # no layers: each parameter
-        weights = [{"label": p.name, "values": [s.grad_norms[p.name] for s in rec]} for p in rec.graph.parameters()]
-    deltas = [{"label": f"{label} ({z})", "values": [s.delta_norms.get(z) for s in rec]} for label, _, z in layers]
-    return {"weights": weights, "deltas": deltas}
+    """Return the gradient-norm chart's lines: ‖∂E/∂W‖ per layer (else per parameter), and δ per WeightedSum."""
+    try:  # (a chain of layers: its weights, as the network view finds them)
+        weights = [(f"layer {k} ({layer.W.name})", layer.W.name) for k, layer in enumerate(find_layers(rec.graph), 1)]
+    except NotLayered:
+        weights = [(p.name, p.name) for p in rec.graph.parameters()]
+    deltas = [(f"layer {k} ({z})", z) for k, z in enumerate(rec[0].delta_norms, 1)]  # (the snapshot's own)
+    return {
+        "weights": [{"label": label, "values": [s.grad_norms.get(w) for s in rec]} for label, w in weights],
+        "deltas": [{"label": label, "values": [s.delta_norms.get(z) for s in rec]} for label, z in deltas],
+    }
 
 
 def _network(rec: Any, notes: list) -> dict | None:
@@ -237,19 +231,17 @@ def _curve_svg(steps: list, losses: list, width: int = 360, height: int = 200) -
 
 def _plane_svg(rec: Any, size: int = 220) -> str:
     """Draw the output over the plane at the last snapshot, as coloured squares with the data (no script)."""
-    grid = rec[-1].grid
-    if grid is None:
+    data = _boundary(rec)  # (the page's shading: one scale for the recording so far)
+    if data is None:
         return ""
-    P, G = grid.astype(np.float64), grid.shape[0]
+    G = data["size"]
+    last = np.frombuffer(base64.b64decode(data["frames"][-1]), np.uint8).reshape(G, G).astype(np.float64)
     palette = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in COLORS], dtype=np.float64)
-    if P.shape[-1] == 1:  # as on the page: blue (0), white (0.5), red (1), pale
-        p = P[..., 0]
-        if p.min() < 0 or p.max() > 1:  # not a probability: from its lowest (blue) to its highest (red), as on the page
-            p = (p - p.min()) / max(p.max() - p.min(), 1e-12)
-        p = np.clip(np.nan_to_num(p, nan=0.5), 0, 1)
+    if data["kind"] == "probability":  # bytes to colours as the page's script maps them: blue, white, red, pale
+        p = last / 255
         base, strength = np.where((p < 0.5)[..., None], BLUE, RED), 0.55 * np.abs(2 * p - 1)[..., None]
-    else:  # the argmax class's colour
-        base, strength = palette[P.argmax(axis=-1) % len(COLORS)], 0.45
+    else:  # the class's colour
+        base, strength = palette[last.astype(int) % len(COLORS)], 0.45
     rgb = np.round(255 + (base - 255) * strength).astype(int)
     cell = size / G
     shapes = [

@@ -80,6 +80,11 @@ def _not_a_number(loss_node, value):
     )
 
 
+def averages_the_batch(loss_node: Any) -> bool:
+    """Tell whether a loss is the mean over its batch (``reduction="mean"``, or a node with no reduction) or the sum."""
+    return getattr(loss_node, "reduction", "mean") == "mean"
+
+
 def progress_bar(**options: Any) -> Any:
     """Return tqdm's bar: a widget in Jupyter when ipywidgets is installed, else text, never a warning.
 
@@ -256,7 +261,7 @@ def fit(
     snap = record.next_step if record is not None else -1  # the step of the next snapshot
     show = progress if progress is not None else epochs * steps_per_epoch >= PROGRESS_MIN_STEPS
     loss_node = graph.outputs[0]
-    per_batch_mean = getattr(loss_node, "reduction", "mean") == "mean"
+    per_batch_mean = averages_the_batch(loss_node)
     params = graph.parameters()
     velocity = [v.copy() for v in getattr(optimizer, "velocity", None) or []]
     with progress_bar(total=epochs, initial=first, disable=not show, unit="epoch", desc="fit") as bar:
