@@ -246,7 +246,9 @@ def mimebundle(graph: Any, include: Any = None, exclude: Any = None, view: str =
 
 
 # -- shared pieces -------------------------------------------------------------
-def _build(graph, values, grads, view, highlight, flow, precision, title, pending_values, pending_grads, state):
+def _build(
+    graph, values, grads, view, highlight, flow, precision, title, pending_values, pending_grads, state, steady=None
+):
     graph = graph_of(graph, "render")
     if view not in VIEWS:
         raise GraphError(f"render: view must be one of {VIEWS}, got {view!r}")
@@ -263,6 +265,7 @@ def _build(graph, values, grads, view, highlight, flow, precision, title, pendin
         pending_values=_highlights(graph, pending_values, "pending_values"),
         pending_grads=_highlights(graph, pending_grads, "pending_grads"),
         state=state,
+        steady=steady,  # a trace's steps: {DOT id: (width, height)}, one size and legend for every step
     )
     dot = graphviz.Digraph(
         "tinygraph",

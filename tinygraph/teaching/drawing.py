@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+import json
+import re
 from typing import Any
 
 import graphviz
@@ -89,6 +91,28 @@ def pipe(dot: graphviz.Digraph, format: str) -> bytes:
         return dot.pipe(format=format)
     except graphviz.ExecutableNotFound as exc:
         raise GraphvizNotFound(str(exc)) from None
+
+
+def measure(dots: list[graphviz.Digraph]) -> dict[str, tuple[float, float]]:
+    """Return each node's largest natural (width, height) in inches over the drawings, by its DOT id.
+
+    One ``dot`` run lays out every node of every drawing on its own (no edges), so that a
+    trace can draw each node at one size in all its steps and the layout never moves.
+    """
+    statement = re.compile(r"^\t+([A-Za-z_]\w*) (\[.*\])$")
+    out = graphviz.Digraph("measure", node_attr=dots[0].node_attr if dots else {})
+    for k, dot in enumerate(dots):
+        for line in dot.body:
+            found = statement.match(line.rstrip("\n"))
+            if found and found.group(1) not in ("graph", "node", "edge"):
+                out.body.append(f"\ts{k}__{found.group(1)} {found.group(2)}\n")
+    sizes: dict[str, tuple[float, float]] = {}
+    for item in json.loads(pipe(out, "json")).get("objects", []):
+        name = item["name"].split("__", 1)[1]
+        w, h = float(item["width"]), float(item["height"])
+        old = sizes.get(name, (0.0, 0.0))
+        sizes[name] = (max(old[0], w), max(old[1], h))
+    return sizes
 
 
 def is_loss(node: Node, graph: Graph) -> bool:
@@ -196,6 +220,9 @@ def graph_view(dot: graphviz.Digraph, graph: Graph, opts: dict, note: str | None
             attrs["margin"] = "0.2,0.1"  # keeps the label clear of the pointed end
         if id(node) in opts["highlight"]:
             attrs.update(color=HIGHLIGHT, penwidth="3.5")
+        if ids[id(node)] in (opts.get("steady") or {}):  # one size in every step of a trace
+            width, height = opts["steady"][ids[id(node)]]
+            attrs.update(width=f"{width:.4f}", height=f"{height:.4f}", fixedsize="true")
         dot.node(ids[id(node)], _node_label(graph, node, opts), tooltip=tooltip(f"{node.kind} '{node.name}'"), **attrs)
     for node in graph.nodes:
         names = _input_names(node)
@@ -203,16 +230,15 @@ def graph_view(dot: graphviz.Digraph, graph: Graph, opts: dict, note: str | None
             attrs = dict(color="#555555", arrowsize="0.7")
             if names and names[k] != inp.name:  # the role of the input: x, w, b, t …
                 attrs.update(label=tooltip(names[k]), fontcolor="#555555")
-            if (id(inp), id(node)) in opts["flow"]:
-                attrs.update(
-                    color=GRAD,
-                    fontcolor=GRAD,
-                    penwidth="3",
-                    dir="back",
-                    arrowsize="1",
-                    label=tooltip(f"∂E/∂{inp.name}"),
-                    fontsize="11",
-                )
+            flows = (id(inp), id(node)) in opts["flow"]
+            if flows:
+                attrs.update(color=GRAD, fontcolor=GRAD, penwidth="3", dir="back", arrowsize="1", fontsize="11")
+                attrs.update(label=tooltip(f"∂E/∂{inp.name}"))
+            if opts.get("steady") is not None:  # a trace's steps: every edge keeps room for its ∂E label
+                role = f"{html_text(names[k])}<BR/>" if names and names[k] != inp.name else ""
+                colour = GRAD if flows else "transparent"
+                grad = f'<FONT POINT-SIZE="11" COLOR="{colour}">{html_text(f"∂E/∂{inp.name}")}</FONT>'
+                attrs.update(label=f"<{role}{grad}>")
             dot.edge(ids[id(inp)], ids[id(node)], **attrs)
     rounded = ' STYLE="rounded"'
     chips = "".join(
@@ -224,11 +250,11 @@ def graph_view(dot: graphviz.Digraph, graph: Graph, opts: dict, note: str | None
         f'<TABLE BORDER="0" CELLSPACING="4"><TR>{chips}</TR></TABLE>',
         "arrows: data flow (forward pass); gradients flow backwards, against the arrows",
     ]
-    extra = []
-    if opts["grads"] and any(grad_of(n, opts) is not None for n in graph.nodes):
+    extra, steady = [], opts.get("steady") is not None  # (a trace's steps: the same legend in every step)
+    if opts["grads"] and (steady or any(grad_of(n, opts) is not None for n in graph.nodes)):
         extra.append(colored("∂E/∂n: gradient of the loss E with respect to node n (backward pass)", GRAD))
-    if opts["highlight"]:
+    if opts["highlight"] or steady:
         extra.append(colored("orange border: highlighted", HIGHLIGHT))
-    if opts["flow"]:
+    if opts["flow"] or steady:
         extra.append(colored("thick purple edge: gradient flowing back", GRAD))
     dot.attr(label=top_label(rows + ([" · ".join(extra)] if extra else []), opts["title"], note))

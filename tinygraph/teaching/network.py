@@ -203,6 +203,14 @@ def network_view(dot: graphviz.Digraph, graph: Graph, layers: list, opts: dict) 
             )
         drawn.append(items)
     size = max(_diameter(lines) for items in drawn for _, lines, _ in items)
+    steady = opts.get("steady")
+    if steady:  # a trace's steps: every circle at the largest size any step needs, so nothing moves
+        circles = [steady[i] for items in drawn for i, _, a in items if a.get("shape") == "circle" and i in steady]
+        size = max([size] + [max(w, h) for w, h in circles])
+        for items in drawn:
+            for _, _, a in items:
+                if a.get("shape") == "circle":
+                    a.update(width=f"{size:.4f}", height=f"{size:.4f}", fixedsize="true")
     dx, dy = size + 1.7, size + 0.3
     dot.engine = "neato"
     dot.attr(layout="neato", splines="false", outputorder="edgesfirst")
@@ -265,11 +273,14 @@ def _network_legend(graph, layers, columns, drawn, labelled, opts):
         keys.append("dashed 1: constant bias input (its weights are the biases)")
     if any(col["n"] > MAX_COLUMN for col in columns):
         keys.append("⋮ N more: neurons not drawn, nor their weights")
-    if opts["highlight"]:
+    steady = opts.get("steady") is not None  # (a trace's steps: the same legend in every step)
+    if opts["highlight"] or steady:
         keys.append(colored("orange: highlighted", HIGHLIGHT))
-    if opts["flow"]:
+    if opts["flow"] or steady:
         keys.append(colored("purple: gradient flowing back", GRAD))
     shown = {plain.split(" = ")[0] for items in drawn for _, lines, _ in items for plain, _ in lines}
+    if steady:  # every symbol a step will show, from the first step on
+        shown |= {"z", "y", "δ"} | ({"+b"} if any(layer.b is not None for layer in layers) else set())
     bias = "+b" in shown
     neuron = [
         text
@@ -290,6 +301,8 @@ def _network_legend(graph, layers, columns, drawn, labelled, opts):
         t = [n for n in loss.inputs if n.role == "input" and value_of(n, opts) is not None]
         target = f", target {t[0].name} = {format_array(row(graph, t[0], opts), p)}".replace("\n", "") if t else ""
         facts.append(f"{loss.kind} {loss.name} = {number(value_of(loss, opts), p)}{target}")
+    elif steady and is_loss(loss, graph) and opts["values"]:
+        facts.append(f"{loss.kind} {loss.name} = …")
     rows = [
         "arrows: data flow (forward); gradients flow backwards",
         " · ".join(keys),

@@ -13,8 +13,8 @@ import numpy as np
 
 from ..checks import output_path
 from ..errors import GraphError
-from .diagrams import render
-from .drawing import FORMATS, HIGHLIGHT, GraphvizNotFound, pipe
+from .diagrams import _build
+from .drawing import FORMATS, HIGHLIGHT, GraphvizNotFound, measure, pipe
 from .network import NotLayered, find_layers
 
 _ids = itertools.count(1)
@@ -148,7 +148,7 @@ _SCRIPT = """
 """
 
 
-def _draw(trace, step, view, **options):
+def _draw(trace, step, view, steady=None, title=None):
     """Draw the graph as it stood at ``step``, its node and flow marked; what is still to come as "…"."""
     final = trace.steps[-1].state
     later_values = [
@@ -159,21 +159,26 @@ def _draw(trace, step, view, **options):
         for n in trace.graph.nodes
         if step.state.get(n, (None, None))[1] is None and final.get(n, (None, None))[1] is not None
     ]
-    return render(
-        trace.graph,
-        view=view,
-        highlight=step.highlight,
-        flow=step.flow,
-        precision=min(trace.precision, 3),
-        pending_values=later_values,
-        pending_grads=later_grads,
-        state=step.state,
-        **options,
-    )
+    return _build(
+        trace.graph, True, True, view, step.highlight, step.flow, min(trace.precision, 3), title,
+        later_values, later_grads, step.state, steady=steady,
+    )  # fmt: skip
 
 
-def _svg(trace, step, view):
-    svg = pipe(_draw(trace, step, view), "svg").decode("utf-8")
+def drawings(trace, view, titles=None):
+    """Draw every step of the trace in one layout: each node at the largest size any step needs.
+
+    A first pass measures every node of every step in one ``dot`` run; the second draws the
+    steps with those sizes and one legend, so only the highlight and the labels change.
+    """
+    titles = titles or [None] * len(trace.steps)
+    first = [_draw(trace, step, view, {}, title) for step, title in zip(trace.steps, titles)]
+    sizes = measure(first)
+    return [_draw(trace, step, view, sizes, title) for step, title in zip(trace.steps, titles)]
+
+
+def _svg(dot):
+    svg = pipe(dot, "svg").decode("utf-8")
     return svg[svg.index("<svg") :]  # drop the XML prolog and doctype: it is inlined
 
 
@@ -197,12 +202,13 @@ def _views(trace, network):
 
 
 def _body(trace, uid, views, global_keys):
-    pairs, jobs = [], [(step, view) for step in trace.steps for view in views]
+    pairs = []
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:  # (each diagram is a dot process)
-        drawn = iter(pool.map(lambda job: _svg(trace, *job), jobs))
+        dots = list(pool.map(lambda view: drawings(trace, view), views))
+        drawn = dict(zip(views, (list(pool.map(_svg, d)) for d in dots)))
     for i, step in enumerate(trace.steps):
         names = " ".join(n.name for n in step.highlight)
-        svg = "".join(f'<div class="tg-view" data-view="{view}">{next(drawn)}</div>' for view in views)
+        svg = "".join(f'<div class="tg-view" data-view="{view}">{drawn[view][i]}</div>' for view in views)
         pairs.append(
             f'<div class="tg-pair" data-step="{i}"><div class="tg-frame">{svg}</div>'
             f'<div class="tg-step" data-step="{i}" data-phase="{step.phase}" data-nodes="{html.escape(names)}">'
@@ -280,9 +286,12 @@ def frames(trace, folder, format="png", view="graph"):
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     width = len(str(len(trace.steps)))
-    for i, step in enumerate(trace.steps, start=1):
-        caption = f"Step {i}/{len(trace.steps)} ({step.phase}): {step.title}\n" + "\n".join(step.lines)
-        data = pipe(_draw(trace, step, view, title=caption), format)
+    captions = [
+        f"Step {i}/{len(trace.steps)} ({step.phase}): {step.title}\n" + "\n".join(step.lines)
+        for i, step in enumerate(trace.steps, start=1)
+    ]
+    for i, dot in enumerate(drawings(trace, view, captions), start=1):
+        data = pipe(dot, format)
         path = folder / f"step_{i:0{width}d}.{format}"
         path.write_bytes(data)
         paths.append(str(path))
