@@ -38,6 +38,22 @@ def _numbers(text, what):
         raise GraphError(f"{what}: expected numbers separated by commas, got {text!r}") from None
 
 
+def _exercise(tr, html, title):
+    """Write the exercise page and the worksheet beside it; print where, and not the numbers (they are the answers)."""
+    md = Path(html).with_suffix(".md")
+    try:
+        path = tr.to_html(html, title=f"Exercise: {title}", exercise=True)
+    except GraphvizNotFound as exc:
+        print(f"note: {exc}\nwriting only the worksheet")
+    else:
+        print(f"exercise page (type each number, the page checks it): {Path(path).resolve()}")
+    sheet = tr.to_markdown(exercise=True)
+    md.write_text(sheet, encoding="utf-8")
+    print(f"worksheet in Markdown, the answers at the end: {md.resolve()}")
+    print(f"{sheet.count(chr(92) + 'boxed{')} numbers to work out, in {len(tr)} steps")
+    return 0
+
+
 def trace_command(args):
     """Print the walk-through of one training step and write it as an HTML page."""
     if args.model:
@@ -70,6 +86,8 @@ def trace_command(args):
         title = "Backpropagation step by step: the 2-2-2 worked example"
     output_path("--html", args.html)  # (a missing folder is made; a file in the way is refused)
     tr = trace(graph, feed, optimizer=args.lr, precision=args.precision)
+    if args.exercise:
+        return _exercise(tr, args.html, title)
     print(tr)
     try:
         path = tr.to_html(args.html, title=title)
@@ -199,6 +217,12 @@ def build_parser():
     p.add_argument("--lr", type=float, default=0.5, help="learning rate η (default 0.5)")
     p.add_argument("--precision", type=int, default=4, help="significant digits (default 4)")
     p.add_argument("--html", default="trace.html", help="where to write the page (default trace.html)")
+    p.add_argument(
+        "--exercise",
+        action="store_true",
+        help="make it an exercise: each computed number is a box to fill in, checked by the page; also writes "
+        "a Markdown worksheet with the answers at the end (beside the page, .md)",
+    )
     p.set_defaults(func=trace_command)
     return parser
 

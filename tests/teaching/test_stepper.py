@@ -273,3 +273,86 @@ def test_the_network_view_is_left_out_on_request_and_for_graphs_that_are_no_chai
     assert view not in lone.to_html() and 'class="tg-views"' not in lone.to_html()
     with pytest.raises(TypeError, match="to_html: network"):
         tr.to_html(network="yes")
+
+
+def test_every_steps_formulas_are_mathml_drawn_with_a_size(browser, trace_page):
+    tr, path = trace_page
+    page, errors, requests = open_page(browser, path)
+    for i, step in enumerate(tr.steps):
+        sizes = page.evaluate("""() => [...document.querySelectorAll('.tg-pair.tg-current .tg-step math')].map(m => {
+            const r = m.getBoundingClientRect(); return [r.width, r.height]; })""")
+        assert len(sizes) == len(step.lines) + bool(step.formula), (i, step.title)
+        assert all(w > 5 and h > 5 for w, h in sizes), (i, sizes)
+        page.keyboard.press("ArrowRight")
+    assert page.locator("code.tg-tex").count() == 0  # (no formula fell back to its LaTeX)
+    assert errors == [] and all(url.startswith("file://") for url in requests)
+    page.close()
+
+
+def test_without_javascript_every_steps_typeset_lines_are_visible(browser, trace_page):
+    tr, path = trace_page
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(path.as_uri())
+    shown = page.evaluate("""() => [...document.querySelectorAll('.tg-step')].map(s =>
+        [...s.querySelectorAll('.tg-line math')].filter(m => m.getBoundingClientRect().width > 5).length)""")
+    assert shown == [len(step.lines) for step in tr.steps]
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def exercise_page(tmp_path_factory):
+    graph, feed = cli.worked_example()
+    tr = tg.trace(graph, feed, optimizer=0.5)
+    path = tmp_path_factory.mktemp("exercise") / "exercise.html"
+    tr.to_html(path, exercise=True)
+    return tr, path
+
+
+def test_an_exercise_marks_the_engines_number_right_and_another_wrong(browser, exercise_page):
+    tr, path = exercise_page
+    page, errors, requests = open_page(browser, path)
+    page.keyboard.press("ArrowRight")  # step 2: z1[0] and z1[1], each one box
+    line = page.locator(".tg-pair.tg-current .tg-ask").first
+    box = line.locator(".tg-box")
+    z1 = tr.graph["z1"].value
+    box.fill(repr(float(z1[0])))  # the engine's number
+    box.press("Enter")
+    assert line.get_attribute("data-result") == "right" and "tg-right" in box.get_attribute("class")
+    box.fill(f"{z1[0] * 1.0005:.6f}")  # within 0.1 %
+    box.press("Enter")
+    assert line.get_attribute("data-result") == "right"
+    box.fill("0.3775")  # as the page would show it (4 digits)
+    line.locator(".tg-check").click()
+    assert line.get_attribute("data-result") == "right"
+    box.fill("0.38")  # 0.7 % off, and not what the page shows
+    box.press("Enter")
+    assert line.get_attribute("data-result") == "wrong" and "tg-wrong" in box.get_attribute("class")
+    assert "not yet" in line.locator(".tg-mark").inner_text()
+    box.press("ArrowRight")  # (typing in a box does not step)
+    assert visible_state(page)["counter"] == f"Step 2 / {len(tr)}"
+    for _ in range(7):  # step 9: z2's backward, ∂E/∂W2 is a 2 × 2 answer
+        page.click(".tg-next")
+    asks = page.locator(".tg-pair.tg-current .tg-ask")
+    matrix = [asks.nth(i) for i in range(asks.count()) if asks.nth(i).locator(".tg-box").count() == 4][0]
+    for box, v in zip(matrix.locator(".tg-box").all(), tr.steps[8].arrays["to W2"].ravel()):
+        box.fill(str(v))
+    matrix.locator(".tg-check").click()
+    assert matrix.get_attribute("data-result") == "right"
+    other = asks.first
+    other.locator(".tg-reveal").click()
+    assert other.get_attribute("data-result") == "shown" and other.locator(".tg-box").first.input_value() != ""
+    assert errors == [] and all(url.startswith("file://") for url in requests)
+    page.close()
+
+
+def test_an_exercise_diagram_shows_only_what_is_known_before_its_step(exercise_page):
+    from tinygraph.teaching import stepper
+
+    tr, path = exercise_page
+    svgs = [stepper._svg(dot) for dot in stepper.drawings(tr, "graph", exercise=True)]
+    assert "0.378" in svgs[2] and "0.378" not in svgs[1]  # z1's value appears only after its step
+    text = path.read_text(encoding="utf-8")
+    assert "full values" not in text and text.count('class="tg-box"') == sum(
+        a.size for a in (line.answer() for s in tr for line in s.parts) if a is not None
+    )

@@ -7,6 +7,7 @@ import itertools
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,9 @@ from ..errors import GraphError
 from .diagrams import _build
 from .drawing import FORMATS, HIGHLIGHT, GraphvizNotFound, measure, pipe
 from .network import NotLayered, find_layers
+from .typeset import CSS as TYPESET_CSS
+from .typeset import SCRIPT as EXERCISE_SCRIPT
+from .typeset import step_html
 
 _ids = itertools.count(1)
 
@@ -165,21 +169,34 @@ def _draw(trace, step, view, steady=None, title=None):
     )  # fmt: skip
 
 
-def drawings(trace, view, titles=None):
+def drawings(trace, view, titles=None, exercise=False):
     """Draw every step of the trace in one layout: each node at the largest size any step needs.
 
     A first pass measures every node of every step in one ``dot`` run; the second draws the
-    steps with those sizes and one legend, so only the highlight and the labels change.
+    steps with those sizes and one legend, so only the highlight and the labels change.  For an
+    exercise each step is drawn with the numbers known before it (the step before's), so that
+    the picture does not give its answers away.
     """
     titles = titles or [None] * len(trace.steps)
-    first = [_draw(trace, step, view, {}, title) for step, title in zip(trace.steps, titles)]
+    steps = list(trace.steps)
+    if exercise:
+        steps = [steps[0]] + [replace(step, state=before.state) for before, step in zip(steps, steps[1:])]
+    first = [_draw(trace, step, view, {}, title) for step, title in zip(steps, titles)]
     sizes = measure(first)
-    return [_draw(trace, step, view, sizes, title) for step, title in zip(trace.steps, titles)]
+    return [_draw(trace, step, view, sizes, title) for step, title in zip(steps, titles)]
 
 
 def _svg(dot):
     svg = pipe(dot, "svg").decode("utf-8")
     return svg[svg.index("<svg") :]  # drop the XML prolog and doctype: it is inlined
+
+
+_EXERCISE_NOTE = (
+    '<p class="tg-exercise-note"><b>Exercise:</b> work out each number in a box from the formula and the '
+    "numbers before it, type it and press Enter (or check). It is right within 0.1%% of the engine's number, or "
+    "when it matches the %d significant digits shown. Each diagram shows what is known before its step; "
+    "“answer” shows the line with its number.</p>"
+)
 
 
 def _full_values(step):
@@ -201,10 +218,10 @@ def _views(trace, network):
     return ["graph", "network"]
 
 
-def _body(trace, uid, views, global_keys):
+def _body(trace, uid, views, global_keys, exercise=False):
     pairs = []
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:  # (each diagram is a dot process)
-        dots = list(pool.map(lambda view: drawings(trace, view), views))
+        dots = list(pool.map(lambda view: drawings(trace, view, exercise=exercise), views))
         drawn = dict(zip(views, (list(pool.map(_svg, d)) for d in dots)))
     for i, step in enumerate(trace.steps):
         names = " ".join(n.name for n in step.highlight)
@@ -214,9 +231,9 @@ def _body(trace, uid, views, global_keys):
             f'<div class="tg-step" data-step="{i}" data-phase="{step.phase}" data-nodes="{html.escape(names)}">'
             f'<h2><span class="tg-number">{i + 1}/{len(trace.steps)} {step.phase} · </span>'
             f'<span class="tg-title">{html.escape(step.title)}'
-            f"</span></h2><pre>{html.escape(chr(10).join(step.lines))}</pre>"
-            f"<details><summary>full values</summary><pre>{html.escape(_full_values(step))}</pre>"
-            "</details></div></div>"
+            f"</span></h2>{step_html(step, trace.numbers, exercise)}"
+            + ("" if exercise else f"<details><summary>full values</summary><pre>{html.escape(_full_values(step))}")
+            + ("</div></div>" if exercise else "</pre></details></div></div>")
         )
     script = _SCRIPT % {
         "id": json.dumps(uid),
@@ -240,11 +257,11 @@ def _body(trace, uid, views, global_keys):
         )
         + '<span class="tg-hint">← → step · + − 0 or ctrl + wheel zoom · drag to pan</span></div>'
         f'<div class="tg-main">{"".join(pairs)}</div>'
-        f"<script>{script}</script></div>"
+        f"<script>{script}{EXERCISE_SCRIPT % {'id': json.dumps(uid)} if exercise else ''}</script></div>"
     )
 
 
-def page(trace, title, network=None):
+def page(trace, title, network=None, exercise=False):
     """Write a whole HTML page: one file, no outside resources."""
     uid = f"tg-trace-{next(_ids)}"
     summary = (
@@ -254,10 +271,12 @@ def page(trace, title, network=None):
     )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
+        f"<title>{html.escape(title)}</title><style>{_CSS}{TYPESET_CSS}</style></head><body>"
         f'<div class="tg-stepper"><h1>{html.escape(title)}</h1><p>{html.escape(summary)}. '
-        "Orange: the node this step is about. Purple arrows: the gradient flowing back.</p></div>"
-        f"{_body(trace, uid, _views(trace, network), global_keys=True)}</body></html>\n"
+        "Orange: the node this step is about. Purple arrows: the gradient flowing back.</p>"
+        + (_EXERCISE_NOTE % trace.precision if exercise else "")
+        + "</div>"
+        f"{_body(trace, uid, _views(trace, network), global_keys=True, exercise=exercise)}</body></html>\n"
     )
 
 
@@ -269,7 +288,7 @@ def widget(trace, network=None):
     """
     uid = f"tg-trace-{next(_ids)}"
     try:
-        return f"<style>{_CSS}</style>{_body(trace, uid, _views(trace, network), global_keys=False)}"
+        return f"<style>{_CSS}{TYPESET_CSS}</style>{_body(trace, uid, _views(trace, network), global_keys=False)}"
     except GraphvizNotFound as missing:
         note = html.escape(f"The diagrams need Graphviz: {missing}")
         return f'<div class="tg-text-only"><p><em>{note}</em></p><pre>{html.escape(str(trace))}</pre></div>'

@@ -11,18 +11,19 @@ from ..checks import flag, output_path, whole, write_text
 from ..core import SGD, Graph, Node, as_optimizer, graph_of
 from ..errors import GraphError
 from .stepper import frames, page, widget
+from .typeset import asks
 from .words import (
     Layers,
+    Line,
     Numbers,
     chain,
     dE,
-    dE_tex,
     forward_lines,
     local_derivative,
     markdown_text,
     named,
     named_formula,
-    tex_name,
+    to_tex,
 )
 
 PHASES = ("forward", "backward", "update")
@@ -32,7 +33,7 @@ PHASES = ("forward", "backward", "update")
 class TraceStep:
     """One step of a trace: what happened at one node, in words, formulas and numbers.
 
-    ``lines`` are plain text, ``tex`` the same in LaTeX; ``arrays`` holds the full
+    ``lines`` are plain text, ``tex`` the same in LaTeX, line by line; ``arrays`` holds the full
     values behind every number shown (summarised in the text when large).
     ``highlight`` are the nodes this step is about; ``flow`` the (from, to) data-flow
     edges a gradient travels back along in this step.
@@ -48,7 +49,7 @@ class TraceStep:
     lines : list of str
         The explanation, with the numbers, in plain text.
     tex : list of str
-        The same in LaTeX, one formula an item.
+        The same in LaTeX, one line an item.
     arrays : dict
         The whole arrays behind the numbers shown, by label ("grad", "local", "to w" …).
     highlight : list of Node
@@ -57,6 +58,10 @@ class TraceStep:
         (input, consumer) edges along which a gradient travels back in this step.
     state : dict
         {node: (value, gradient)} as they stood after this step, for its picture.
+    formula : str or None
+        The formula the step applies, in LaTeX (a forward or update step), with the graph's names.
+    parts : list of Line
+        The lines with their numbers held apart (for the typeset page and the exercises).
     """
 
     phase: str
@@ -68,6 +73,15 @@ class TraceStep:
     highlight: list = field(default_factory=list)
     flow: list = field(default_factory=list)
     state: dict = field(default_factory=dict, repr=False)  # node -> (value, grad) to draw
+    formula: str | None = None
+    parts: list = field(default_factory=list, repr=False)
+
+    def say(self, fmt: Numbers, lines: list[Line]) -> None:
+        """Add lines: their text to ``lines``, their LaTeX to ``tex``, themselves to ``parts``."""
+        for line in lines:
+            self.parts.append(line)
+            self.lines.append(line.text(fmt))
+            self.tex.append(line.tex(fmt))
 
     def text(self) -> str:
         """Return the title and the lines below it, indented: the step as ``print(trace)`` shows it."""
@@ -118,8 +132,11 @@ class Trace:
     trace`` work.  In Jupyter it shows itself as the stepper (which needs Graphviz).
     """
 
-    def __init__(self, graph: Graph, steps: list[TraceStep], loss: float, lr: float, precision: int) -> None:
+    def __init__(
+        self, graph: Graph, steps: list[TraceStep], loss: float, lr: float, precision: int, max_elements: int = 8
+    ) -> None:
         self.graph, self.steps, self.loss, self.lr, self.precision = graph, steps, loss, lr, precision
+        self.numbers = Numbers(precision, max_elements)  # how its numbers are written
 
     def __len__(self):
         """Return the number of steps."""
@@ -165,22 +182,64 @@ class Trace:
         counts = ", ".join(f"{len(self.phase(p))} {p}" for p in PHASES)
         return f"<Trace of {len(self.steps)} steps: {counts}; loss {self.loss:.6g}>"
 
-    def to_markdown(self) -> str:
-        """Return the walk-through as Markdown, formulas and numbers in LaTeX ($$ … $$)."""
-        out = ["# Backpropagation, step by step", ""]
+    def to_markdown(self, exercise: bool = False) -> str:
+        r"""Return the walk-through as Markdown: every line of the text trace, in LaTeX ($$ … $$).
+
+        With ``exercise=True`` it is a worksheet: each number a step computes is a numbered
+        box, \boxed{(k)}, and the answers (the engine's numbers) are listed at the end.
+
+        Parameters
+        ----------
+        exercise : bool, optional
+            Write a worksheet with blanks and an answer key; False by default.
+
+        Returns
+        -------
+        str
+            The Markdown, with the formulas in ``$$`` blocks (GitHub, MkDocs, Jupyter and
+            pandoc render them).
+
+        Raises
+        ------
+        TypeError
+            If ``exercise`` is not a bool.
+        """
+        flag("to_markdown: exercise", exercise)
+        fmt, answers = self.numbers, []
+        head = "# Backpropagation, step by step" + (": a worksheet" if exercise else "")
+        out = [head, ""]
+        if exercise:
+            out += [
+                "Work out the number in each numbered box from the formula and the numbers before it, "
+                f"to {self.precision} significant digits. The answers are at the end.",
+                "",
+            ]
         for i, step in enumerate(self.steps, start=1):
-            out.append(f"## {i}. {markdown_text(step.title)}")
+            out += [f"## {i}. {markdown_text(step.title)}", ""]
+            if step.formula:
+                out += [f"$$ {step.formula} $$", ""]
+            for line in step.parts:
+                if exercise and asks(line, fmt):
+                    answers.append((i, line))
+                    blank = r"\boxed{(" + str(len(answers)) + ")}"
+                    out.append(f"$$ {line.tex(fmt, blank=blank)} $$")
+                else:
+                    out.append(f"$$ {line.tex(fmt)} $$")
             out.append("")
-            for line in step.tex:
-                out.append(f"$$ {line} $$")
+        if exercise:
+            out += ["## Answers", ""]
+            out += [f"{k}. step {i}: `{fmt(line.answer())}`" for k, (i, line) in enumerate(answers, start=1)]
             out.append("")
         return "\n".join(out)
 
-    def to_html(self, path: Any = None, title: str = "Backpropagation step by step", network: Any = None) -> str:
+    def to_html(
+        self, path: Any = None, title: str = "Backpropagation step by step", network: Any = None, exercise: bool = False
+    ) -> str:
         """Write (or, without ``path``, return) a self-contained interactive page.
 
         The page steps through the trace with Previous/Next (or the arrow keys), a diagram
-        of the graph beside the text of each step, on one scale for every step (zoom with
+        of the graph beside the typeset formulas and numbers of each step (MathML, which
+        browsers draw without a script), in one layout and on one scale for every step (zoom with
         − + fit, the keys + − 0 or the wheel; drag to pan).  For a layered network a switch
         shows each step in the network (neuron) view too.  Without JavaScript it shows every
         step in order.  It loads nothing from the network: it works offline.
@@ -195,6 +254,11 @@ class Trace:
             Whether to draw the network view too, with the switch: by default (None) when
             the graph is a chain of layers; False draws the graph view only (a page half
             the size).
+        exercise : bool, optional
+            Make it an exercise: each number a step computes is an input box; the page checks
+            what the learner types against the engine's number (right within 0.1 %, or as
+            shown to the trace's precision) and can show it.  Each diagram then shows what is
+            known before its step.  False by default.
 
         Returns
         -------
@@ -214,7 +278,8 @@ class Trace:
             path = output_path("to_html", path)
         if network is not None:
             flag("to_html: network", network)
-        html = page(self, title, network)
+        flag("to_html: exercise", exercise)
+        html = page(self, title, network, exercise)
         if path is None:
             return html
         return write_text(path, html)
@@ -349,7 +414,7 @@ def trace(
     steps += _backward_steps(graph, fmt, Layers(graph.nodes), bool(inputs))
     if optimizer is not None:
         steps += _update_steps(graph, optimizer, fmt)
-    return Trace(graph, steps, float(loss_value), optimizer.lr if optimizer else 0.0, precision)
+    return Trace(graph, steps, float(loss_value), optimizer.lr if optimizer else 0.0, precision, max_elements)
 
 
 def _forward_steps(graph, fmt):
@@ -360,8 +425,7 @@ def _forward_steps(graph, fmt):
         state[n] = values[n]
     given = TraceStep("forward", None, "Given: the inputs, targets and parameters", highlight=leaves, state=dict(state))
     for n in leaves:
-        given.lines.append(f"{n.name} = {fmt(n.value)}   ({n.role})")
-        given.tex.append(f"{tex_name(n.name)} = {fmt.tex(n.value)}")
+        given.say(fmt, Line.hold(lambda number: f"{n.name} = {number(n.value)}   ({n.role})"))
         given.arrays[n.name] = n.value.copy()
     steps = [given]
     for n in graph.nodes:
@@ -369,11 +433,15 @@ def _forward_steps(graph, fmt):
             continue
         state[n] = values[n]
         step = TraceStep("forward", n, named_formula(n), highlight=[n], state=dict(state))
-        step.lines = forward_lines(n, fmt)
-        step.tex = [
-            named(n, n.formula_tex, tex=True) or rf"\mathrm{{{n.kind}}}",
-            f"{tex_name(n.name)} = {fmt.tex(n.value)}",
-        ]
+        step.formula = named(n, n.formula_tex, tex=True) or to_tex(step.title)
+        given_inputs = tuple(f"{i.name} = " for i in n.inputs)  # (lines that only show an input's value)
+        for line in Line.hold(lambda number: forward_lines(n, number, graph.shape_of(n)), computed=True):
+            line.computed = not line.template.startswith(given_inputs)
+            step.say(fmt, [line])
+        rows = getattr(n, "rows", None)
+        if rows and getattr(n, "scale", 1.0) != 1.0:  # a loss, the mean over the batch
+            mean = f"{n.name} is the mean over the batch: (1/{rows}) Σ over its {rows} samples"
+            step.say(fmt, Line.hold(lambda _: mean))
         step.arrays = {i.name: i.value.copy() for i in n.inputs}
         step.arrays[n.name] = n.value.copy()
         step.flow = []
@@ -411,20 +479,20 @@ def _backward_steps(graph, fmt, layers, inputs):
         _received_lines(step, node, received.get(id(node), []), grad, fmt, out)
         delta = layers.delta(node)
         if delta:
-            step.lines.append(f"{delta} = ∂E/∂{node.name} = {fmt(grad)}")
+            step.say(fmt, Line.hold(lambda number: f"{delta} = ∂E/∂{node.name} = {number(grad)}"))
         local_text, local = local_derivative(node)
         if local_text:
-            numbers = "" if local is None else f" = {fmt(local)}"
-            step.lines.append(f"local derivative: {local_text}{numbers}")
+            step.say(fmt, _local_line(node, local_text, local))
         if local is not None:
             step.arrays["local"] = np.asarray(local).copy()
-        if node.derivative_tex:
-            step.tex.append(named(node, node.derivative_tex, tex=True))
+        per = graph.shape_of(node)
+        batch = len(grad) if per is not None and np.ndim(grad) > len(per) else None
         for k, (inp, g) in enumerate(zip(node.inputs, grads)):
             if g is None or not node.needs[k]:
                 continue
-            step.lines.append(f"{dE(inp.name)} += {chain(node, k)} = {fmt(g)}")
-            step.tex.append(f"{dE_tex(inp.name)} \\mathrel{{+}}= {fmt.tex(g)}")
+            step.say(fmt, Line.hold(lambda number: f"{dE(inp.name)} += {chain(node, k)} = {number(g)}", computed=True))
+            if batch and graph.shape_of(inp) is not None and np.ndim(g) == len(graph.shape_of(inp)):
+                step.say(fmt, Line.hold(lambda _: f"(∂E/∂{inp.name} sums over the {batch} samples of the batch)"))
             step.arrays[f"to {inp.name}"] = g
             step.flow.append((inp, node))
             sent[id(inp)] = sent.get(id(inp), 0) + 1
@@ -440,19 +508,33 @@ def _backward_steps(graph, fmt, layers, inputs):
     return steps
 
 
+def _local_line(node, text, local):
+    """Write the local derivative in words and in the node's own LaTeX, with its numbers where it has them."""
+    tex = named(node, node.derivative_tex, tex=True)
+    lines = Line.hold(
+        lambda number: "local derivative: " + text + ("" if local is None else f" = {number(local)}"),
+        computed=local is not None,
+    )
+    if tex:
+        numbers = "" if local is None else " = " + lines[0].template.rsplit(" = ", 1)[1]
+        lines[0].tex_template = r"\text{local derivative: }" + tex + numbers
+    return lines
+
+
 def _received_lines(step, node, contributions, grad, fmt, out):
     if node is out:
         same = "" if node.name == "E" else f"∂E/∂{node.name} = "
-        step.lines.append(f"the backward pass starts here: {same}∂E/∂E = 1")
-        step.tex.append(rf"{dE_tex(node.name)} = 1")
+        step.say(fmt, Line.hold(lambda _: f"the backward pass starts here: {same}∂E/∂E = 1"))
         return
     if len(contributions) == 1:
-        step.lines.append(f"receives ∂E/∂{node.name} = {fmt(grad)}   (from {contributions[0][0].name})")
-    else:
-        for consumer, g in contributions:
-            step.lines.append(f"receives from {consumer.name}: {fmt(g)}")
-        step.lines.append(f"sum over its {len(contributions)} consumers: ∂E/∂{node.name} = {fmt(grad)}")
-    step.tex.append(f"{dE_tex(node.name)} = {fmt.tex(grad)}")
+        step.say(fmt, Line.hold(lambda n: f"receives ∂E/∂{node.name} = {n(grad)}   (from {contributions[0][0].name})"))
+        return
+    for consumer, g in contributions:
+        step.say(fmt, Line.hold(lambda n: f"receives from {consumer.name}: {n(g)}"))
+    step.say(
+        fmt,
+        Line.hold(lambda n: f"sum over its {len(contributions)} consumers: ∂E/∂{node.name} = {n(grad)}", computed=True),
+    )
 
 
 def _leaf_step(leaf, contributions, fmt, state):
@@ -461,11 +543,10 @@ def _leaf_step(leaf, contributions, fmt, state):
     )
     if len(contributions) > 1:
         for consumer, g in contributions:
-            step.lines.append(f"from {consumer.name}: {fmt(g)}")
-        step.lines.append(f"summed: ∂E/∂{leaf.name} = {fmt(leaf.grad)}")
+            step.say(fmt, Line.hold(lambda n: f"from {consumer.name}: {n(g)}"))
+        step.say(fmt, Line.hold(lambda n: f"summed: ∂E/∂{leaf.name} = {n(leaf.grad)}", computed=True))
     else:
-        step.lines.append(f"∂E/∂{leaf.name} = {fmt(leaf.grad)}   (from {contributions[0][0].name})")
-    step.tex.append(f"{dE_tex(leaf.name)} = {fmt.tex(leaf.grad)}")
+        step.say(fmt, Line.hold(lambda n: f"∂E/∂{leaf.name} = {n(leaf.grad)}   (from {contributions[0][0].name})"))
     step.arrays["grad"] = leaf.grad.copy()
     step.flow = [(leaf, consumer) for consumer, _ in contributions]
     return step
@@ -489,26 +570,29 @@ def _update_steps(graph, optimizer, fmt):
     eta = optimizer.lr
     for p in params:
         state[p] = (p.value.copy(), grads[id(p)])
-        n, tex = p.name, tex_name(p.name)
+        n = p.name
         step = TraceStep("update", p, f"{n} ← {n} − η " + ("v" if mu else f"∂E/∂{n}"), highlight=[p], state=dict(state))
-        step.lines += [f"old {n} = {fmt(old[id(p)])}", f"∂E/∂{n} = {fmt(grads[id(p)])}"]
+        step.formula = to_tex(step.title)
+        step.say(
+            fmt, Line.hold(lambda number: [f"old {n} = {number(old[id(p)])}", f"∂E/∂{n} = {number(grads[id(p)])}"])
+        )
         step.arrays = {"old": old[id(p)], "grad": grads[id(p)], "new": p.value.copy(), "lr": np.asarray(eta)}
         if mu:  # SGD with momentum: the step follows the velocity, not the gradient alone
             new_v = velocity[id(p)].copy()
-            step.lines += [
-                f"velocity v ← μ v + ∂E/∂{n} = {mu:g} · {fmt(old_v[id(p)])} + ∂E/∂{n} = {fmt(new_v)}",
-                f"new {n} = old − {eta:g} · v = {fmt(p.value)}",
-            ]
-            step.tex = [
-                rf"v \leftarrow \mu v + \frac{{\partial E}}{{\partial {tex}}} = {fmt.tex(new_v)}",
-                rf"{tex} \leftarrow {tex} - \eta v = {fmt.tex(p.value)}",
-            ]
+            step.say(
+                fmt,
+                Line.hold(
+                    lambda number: (
+                        f"velocity v ← μ v + ∂E/∂{n} = {mu:g} · {number(old_v[id(p)])} + ∂E/∂{n} = {number(new_v)}"
+                    ),
+                    computed=True,
+                ),
+            )
+            step.say(fmt, Line.hold(lambda number: f"new {n} = old − {eta:g} · v = {number(p.value)}", computed=True))
             step.arrays.update(velocity_before=old_v[id(p)], velocity=new_v)
         else:
-            step.lines.append(f"new {n} = old − {eta:g} · ∂E/∂{n} = {fmt(p.value)}")
-            step.tex = [
-                rf"{tex} \leftarrow {tex} - \eta \frac{{\partial E}}{{\partial {tex}}}",
-                rf"{tex} = {fmt.tex(old[id(p)])} - {eta:g} \cdot {fmt.tex(grads[id(p)])} = {fmt.tex(p.value)}",
-            ]
+            step.say(
+                fmt, Line.hold(lambda number: f"new {n} = old − {eta:g} · ∂E/∂{n} = {number(p.value)}", computed=True)
+            )
         steps.append(step)
     return steps

@@ -161,11 +161,12 @@ def _label(node: Node, index: tuple) -> str:
     return node.name if not index else f"{node.name}[{', '.join(map(str, index))}]"
 
 
-def forward_lines(node: Node, fmt: Callable[[Any], str]) -> list[str]:
+def forward_lines(node: Node, fmt: Callable[[Any], str], per_sample: tuple | None = None) -> list[str]:
     """Write the formula with the numbers put in.
 
-    The node's own ``lines``; element by element for an elementwise node of a few numbers;
-    else its inputs' values and its value.
+    The node's own ``lines``; element by element for an elementwise node of a few numbers
+    (for a batch, "sample s:" before each, the index the unit's); else its inputs' values
+    and its value.  ``per_sample`` is the node's shape for one sample, when known.
     """
     own = getattr(node, "lines", None)
     lines = own(fmt) if callable(own) else None
@@ -175,13 +176,15 @@ def forward_lines(node: Node, fmt: Callable[[Any], str]) -> list[str]:
     if isinstance(node, Elementwise) and node.formula and value.size <= 4:
         rhs = node.formula.split(" = ", 1)[1]
         symbol, z = node.symbols()[1][0], np.asarray(node.inputs[0].value)
+        batch = per_sample is not None and value.ndim > len(per_sample)
         out = []
         for index in np.ndindex(value.shape):
             zj = fmt(z[index])
             put = substitute(rhs, {symbol: zj})
             if zj.startswith("-"):  # −(−0.5), not −-0.5; σ(−0.5) stays as it is
                 put = substitute(rhs, {symbol: f"({zj})"}).replace(f"(({zj}))", f"({zj})")
-            out.append(f"{_label(node, index)} = {put} = {fmt(value[index])}")
+            where = f"sample {index[0]}: " if batch else ""
+            out.append(f"{where}{_label(node, index[1:] if batch else index)} = {put} = {fmt(value[index])}")
         return out
     return [f"{i.name} = {fmt(i.value)}" for i in node.inputs] + [f"{node.name} = {fmt(value)}"]
 
@@ -226,3 +229,168 @@ class Layers:
         if self.count == 1:
             return "δ"
         return "δ (output layer)" if k == self.count else f"δ (hidden layer {k})"
+
+
+# -- lines of a trace, their numbers held apart: one text, three renderings (text, LaTeX, MathML) -------
+_TOKEN = re.compile("-?\ue000(\\d+)\ue001")  # a held number; the "-" marks a negative one (see Line)
+
+
+class Line:
+    """One line of a trace step: its text with the numbers held apart, so it can be written three ways.
+
+    ``template`` is the text with a token where each number goes; ``numbers`` the arrays.
+    ``computed``: the line's last number is what this step computes (an exercise hides it).
+    A token of a negative number starts with "-", so that the text around it can tell it
+    should be in parentheses (``(−0.5)``) before the number is written.
+    """
+
+    def __init__(self, template: str, numbers: list, computed: bool = False) -> None:
+        self.template, self.numbers, self.computed = template, numbers, computed
+        self.tex_template: str | None = None  # LaTeX written by hand (a node's own), tokens as in template
+
+    @staticmethod
+    def hold(build: Callable[[Callable[[Any], str]], Any], computed: bool = False) -> list[Line]:
+        """Return the Lines ``build(number)`` writes (a str or a list of them), its numbers held."""
+        numbers: list = []
+
+        def number(a: Any) -> str:
+            numbers.append(np.array(a, dtype=float))  # (a copy: the values may change in place later)
+            negative = numbers[-1].ndim == 0 and float(numbers[-1]) < 0
+            return f"{'-' * negative}\ue000{len(numbers) - 1}\ue001"
+
+        made = build(number)
+        if made is None:
+            return []
+        return [Line(t, numbers, computed) for t in ([made] if isinstance(made, str) else made)]
+
+    def answer(self) -> np.ndarray | None:
+        """Return the number this line computes: its last, if ``computed``; else None."""
+        found = list(_TOKEN.finditer(self.template))
+        return self.numbers[int(found[-1].group(1))] if self.computed and found else None
+
+    def text(self, fmt: Numbers) -> str:
+        """Write the line as plain text."""
+        return _TOKEN.sub(lambda m: fmt(self.numbers[int(m.group(1))]), self.template)
+
+    def tex(self, fmt: Numbers, blank: str | None = None) -> str:
+        """Write the line in LaTeX; with ``blank``, the number it computes is that blank instead."""
+        tex = self.tex_template or to_tex(self.template)
+        last = [m.start() for m in _TOKEN.finditer(tex)][-1:] if blank is not None and self.computed else []
+
+        def put(m: re.Match) -> str:
+            return blank if last and m.start() == last[0] else fmt.tex(self.numbers[int(m.group(1))])  # type: ignore[return-value]
+
+        return _TOKEN.sub(put, tex)
+
+    def split(self) -> tuple[str, str] | None:
+        """Return the template before and after the number it computes (None if it computes none)."""
+        found = list(_TOKEN.finditer(self.template))
+        if not (self.computed and found):
+            return None
+        return self.template[: found[-1].start()], self.template[found[-1].end() :]
+
+
+_SYMBOLS = {
+    "−": "- ", "·": r"\cdot ", "⊙": r"\odot ", "×": r"\times ", "ᵀ": r"^{\top}", "²": "^{2}", "½": r"\tfrac{1}{2}",
+    "σ": r"\sigma ", "Σ": r"\sum ", "η": r"\eta ", "δ": r"\delta ", "μ": r"\mu ", "λ": r"\lambda ", "∂": r"\partial ",
+    "←": r"\leftarrow ", "→": r"\rightarrow ", "≥": r"\ge ", "≤": r"\le ", "≈": r"\approx ", "…": r"\dots ",
+    "⋮": r"\vdots ", "<": r"\lt ", ">": r"\gt ", "{": r"\{", "}": r"\}", "#": r"\#", "%": r"\%", "&": r"\&",
+    "$": r"\$", "~": r"\sim ", "\\": r"\backslash ", "^": r"\hat{}", "'": r"\prime ",
+}  # fmt: skip
+_SMALL_WORDS = {"if", "of", "to", "in", "at", "by", "is", "or", "as", "on"}  # prose, not names
+_FUNCTIONS = {"log": r"\log ", "exp": r"\exp ", "tanh": r"\tanh ", "max": r"\max ", "min": r"\min "}
+_NAME = r"[A-Za-z](?:[A-Za-z0-9]|\u0303)*(?:_[A-Za-z0-9]+)?(?:\[[0-9, :a-z_]*\])?"
+_PIECES = re.compile(
+    "|".join(
+        [
+            r"(?P<token>-?\ue000\d+\ue001)",
+            rf"(?P<partial>∂(?P<top>{_NAME})/∂(?P<bottom>{_NAME}))",
+            r"(?P<power>\^\()",
+            r"(?P<word>[A-Za-z]{3,}(?![A-Za-z0-9_\[]))",
+            rf"(?P<name>{_NAME})",
+            r"(?P<space> {2,}| )",
+            r"(?P<other>.)",
+        ]
+    ),
+    re.S,
+)
+
+
+def math_name(name: str) -> str:
+    r"""Write a name of the trace's text in LaTeX: 'z1' → 'z_{1}', 'w_ij' → 'w_{ij}', 'x̃' → '\tilde{x}'.
+
+    >>> math_name("W2"), math_name("w_ij"), math_name("o[0, 1]")
+    ('W_{2}', '{w}_{ij}', 'o[0,1]')
+    """
+    index = ""
+    if "[" in name:
+        name, index = name.split("[", 1)
+        index = "[" + index.rstrip("]").replace(" ", "") + "]"
+    name, _, sub = name.partition("_")
+    if "\u0303" in name:
+        body = rf"\tilde{{{name.replace(chr(0x303), '')}}}"
+    else:
+        body = tex_name(name)
+    if sub:
+        body = f"{{{body}}}_{{{sub}}}"
+    return f"{body}{index}"
+
+
+def to_tex(text: str) -> str:
+    r"""Write a line of the trace's plain text (its own notation) in LaTeX: prose as \text, math as math.
+
+    Held numbers (see Line) are kept as they are, to be put in afterwards.
+
+    >>> print(to_tex("receives ∂E/∂z1 = 2   (from y)"))
+    \text{receives }\frac{\partial E}{\partial z_{1}} = 2\quad (\text{from }y)
+    >>> print(to_tex("y = σ(z) = 1/(1 + e^(−z))"))
+    y = \sigma (z) = 1/(1 + e^{(- z)})
+    """
+    out, prose = [], []  # prose: the words of the \text being written, and the spaces between them
+
+    def close() -> None:
+        if prose:
+            out.append(r"\text{" + "".join(prose) + "}")
+            prose.clear()
+
+    pieces = list(_PIECES.finditer(text))
+    k = 0
+    while k < len(pieces):
+        m, kind = pieces[k], pieces[k].lastgroup
+        k += 1
+        piece = m.group(0)
+        if (kind == "word" and piece not in _FUNCTIONS and piece != "softmax") or piece in _SMALL_WORDS:
+            prose.append(piece)
+            continue
+        if kind == "space" and prose:
+            prose.append(" ")
+            continue
+        if kind == "other" and prose and (piece in ",:;.!?'" or piece.isdigit()):
+            prose.append(piece)
+            continue
+        close()
+        if kind == "token":
+            out.append(piece)
+        elif kind == "partial":
+            out.append(rf"\frac{{\partial {math_name(m.group('top'))}}}{{\partial {math_name(m.group('bottom'))}}}")
+        elif kind == "power":  # e^(…): the whole parenthesis is the exponent
+            depth, end = 1, m.end()
+            while end < len(text) and depth:
+                depth += {"(": 1, ")": -1}.get(text[end], 0)
+                end += 1
+            out.append("^{(" + to_tex(text[m.end() : end - 1]) + ")}")
+            while k < len(pieces) and pieces[k].start() < end:
+                k += 1
+        elif kind == "word":
+            out.append(_FUNCTIONS.get(piece, r"\mathrm{" + piece + "}"))
+        elif kind == "name":
+            out.append(math_name(piece))
+        elif piece == "+" and text[m.end() : m.end() + 1] == "=":  # "+=": adds to what is there
+            out.append(r"\mathrel{+}=")
+            k += 1
+        elif kind == "space":
+            out.append(r"\quad " if len(piece) > 1 else " ")
+        else:
+            out.append(_SYMBOLS.get(piece, piece))
+    close()
+    return "".join(out).strip()
