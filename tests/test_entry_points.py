@@ -1478,18 +1478,29 @@ def test_diagrams_show_any_name_as_it_is_or_refuse_it_when_the_node_is_made(name
         assert sorted(os.listdir(d)) == ["g.dot", "g.svg"]
 
 
+_MATHML = {"mrow", "mi", "mn", "mo", "mtext", "mfrac", "msub", "msup", "msubsup", "mover", "munder", "mtable", "mtr"}
+_MATHML |= {"mtd", "mspace", "mstyle", "msqrt", "mpadded", "menclose", "munderover"}
+
+
 class _Structure(html.parser.HTMLParser):
-    """The tags of a page, in order, and its text."""
+    """The tags of a page, in order, and its text; a formula (MathML) counts as one tag, and holds only MathML."""
 
     def __init__(self, page):
         super().__init__()
-        self.tags, self.text = [], []
+        self.tags, self.text, self.in_math = [], [], 0
         self.feed(page)
 
     def handle_starttag(self, tag, attrs):
+        if self.in_math:  # (a name's letters are MathML identifiers: how many depends on the name)
+            assert tag in _MATHML, f"<{tag}> inside a formula"
+            return
+        self.in_math += tag == "math"
         self.tags.append(tag)
 
     def handle_endtag(self, tag):
+        if self.in_math and tag != "math":
+            return
+        self.in_math -= tag == "math"
         self.tags.append("/" + tag)
 
     def handle_data(self, data):

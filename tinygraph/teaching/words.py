@@ -297,7 +297,7 @@ _SYMBOLS = {
     "⋮": r"\vdots ", "<": r"\lt ", ">": r"\gt ", "{": r"\{", "}": r"\}", "#": r"\#", "%": r"\%", "&": r"\&",
     "$": r"\$", "~": r"\sim ", "\\": r"\backslash ", "^": r"\hat{}", "'": r"\prime ",
 }  # fmt: skip
-_SMALL_WORDS = {"if", "of", "to", "in", "at", "by", "is", "or", "as", "on"}  # prose, not names
+_PROSE_WORDS = {"if", "of", "to", "in", "at", "by", "is", "or", "as", "on"}  # prose, not names
 _FUNCTIONS = {"log": r"\log ", "exp": r"\exp ", "tanh": r"\tanh ", "max": r"\max ", "min": r"\min "}
 _NAME = r"[A-Za-z](?:[A-Za-z0-9]|\u0303)*(?:_[A-Za-z0-9]+)?(?:\[[0-9, :a-z_]*\])?"
 _PIECES = re.compile(
@@ -359,7 +359,7 @@ def to_tex(text: str) -> str:
         m, kind = pieces[k], pieces[k].lastgroup
         k += 1
         piece = m.group(0)
-        if (kind == "word" and piece not in _FUNCTIONS and piece != "softmax") or piece in _SMALL_WORDS:
+        if (kind == "word" and piece not in _FUNCTIONS and piece != "softmax") or piece in _PROSE_WORDS:
             prose.append(piece)
             continue
         if kind == "space" and prose:
