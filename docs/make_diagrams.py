@@ -4,7 +4,8 @@ The diagrams are those `tinygraph demo` writes after training, copied: the XOR n
 trained on its defaults, on the demo's sample x = [0, 1], t = 1 (tests/test_stumbles.py checks that
 the pictures and the demo agree).  docs/replay.png is a screenshot, in headless Chromium (it needs
 the playwright package and Chromium), of `tinygraph replay --sizes 2,8,8,1` halfway through training;
-docs/trace_step.png one of the page of `tinygraph trace`, at step 9.
+docs/trace_step.png one of the page of `tinygraph trace`, at step 9, and docs/exercise_step.png of its
+exercise page there, partly answered.
 """
 
 import contextlib
@@ -64,6 +65,27 @@ def trace_picture():
             page.keyboard.press("ArrowRight")
 
     screenshot("trace.html", ["trace", "--html"], step_9, "trace_step.png", {"width": 1260, "height": 720}, False)
+
+    def answered(page):  # step 9: ∂E/∂h typed right, ∂E/∂W2 half wrong, ∂E/∂b2 shown
+        for _ in range(8):
+            page.keyboard.press("ArrowRight")
+        asks = page.locator(".tg-pair.tg-current .tg-ask")
+        for box, value in zip(asks.nth(0).locator(".tg-box").all(), ["0.03635", "0.04137"]):
+            box.fill(value)
+        asks.nth(0).locator(".tg-check").click()
+        for box, value in zip(asks.nth(1).locator(".tg-box").all(), ["0.08217", "-0.0226", "0.0827", "0.02274"]):
+            box.fill(value)
+        asks.nth(1).locator(".tg-check").click()
+        asks.nth(2).locator(".tg-reveal").click()
+
+    screenshot(
+        "trace.html",
+        ["trace", "--exercise", "--html"],
+        answered,
+        "exercise_step.png",
+        {"width": 1260, "height": 760},
+        False,
+    )
 
 
 def replay_picture():
