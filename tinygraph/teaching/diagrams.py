@@ -326,3 +326,4 @@ def _flows(graph, flow):
 
 DISPLAY["graph"] = mimebundle
 DISPLAY["network"] = lambda network, include=None, exclude=None: mimebundle(network, include, exclude, view="network")
+build = _build  # (for the stepper: the drawing of a trace step, its arguments already checked)

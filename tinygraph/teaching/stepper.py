@@ -14,7 +14,7 @@ import numpy as np
 
 from ..checks import output_path
 from ..errors import GraphError
-from .diagrams import _build
+from .diagrams import build
 from .drawing import FORMATS, HIGHLIGHT, GraphvizNotFound, measure, pipe
 from .network import NotLayered, find_layers
 from .typeset import CSS as TYPESET_CSS
@@ -163,7 +163,7 @@ def _draw(trace, step, view, steady=None, title=None):
         for n in trace.graph.nodes
         if step.state.get(n, (None, None))[1] is None and final.get(n, (None, None))[1] is not None
     ]
-    return _build(
+    return build(
         trace.graph, True, True, view, step.highlight, step.flow, min(trace.precision, 3), title,
         later_values, later_grads, step.state, steady=steady,
     )  # fmt: skip
