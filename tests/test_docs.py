@@ -280,7 +280,8 @@ def test_the_tutorials_stepper_steps_its_diagrams_zoom_and_its_formulas_have_a_s
     diagram.click()
     assert diagram.evaluate("img => getComputedStyle(img).maxWidth") == "100%"
     sizes = page.eval_on_selector_all(  # (the stepper's steps other than the one shown are hidden)
-        "math", "ms => ms.filter(m => !m.closest('.tg-pair:not(.tg-current)')).map(m => m.getBoundingClientRect().width)"
+        "math",
+        "ms => ms.filter(m => !m.closest('.tg-pair:not(.tg-current)')).map(m => m.getBoundingClientRect().width)",
     )
     assert len(sizes) > 20 and min(sizes) > 0
     page.close()
