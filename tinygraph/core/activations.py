@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+import re
 from typing import Any
 
 import numpy as np
 
-from .node import Node, kept
+from .node import Node, Scalar, element, factor, kept
 
 
 def exp_limit(dtype: Any) -> float:
@@ -31,6 +33,12 @@ class _Numbers(dict):
 
 
 NUMBERS = _Numbers()
+
+
+def _put(text: str, mapping: dict[str, str]) -> str:
+    """Return ``text`` with each symbol (a whole word) replaced from ``mapping``: σ(z) → σ(z1[0])."""
+    words = "|".join(map(re.escape, sorted(mapping, key=len, reverse=True)))
+    return re.sub(rf"(?<![A-Za-z_])({words})(?![A-Za-z0-9_])", lambda m: mapping[m[1]], text)  # (2z: z)
 
 
 class Elementwise(Node):
@@ -129,6 +137,76 @@ class Elementwise(Node):
     def backward(self, grad_out: np.ndarray) -> tuple[np.ndarray]:
         out = self.grad_z
         return (np.multiply(grad_out, self.local(out), out=out),)  # ∂E/∂z = g ⊙ ∂y/∂z
+
+    def scalars(self, shapes, values=None, value=None, grad_out=None, number=str, needs=None) -> list[Scalar]:
+        """Open the node up, for one sample: y_j = f(z_j), element by element.
+
+        Each element passes its gradient back by the chain rule, one number at a time:
+        ∂E/∂z_j = ∂E/∂y_j · ∂y_j/∂z_j, with ∂y_j/∂z_j from ``local`` at these z (worked out
+        on a copy of the node, so that the node's own state stays as it is).
+
+        Parameters
+        ----------
+        shapes : sequence of tuple of int
+            z's per-sample shape, in a sequence of one.
+        values : sequence of numpy.ndarray or None, optional
+            One sample's z, in a sequence of one; None (the default) for the structure alone.
+        value : numpy.ndarray or None, optional
+            One sample's y.
+        grad_out : numpy.ndarray or None, optional
+            One sample's ∂E/∂y.
+        number : callable, optional
+            Formats one number; ``str`` by default.
+        needs : sequence of bool, optional
+            ``needs[0]``: whether z's gradient is drawn (then each element says what it sends
+            back to z); True by default.
+
+        Returns
+        -------
+        list of Scalar
+            One per element of y (keys ``e<index>``), each using the same element of z.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import tinygraph as tg
+        >>> h = tg.Logistic(tg.Input("z", shape=(2,)), name="h")
+        >>> s = h.scalars([(2,)], [np.array([0.0, 1.0])], np.array([0.5, 0.731]), np.array([1.0, 0.0]))
+        >>> s[0].name, s[0].forward, s[0].backward[0]
+        ('h[0]', ('= σ(z[0])', '= σ(0.0)'), '∂h[0]/∂z[0] = h[0](1 − h[0]) = 0.25')
+        """
+        (y, (symbol, *_)), zn = self.symbols(), self.inputs[0].name
+        z = None if values is None else values[0]
+        sends = needs is None or needs[0]  # (z's gradient drawn)
+        local = self._local_at(z) if z is not None and grad_out is not None and sends else None
+        rhs = (self.formula or f"{y} = {self.kind}({symbol})").split(" = ")[1]
+        derivative = (self.derivative or "").split(" = ")
+        f, out = (lambda v: factor(number, v)), []
+        for j in np.ndindex(*shapes[0]):
+            yj, zj = element(self.name, j), element(zn, j)
+            fwd: tuple[str, ...] = (f"= {_put(rhs, {symbol: zj})}",)
+            if z is not None:  # σ(-0.5), not σ((-0.5)); but -(-0.5)
+                fwd += (f"= {_put(rhs, {symbol: f(z[j])}).replace(f'(({number(z[j])}))', f'({number(z[j])})')}",)
+            back: tuple[str, ...] = ()
+            if local is not None and grad_out is not None:  # ∂E/∂z_j = ∂E/∂y_j · ∂y_j/∂z_j
+                g, d = float(grad_out[j]), float(local[j])
+                how = f" = {_put(derivative[1], {y: yj, symbol: zj})}" if len(derivative) == 2 else ""
+                back = (
+                    f"∂{yj}/∂{zj}{how} = {number(d)}",
+                    f"∂E/∂{zj} = ∂E/∂{yj} · ∂{yj}/∂{zj} = {f(g)} · {f(d)} = {number(g * d)}",
+                )
+            v, g_j = None if value is None else float(value[j]), None if grad_out is None else float(grad_out[j])
+            key = "e" + "_".join(map(str, j))
+            out.append(Scalar(key, "element", yj, v, g_j, f"∂E/∂{yj}", fwd, back, ((0, j),), output=j))
+        return out
+
+    def _local_at(self, z: np.ndarray) -> np.ndarray:
+        """Return ∂y/∂z at these z: ``forward`` and ``local`` run on a copy, without the arrays the node keeps."""
+        twin = copy.copy(self)
+        for name in self.kept_now or {}:  # (None: numpy makes fresh arrays, the node's own stay untouched)
+            setattr(twin, name, None)
+        twin.value = twin.forward(np.array(z, dtype=float))
+        return np.asarray(twin.local(), dtype=float)
 
 
 class Logistic(Elementwise):

@@ -7,7 +7,7 @@ import itertools
 import math
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -66,6 +66,75 @@ def as_float_array(value: Any, what: str, dtype: Any = None) -> np.ndarray:
 def describe(cls: type, name: str | None) -> str:
     """Return "Kind 'name'" (or just "Kind"), for messages about a node still being built."""
     return f"{cls.__name__} '{name}'" if name else cls.__name__
+
+
+def element(name: str, index: tuple) -> str:
+    """Name one element of a node's value: ``W1[0,1]``; the name itself for a number (index ``()``)."""
+    return f"{name}[{','.join(map(str, index))}]" if index else name
+
+
+def factor(number: Callable[[Any], str], v: Any) -> str:
+    """Format a number as a factor in a product: a negative one in parentheses."""
+    text = number(v)
+    return f"({text})" if text.startswith("-") else text
+
+
+class Scalar(NamedTuple):
+    """One number of a node's computation, as ``render(..., expand=...)`` draws it.
+
+    A node that can be opened up into its scalars returns a list of these from its
+    ``scalars`` method (see the Notes of ``Node``): the scalars state the structure (which
+    numbers use which) and, when numbers are given, their values, gradients and the
+    formulas with the numbers put in.
+
+    Attributes
+    ----------
+    key : str
+        A word (letters, digits, ``_``) unique within the node and the same on every call,
+        e.g. ``"p0_1"``: the diagram builds the scalar's DOT id from it.
+    kind : str
+        What the scalar is, in words: ``"product"``, ``"sum"``, ``"element"``.
+    name : str
+        The scalar in the graph's names: ``"x[0]·W1[0,1]"``, ``"z1[1]"``.
+    value : float or None
+        Its number (None where not given).
+    grad : float or None
+        ∂E/∂(this number) (None where not given).
+    grad_name : str
+        What the gradient is called: ``"δ[1] = ∂E/∂z1[1]"``.
+    forward : tuple of str
+        How the number is formed, the formula and then the numbers put in.
+    backward : tuple of str
+        What its gradient gives, with the numbers: ``"∂E/∂W1[0,1] = x[0]·δ[1] = 0.5 · 0.2 = 0.1"``.
+    inputs : tuple of (int, tuple of int)
+        The elements of inputs it uses, drawn as edges: (input index, element index).
+    shows : tuple of (int, tuple of int)
+        The elements of inputs written inside it (a weight, a bias) instead of drawn as edges.
+    after : tuple of str
+        The keys of the node's own scalars it uses.
+    output : tuple of int or None
+        The element of the node's value it is; None for a number in between (a product).
+
+    Examples
+    --------
+    >>> import tinygraph as tg
+    >>> h = tg.Logistic(tg.Input("z", shape=(2,)), name="h")
+    >>> [s.name for s in h.scalars([(2,)])]
+    ['h[0]', 'h[1]']
+    """
+
+    key: str
+    kind: str
+    name: str
+    value: float | None = None
+    grad: float | None = None
+    grad_name: str = ""
+    forward: tuple[str, ...] = ()
+    backward: tuple[str, ...] = ()
+    inputs: tuple[tuple[int, tuple[int, ...]], ...] = ()
+    shows: tuple[tuple[int, tuple[int, ...]], ...] = ()
+    after: tuple[str, ...] = ()
+    output: tuple[int, ...] | None = None
 
 
 class Node:
@@ -161,6 +230,13 @@ class Node:
     ``formula``/``formula_tex``, ``derivative``/``derivative_tex``, ``gradients`` (for each
     input symbol, how its gradient is formed), and optionally ``local()`` (the numbers of
     the local derivative) and ``lines(number)`` (the formula with the numbers put in).
+
+    Optionally ``scalars(shapes, values=None, value=None, grad_out=None, number=str,
+    needs=None)`` opens the node up for ``render(..., expand=...)``: the list of ``Scalar``
+    numbers it computes for one sample, from its inputs' per-sample ``shapes`` and, where
+    given, the inputs' ``values``, its ``value`` and ``grad_out`` (one sample each),
+    formatted with ``number``; ``needs[i]`` tells whether input i's gradient is drawn.
+    ``WeightedSum`` and ``Elementwise`` have it; a node without it is drawn as one box.
 
     Shapes: ``shape`` and the shapes ``infer_shape`` sees are one sample's; ``value`` and
     ``grad`` carry the batch axis in front when the pass has one (a node with

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .activations import exp_limit
-from .node import Node, kept
+from .node import Node, Scalar, element, factor, kept
 
 
 class WeightedSum(Node):
@@ -190,11 +190,79 @@ class WeightedSum(Node):
             out.append(f"{label} = {terms} = {number(z if z.ndim == 0 else z[j])}")
         return out
 
+    def scalars(self, shapes, values=None, value=None, grad_out=None, number=str, needs=None) -> list[Scalar]:
+        """Open the layer up, for one sample: per unit j the products x_i·w_ij, then their sum.
 
-def factor(number: Callable[[Any], str], v: Any) -> str:
-    """Format a number as a factor in a product: a negative one in parentheses."""
-    text = number(v)
-    return f"({text})" if text.startswith("-") else text
+        ``z_j = Σ_i x_i w_ij + b_j``.  With δ_j = ∂E/∂z_j, every product's gradient is δ_j
+        (a sum passes its gradient on unchanged), so ∂E/∂w_ij = x_i·δ_j, ∂E/∂x_i gets w_ij·δ_j
+        from each unit, and ∂E/∂b_j = δ_j: the matrix rules of the class docstring, one
+        number at a time.  The weight w_ij is written inside its product, b_j inside z_j.
+
+        Parameters
+        ----------
+        shapes : sequence of tuple of int
+            The inputs' per-sample shapes: x ``(n_in,)``, w ``(n_in,)`` or ``(n_in, n_out)``, b.
+        values : sequence of numpy.ndarray or None, optional
+            One sample's x, w (and b); None (the default) for the structure alone.
+        value : numpy.ndarray or None, optional
+            One sample's z.
+        grad_out : numpy.ndarray or None, optional
+            One sample's δ = ∂E/∂z.
+        number : callable, optional
+            Formats one number; ``str`` by default.
+        needs : sequence of bool, optional
+            Whether the gradients of x, w and b are drawn: each product then says what it
+            sends x and w, each sum what it sends b.  All by default.
+
+        Returns
+        -------
+        list of Scalar
+            For each unit: its n_in products (keys ``p<i>_<j>``), then its sum (``s<j>``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import tinygraph as tg
+        >>> z = tg.WeightedSum(tg.Input("x", shape=(2,)), tg.Parameter(np.ones((2, 3)), name="W"), name="z")
+        >>> [s.name for s in z.scalars([(2,), (2, 3)])][:3]
+        ['x[0]·W[0,0]', 'x[1]·W[1,0]', 'z[0]']
+        """
+        given: list[Any] = [*(values or ()), None, None, None]
+        x, w, b = given[:3]
+        names = [i.name for i in self.inputs]
+        xn, wn, bn = names[0], names[1], names[2] if len(names) > 2 else None
+        known, f, out = x is not None and w is not None, (lambda v: factor(number, v)), []
+        to_x, to_w, to_b = [True, True, True] if needs is None else [*needs, False][:3]
+        for j in [(j,) for j in range(shapes[1][1])] if len(shapes[1]) == 2 else [()]:
+            d, dj, keys = None if grad_out is None else float(grad_out[j]), element("δ", j), []
+            for i in range(shapes[0][0]):
+                ij, xi, wij = (i,) + j, element(xn, (i,)), element(wn, (i,) + j)
+                fwd: tuple[str, ...] = (f"= {f(x[i])} · {f(w[ij])}", f"{wij} = {number(w[ij])}") if known else ()
+                back: tuple[str, ...] = ()
+                if known and d is not None:
+                    if to_w:
+                        back = (f"∂E/∂{wij} = {xi}·{dj} = {f(x[i])} · {f(d)} = {number(x[i] * d)}",)  # x_i·δ_j
+                    if to_x:
+                        back += (f"to ∂E/∂{xi}: {wij}·{dj} = {f(w[ij])} · {f(d)} = {number(w[ij] * d)}",)  # w_ij·δ_j
+                name, key = f"{xi}·{wij}", "p" + "_".join(map(str, ij))
+                value_ij = float(x[i] * w[ij]) if known else None
+                grad_name = f"∂E/∂({name}) = {dj}"
+                out.append(Scalar(key, "product", name, value_ij, d, grad_name, fwd, back, ((0, (i,)),), ((1, ij),)))
+                keys.append(key)
+            zj, bj = element(self.name, j), element(bn, j) if bn else None
+            lines: tuple[str, ...] = (
+                f"= Σ_i {element(xn, ('i',))}·{element(wn, ('i',) + j)}" + (f" + {bj}" if bj else ""),
+            )
+            if known:
+                terms = [f(x[i] * w[(i,) + j]) for i in range(shapes[0][0])]
+                lines += (f"= {' + '.join(terms + ([f(b[j])] if bj and b is not None else []))}",)
+                lines += (f"{bj} = {number(b[j])}",) if bj and b is not None else ()
+            back = (f"∂E/∂{bj} = {dj} = {number(d)}",) if bj and d is not None and to_b else ()
+            z_j = None if value is None else float(value[j])
+            key = "s" + "_".join(map(str, j))
+            shows = ((2, j),) if bj else ()
+            out.append(Scalar(key, "sum", zj, z_j, d, f"{dj} = ∂E/∂{zj}", lines, back, (), shows, tuple(keys), j))
+        return out
 
 
 class AppendOne(Node):

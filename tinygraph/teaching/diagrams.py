@@ -13,6 +13,7 @@ from ..core import Node, graph_of
 from ..core.graph import DISPLAY
 from ..errors import GraphError
 from .drawing import FONT, FORMATS, GraphvizNotFound, graph_view, pipe
+from .expanded import check, draw
 from .network import NotLayered, find_layers, network_view
 
 VIEWS = ("graph", "network")
@@ -31,6 +32,7 @@ def to_dot(
     pending_values: Any = None,
     pending_grads: Any = None,
     state: dict | None = None,
+    expand: Any = None,
 ) -> str:
     """Return the DOT source of the drawing ``render`` makes (needs no Graphviz program).
 
@@ -58,6 +60,10 @@ def to_dot(
         Nodes whose gradient is still to come, drawn as "…".
     state : dict, optional
         {node: (value, gradient)} to draw instead of the nodes' own.
+    expand : Node, str or list of them, optional
+        Nodes or names to draw opened up into their scalars (graph view only): a
+        WeightedSum as its products x_i·w_ij and sums z_j, an elementwise activation as
+        its elements, each with its value and gradient.  At most 64 scalars a node.
 
     Returns
     -------
@@ -86,8 +92,9 @@ def to_dot(
     5
     """
     return _build(
-        graph, values, grads, view, highlight, flow, precision, title, pending_values, pending_grads, state
-    ).source
+        graph, values, grads, view, highlight, flow, precision, title, pending_values, pending_grads, state,
+        expand=expand,
+    ).source  # fmt: skip
 
 
 def render(
@@ -104,6 +111,7 @@ def render(
     pending_values: Any = None,
     pending_grads: Any = None,
     state: dict | None = None,
+    expand: Any = None,
 ) -> graphviz.Digraph:
     """Draw ``graph`` (a Graph, or anything with a ``.graph`` such as an ``mlp`` Network).
 
@@ -132,6 +140,18 @@ def render(
     (graph view): drawn as "…", so that boxes keep their size from one step to the next.
     ``state``: {node: (value, gradient)} to draw instead of the nodes' own (a trace step's);
     nodes missing from it are drawn without either.
+
+    ``expand``: nodes or names to draw opened up into their scalars (graph view only), each
+    in a frame labelled with its name, formula and backward rules.  A WeightedSum becomes,
+    for each unit j, the products x_i·w_ij, each with its weight w_ij and
+    ∂E/∂w_ij = x_i·δ_j with the numbers put in, and the sum z_j = Σ_i x_i w_ij + b_j, with
+    b_j and δ_j = ∂E/∂z_j; an elementwise activation becomes its elements y_j = f(z_j),
+    each with ∂E/∂z_j = ∂E/∂y_j · ∂y_j/∂z_j.  Every scalar shows its value and gradient.
+    The weights and biases keep their boxes, with one edge into the frame; another input
+    sends an edge per element used (``x[0]`` …), and two expanded neighbours connect
+    element to element.  Of a batch, sample 0 (with the batch's sums of ∂E/∂w_ij and
+    ∂E/∂b_j).  Any node with a ``scalars`` method can be expanded (see ``Node``), up to 64
+    scalars a node; highlight marks the frame and flow the element edges.
 
     Parameters
     ----------
@@ -162,6 +182,10 @@ def render(
         Nodes whose gradient is still to come, drawn as "…".
     state : dict, optional
         {node: (value, gradient)} to draw instead of the nodes' own.
+    expand : Node, str or list of them, optional
+        Nodes or names to draw opened up into their scalars (graph view only): a
+        WeightedSum as its products x_i·w_ij and sums z_j, an elementwise activation as
+        its elements, each with its value and gradient.  At most 64 scalars a node.
 
     Returns
     -------
@@ -173,12 +197,14 @@ def render(
     TypeError
         If ``graph`` is neither a Graph nor has one, ``values`` or ``grads`` is not a bool,
         ``precision`` is not a whole number, ``path`` is not a path, or ``highlight``,
-        ``flow`` or the pending nodes are not nodes, names or lists of them.
+        ``flow``, the pending nodes or ``expand`` are not nodes, names or lists of them.
     tinygraph.GraphError
         If ``view`` or ``format`` is unknown, ``precision`` is not from 1
         to 17, a node or name is not in the graph, a ``flow`` pair is not an edge, or
-        ``path`` is a folder or ends in an extension other than ``format``'s.  All is
-        checked before anything is written.
+        ``path`` is a folder or ends in an extension other than ``format``'s; or if an
+        ``expand`` node has no scalars (its class has no ``scalars`` method) or would draw
+        more than 64, or ``expand`` is given with ``view="network"``.  All is checked
+        before anything is written.
     GraphvizNotFound
         If ``path`` is given and the ``dot`` program is missing.
 
@@ -209,6 +235,8 @@ def render(
     'Digraph'
     >>> "∂E/∂w" in dot.source
     True
+    >>> "∂E/∂z = ∂E/∂y · ∂y/∂z" in tg.to_dot(graph, expand=["z", "y"])  # opened up, number by number
+    True
 
     ``tg.render(graph, "out/xor", format="png")`` would also write ``out/xor.png`` and
     ``out/xor.dot``.
@@ -217,7 +245,10 @@ def render(
         raise GraphError(f"render: format must be one of {FORMATS}, got {format!r}")
     if path is not None:
         output_path("render", path)
-    dot = _build(graph, values, grads, view, highlight, flow, precision, title, pending_values, pending_grads, state)
+    dot = _build(
+        graph, values, grads, view, highlight, flow, precision, title, pending_values, pending_grads, state,
+        expand=expand,
+    )  # fmt: skip
     if path is not None:
         path = Path(path)
         suffix = path.suffix.lower()
@@ -247,8 +278,9 @@ def mimebundle(graph: Any, include: Any = None, exclude: Any = None, view: str =
 
 # -- shared pieces -------------------------------------------------------------
 def _build(
-    graph, values, grads, view, highlight, flow, precision, title, pending_values, pending_grads, state, steady=None
-):
+    graph, values, grads, view, highlight, flow, precision, title, pending_values, pending_grads, state, steady=None,
+    expand=None,
+):  # fmt: skip
     graph = graph_of(graph, "render")
     if view not in VIEWS:
         raise GraphError(f"render: view must be one of {VIEWS}, got {view!r}")
@@ -267,6 +299,8 @@ def _build(
         state=state,
         steady=steady,  # a trace's steps: {DOT id: (width, height)}, one size and legend for every step
     )
+    opened = _highlights(graph, expand, "expand")  # every expanded node checked before anything is drawn
+    opts["expand"] = check(graph, [n for n in graph.nodes if id(n) in opened], view)
     dot = graphviz.Digraph(
         "tinygraph",
         graph_attr=dict(rankdir="LR", fontname=FONT, labelloc="t", nodesep="0.25", ranksep="0.5", bgcolor="white"),
@@ -284,6 +318,7 @@ def _build(
             network_view(dot, graph, layers, opts)
     else:
         graph_view(dot, graph, opts, None)
+        draw(dot, graph, opts)  # the expanded nodes, as their scalars
     return dot
 
 

@@ -184,6 +184,11 @@ def _input_names(node: Node) -> list[str] | None:
     return symbols if len(node.inputs) > 1 and len(symbols) == len(node.inputs) else None
 
 
+def node_ids(graph: Graph) -> dict[int, str]:
+    """Return each node's DOT id, by ``id(node)``: ``n<index in graph.nodes>``, the same in every drawing."""
+    return {id(n): f"n{i}" for i, n in enumerate(graph.nodes)}
+
+
 def _node_label(graph: Graph, node: Node, opts: dict) -> str:
     per = graph.shape_of(node)
     shape = "?" if per is None else "scalar" if per == () else str(per)
@@ -211,9 +216,11 @@ def _node_label(graph: Graph, node: Node, opts: dict) -> str:
 
 def graph_view(dot: graphviz.Digraph, graph: Graph, opts: dict, note: str | None) -> None:
     """Draw the computational graph into ``dot``: a box per node, an edge per input, the legend."""
-    ids = {id(n): f"n{i}" for i, n in enumerate(graph.nodes)}
+    ids, opened = node_ids(graph), opts.get("expand") or {}  # (expanded nodes: drawn by expanded.py)
     roles = [role_of(n, graph) for n in graph.nodes]
     for node, role in zip(graph.nodes, roles):
+        if id(node) in opened:
+            continue
         _, shape, style, fill, color = _STYLE[role]
         attrs = dict(shape=shape, style=style, fillcolor=fill, color=color)
         if shape == "cds":
@@ -227,18 +234,20 @@ def graph_view(dot: graphviz.Digraph, graph: Graph, opts: dict, note: str | None
     for node in graph.nodes:
         names = _input_names(node)
         for k, inp in enumerate(node.inputs):
+            if id(node) in opened or id(inp) in opened:
+                continue
             attrs = dict(color="#555555", arrowsize="0.7")
             if names and names[k] != inp.name:  # the role of the input: x, w, b, t …
                 attrs.update(label=tooltip(names[k]), fontcolor="#555555")
             flows = (id(inp), id(node)) in opts["flow"]
             if flows:
-                attrs.update(color=GRAD, fontcolor=GRAD, penwidth="3", dir="back", arrowsize="1", fontsize="11")
-                attrs.update(label=tooltip(f"∂E/∂{inp.name}"))
+                attrs.update(color=GRAD, fontcolor=GRAD, penwidth="3", dir="back", arrowsize="1")
+                attrs.update(label=tooltip(f"∂E/∂{inp.name}"), fontsize="11")
             if opts.get("steady") is not None:  # a trace's steps: every edge keeps room for its ∂E label
                 role = f"{html_text(names[k])}<BR/>" if names and names[k] != inp.name else ""
                 colour = GRAD if flows else "transparent"
                 grad = f'<FONT POINT-SIZE="11" COLOR="{colour}">{html_text(f"∂E/∂{inp.name}")}</FONT>'
-                attrs.update(label=f"<{role}{grad}>")
+                attrs.update(label=f"<{role}{grad}>", fontsize="9")  # (the role's letter: one size in every step)
             dot.edge(ids[id(inp)], ids[id(node)], **attrs)
     rounded = ' STYLE="rounded"'
     chips = "".join(
@@ -257,4 +266,6 @@ def graph_view(dot: graphviz.Digraph, graph: Graph, opts: dict, note: str | None
         extra.append(colored("orange border: highlighted", HIGHLIGHT))
     if opts["flow"] or steady:
         extra.append(colored("thick purple edge: gradient flowing back", GRAD))
+    if opened:
+        extra.append(html_text("frame: a node opened up into its scalars, each with its value and its gradient"))
     dot.attr(label=top_label(rows + ([" · ".join(extra)] if extra else []), opts["title"], note))
