@@ -356,3 +356,36 @@ def test_an_exercise_diagram_shows_only_what_is_known_before_its_step(exercise_p
     assert "full values" not in text and text.count('class="tg-box"') == sum(
         a.size for a in (line.answer() for s in tr for line in s.parts) if a is not None
     )
+
+
+@pytest.mark.graphviz
+def test_the_stepper_opens_layers_up_into_scalars_in_one_layout(tmp_path):
+    from tinygraph.teaching import stepper
+
+    graph, feed = cli.worked_example()
+    tr = tg.trace(graph, feed, optimizer=0.5)
+    svgs = [stepper._svg(dot) for dot in stepper.drawings(tr, "graph", expand=["z1", "h"])]
+    outlines = [shapes_of(svg) for svg in svgs]
+    assert all(o == outlines[0] for o in outlines)  # the scalars keep their places from step to step too
+    assert all("x[1]·W1[1,0]" in svg and "h[1]" in svg for svg in svgs)
+    shown = svgs[12].replace("&#183;", "·").replace("&#160;", " ")  # z1's backward step
+    assert "∂E/∂W1[1,0] = x[1]·δ[0] = 0.1 · 0.00877 = 0.000877" in shown
+    page = tr.to_html(tmp_path / "open.html", expand=["z1", "h"])
+    assert open(page, encoding="utf-8").read().count("x[0]·W1[0,1]") >= 2 * len(tr)  # (graph view only)
+    with pytest.raises(tg.GraphError, match="SquaredLoss 'E' cannot be opened up"):
+        tr.to_html(tmp_path / "bad.html", expand="E")
+    assert not (tmp_path / "bad.html").exists()
+
+
+def test_an_opened_up_layer_is_readable_at_the_default_zoom(browser, tmp_path):
+    graph, feed = cli.worked_example()
+    path = tmp_path / "open.html"
+    tg.trace(graph, feed, optimizer=0.5).to_html(path, expand=["z1", "h"])
+    page, errors, requests = open_page(browser, path)
+    for _ in range(12):  # z1's backward step: its scalars carry their gradients
+        page.keyboard.press("ArrowRight")
+    d = diagram(page)
+    assert d["smallest"] >= 11 and d["zoom"] == 1
+    assert page.locator(".tg-pair.tg-current .tg-view[data-view='graph'] g.cluster").count() >= 2
+    assert errors == [] and all(url.startswith("file://") for url in requests)
+    page.close()

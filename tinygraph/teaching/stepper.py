@@ -152,7 +152,7 @@ _SCRIPT = """
 """
 
 
-def _draw(trace, step, view, steady=None, title=None):
+def _draw(trace, step, view, steady=None, title=None, expand=None):
     """Draw the graph as it stood at ``step``, its node and flow marked; what is still to come as "…"."""
     final = trace.steps[-1].state
     later_values = [
@@ -165,25 +165,26 @@ def _draw(trace, step, view, steady=None, title=None):
     ]
     return build(
         trace.graph, True, True, view, step.highlight, step.flow, min(trace.precision, 3), title,
-        later_values, later_grads, step.state, steady=steady,
+        later_values, later_grads, step.state, steady=steady, expand=expand,
     )  # fmt: skip
 
 
-def drawings(trace, view, titles=None, exercise=False):
+def drawings(trace, view, titles=None, exercise=False, expand=None):
     """Draw every step of the trace in one layout: each node at the largest size any step needs.
 
     A first pass measures every node of every step in one ``dot`` run; the second draws the
     steps with those sizes and one legend, so only the highlight and the labels change.  For an
     exercise each step is drawn with the numbers known before it (the step before's), so that
-    the picture does not give its answers away.
+    the picture does not give its answers away.  ``expand``: the nodes the graph view opens
+    up into their scalars (as ``render``'s).
     """
     titles = titles or [None] * len(trace.steps)
     steps = list(trace.steps)
     if exercise:
         steps = [steps[0]] + [replace(step, state=before.state) for before, step in zip(steps, steps[1:])]
-    first = [_draw(trace, step, view, {}, title) for step, title in zip(steps, titles)]
+    first = [_draw(trace, step, view, {}, title, expand) for step, title in zip(steps, titles)]
     sizes = measure(first)
-    return [_draw(trace, step, view, sizes, title) for step, title in zip(steps, titles)]
+    return [_draw(trace, step, view, sizes, title, expand) for step, title in zip(steps, titles)]
 
 
 def _svg(dot):
@@ -218,10 +219,11 @@ def _views(trace, network):
     return ["graph", "network"]
 
 
-def _body(trace, uid, views, global_keys, exercise=False):
+def _body(trace, uid, views, global_keys, exercise=False, expand=None):
     pairs = []
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:  # (each diagram is a dot process)
-        dots = list(pool.map(lambda view: drawings(trace, view, exercise=exercise), views))
+        opened = {view: expand if view == "graph" else None for view in views}  # (the network view has neurons)
+        dots = list(pool.map(lambda view: drawings(trace, view, exercise=exercise, expand=opened[view]), views))
         drawn = dict(zip(views, (list(pool.map(_svg, d)) for d in dots)))
     for i, step in enumerate(trace.steps):
         names = " ".join(n.name for n in step.highlight)
@@ -261,7 +263,7 @@ def _body(trace, uid, views, global_keys, exercise=False):
     )
 
 
-def page(trace, title, network=None, exercise=False):
+def page(trace, title, network=None, exercise=False, expand=None):
     """Write a whole HTML page: one file, no outside resources."""
     uid = f"tg-trace-{next(_ids)}"
     summary = (
@@ -276,7 +278,8 @@ def page(trace, title, network=None, exercise=False):
         "Orange: the node this step is about. Purple arrows: the gradient flowing back.</p>"
         + (_EXERCISE_NOTE % trace.precision if exercise else "")
         + "</div>"
-        f"{_body(trace, uid, _views(trace, network), global_keys=True, exercise=exercise)}</body></html>\n"
+        f"{_body(trace, uid, _views(trace, network), global_keys=True, exercise=exercise, expand=expand)}"
+        "</body></html>\n"
     )
 
 

@@ -233,7 +233,12 @@ class Trace:
         return "\n".join(out)
 
     def to_html(
-        self, path: Any = None, title: str = "Backpropagation step by step", network: Any = None, exercise: bool = False
+        self,
+        path: Any = None,
+        title: str = "Backpropagation step by step",
+        network: Any = None,
+        exercise: bool = False,
+        expand: Any = None,
     ) -> str:
         """Write (or, without ``path``, return) a self-contained interactive page.
 
@@ -259,6 +264,10 @@ class Trace:
             what the learner types against the engine's number (right within 0.1 %, or as
             shown to the trace's precision) and can show it.  Each diagram then shows what is
             known before its step.  False by default.
+        expand : Node, str or list of them, optional
+            Nodes to open up into their scalars in the graph view of every step (a WeightedSum
+            as its products and sums, an activation element by element), as for ``render``;
+            refused above 64 scalars a node.
 
         Returns
         -------
@@ -272,14 +281,15 @@ class Trace:
         TypeError
             If ``path`` is not a str or os.PathLike.
         tinygraph.GraphError
-            If ``path`` is a folder or lies below a file.
+            If ``path`` is a folder or lies below a file, or ``expand`` names a node that is
+            not in the graph, cannot be opened up, or is too large (nothing is written).
         """
         if path is not None:
             path = output_path("to_html", path)
         if network is not None:
             flag("to_html: network", network)
         flag("to_html: exercise", exercise)
-        html = page(self, title, network, exercise)
+        html = page(self, title, network, exercise, expand)
         if path is None:
             return html
         return write_text(path, html)
