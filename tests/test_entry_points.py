@@ -824,7 +824,7 @@ def test_fit_checks_every_argument_before_it_trains(args):
             wrong += ["optimizer", "lr"]
         maybe = [k for k in ("shuffle", "resume", "progress") if not isinstance(kwargs[k], (bool, np.bool_))]
         maybe = [k for k in maybe if not (k == "progress" and kwargs[k] is None)]
-        if kwargs["resume"] is True and path is None:
+        if isinstance(kwargs["resume"], (bool, np.bool_)) and kwargs["resume"] and path is None:  # (np.True_ too)
             maybe += ["resume", "checkpoint"]
         before = Unchanged(net, opt, d)
         event("refused" if wrong else "maybe" if maybe else "valid")
