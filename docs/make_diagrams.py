@@ -5,7 +5,8 @@ trained on its defaults, on the demo's sample x = [0, 1], t = 1 (tests/test_stum
 the pictures and the demo agree).  docs/replay.png is a screenshot, in headless Chromium (it needs
 the playwright package and Chromium), of `tinygraph replay --sizes 2,8,8,1` halfway through training;
 docs/trace_step.png one of the page of `tinygraph trace`, at step 9, and docs/exercise_step.png of its
-exercise page there, partly answered.
+exercise page there, partly answered; docs/trace_moons_network.png and docs/trace_moons_fit.png of the
+stepper of a 2-16-16-1 network in its network view; docs/expanded_layer.png is a layer opened up into scalars.
 """
 
 import contextlib
@@ -34,10 +35,15 @@ def main():
             print(f"docs/xor_{view}.svg: {len(svg) / 1024:.1f} KB")
     replay_picture()
     trace_picture()
+    moons_pictures()
+    expanded_picture()
 
 
 def screenshot(name, command, then, picture, viewport, full_page=True):
-    """Run ``tinygraph <command> <page>``, open the page in headless Chromium, ``then(page)``, save ``picture``."""
+    """Run ``tinygraph <command> <page>``, open the page in headless Chromium, ``then(page)``, save ``picture``.
+
+    ``command`` may also be a function that writes the page at the path it is given.
+    """
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -46,7 +52,7 @@ def screenshot(name, command, then, picture, viewport, full_page=True):
     with tempfile.TemporaryDirectory() as tmp:
         page_path = Path(tmp) / name
         with contextlib.redirect_stdout(io.StringIO()):
-            tinygraph([*command, str(page_path)])
+            command(page_path) if callable(command) else tinygraph([*command, str(page_path)])
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
             page = browser.new_page(viewport=viewport)
@@ -102,3 +108,39 @@ def replay_picture():
 
 if __name__ == "__main__":
     main()
+
+
+def moons_pictures():
+    """Screenshot the stepper of an untrained 2-16-16-1 network on a moons sample: the network view of z2's backward
+    step at its natural size, and fitted to the frame."""
+
+    def write(path):
+        X, T = tg.datasets.moons(200, noise=0.1, seed=0)
+        net = tg.mlp([2, 16, 16, 1], seed=0)
+        trace = tg.trace(net, {"x": X[0], "t": T[0:1].astype(float)}, optimizer=0.5)
+        trace.to_html(path, title="One step of a 2-16-16-1 network on the moons")
+
+    def network(fit):
+        def then(page):
+            for _ in range(14):
+                page.keyboard.press("ArrowRight")
+            page.click(".tg-views button[data-view='network']")
+            if fit:
+                page.click(".tg-fit")
+
+        return then
+
+    size = {"width": 1260, "height": 760}
+    screenshot("moons.html", write, network(False), "trace_moons_network.png", size, False)
+    screenshot("moons.html", write, network(True), "trace_moons_fit.png", size, False)
+
+
+def expanded_picture():
+    """Draw a 2-3-1 network after one forward and backward pass, its first layer opened up into scalars."""
+    net = tg.mlp([2, 3, 1], seed=3)
+    net.graph.forward({"x": [0.5, -1.0], "t": [1.0]})
+    net.graph.backward()
+    with tempfile.TemporaryDirectory() as tmp:
+        tg.render(net, Path(tmp) / "expanded", format="png", expand=["z1", "h1"])
+        shutil.copy(Path(tmp) / "expanded.png", HERE / "expanded_layer.png")
+    print(f"docs/expanded_layer.png: {(HERE / 'expanded_layer.png').stat().st_size / 1024:.1f} KB")
