@@ -59,6 +59,21 @@ def test_the_replay_guide_code_runs_and_writes_its_page(tmp_path, monkeypatch):
     assert page.count('data-trace="') == 3
 
 
+# ---- the stepper guide: its code runs and writes what it says ---------------------------------------
+
+
+@pytest.mark.graphviz
+def test_the_stepper_guide_code_runs_and_writes_its_pages(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    for block in re.findall(r"```python\n(.*?)```", (DOCS / "guide" / "stepper.md").read_text(), re.DOTALL):
+        exec(block, namespace)
+    assert "<math" in (tmp_path / "step.html").read_text(encoding="utf-8")
+    assert 'class="tg-box"' in (tmp_path / "exercise.html").read_text(encoding="utf-8")
+    assert "## Answers" in namespace["sheet"] and (tmp_path / "layer.png").stat().st_size > 10_000
+    assert "x[0]·W1[0,1]" in (tmp_path / "open.html").read_text(encoding="utf-8")
+
+
 # ---- the shapes guide: its code blocks run, and what the comments claim holds -----------------------
 
 
