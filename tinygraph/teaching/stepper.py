@@ -189,6 +189,7 @@ def drawings(trace, view, titles=None, exercise=False, expand=None):
 
 def _svg(dot):
     svg = pipe(dot, "svg").decode("utf-8")
+    svg = svg.replace(' fill="#fffffe">', ' fill="none">')  # (Graphviz writes transparent text as near-white)
     return svg[svg.index("<svg") :]  # drop the XML prolog and doctype: it is inlined
 
 
