@@ -41,6 +41,8 @@ def _numbers(text, what):
 def _exercise(tr, html, title):
     """Write the exercise page and the worksheet beside it; print where, and not the numbers (they are the answers)."""
     md = Path(html).with_suffix(".md")
+    if Path(html).suffix.lower() == ".md":
+        raise GraphError(f"--html: --exercise writes the page and a Markdown worksheet beside it (.md); got {html!r}")
     try:
         path = tr.to_html(html, title=f"Exercise: {title}", exercise=True)
     except GraphvizNotFound as exc:
@@ -50,7 +52,7 @@ def _exercise(tr, html, title):
     sheet = tr.to_markdown(exercise=True)
     md.write_text(sheet, encoding="utf-8")
     print(f"worksheet in Markdown, the answers at the end: {md.resolve()}")
-    print(f"{sheet.count(chr(92) + 'boxed{')} numbers to work out, in {len(tr)} steps")
+    print(f"{sheet.count(chr(92) + 'boxed{')} answers to work out, in {len(tr)} steps")
     return 0
 
 

@@ -370,6 +370,8 @@ def test_the_stepper_opens_layers_up_into_scalars_in_one_layout(tmp_path):
     assert all("x[1]·W1[1,0]" in svg and "h[1]" in svg for svg in svgs)
     shown = svgs[12].replace("&#183;", "·").replace("&#160;", " ")  # z1's backward step
     assert "∂E/∂W1[1,0] = x[1]·δ[0] = 0.1 · 0.00877 = 0.000877" in shown
+    update = stepper._svg(stepper.drawings(tr, "graph", expand="z2")[17]).replace("&#183;", "·")  # W2's update
+    assert "[[0.359, 0.511]" in update and "= 0.593 · 0.4<" in update  # W2 is new; the products use the pass's
     page = tr.to_html(tmp_path / "open.html", expand=["z1", "h"])
     assert open(page, encoding="utf-8").read().count("x[0]·W1[0,1]") >= 2 * len(tr)  # (graph view only)
     with pytest.raises(tg.GraphError, match="SquaredLoss 'E' cannot be opened up"):
@@ -389,3 +391,34 @@ def test_an_opened_up_layer_is_readable_at_the_default_zoom(browser, tmp_path):
     assert page.locator(".tg-pair.tg-current .tg-view[data-view='graph'] g.cluster").count() >= 2
     assert errors == [] and all(url.startswith("file://") for url in requests)
     page.close()
+
+
+def test_an_exercise_accepts_what_the_digits_shown_allow_and_reads_numbers_as_typed(browser, tmp_path):
+    graph, feed = cli.worked_example()
+    tr = tg.trace(graph, feed, optimizer=0.5, precision=3)
+    path = tmp_path / "p3.html"
+    tr.to_html(path, exercise=True)
+    page, errors, _ = open_page(browser, path)
+    for _ in range(4):  # step 5: o[1] = σ(1.22), shown to 3 digits; σ(1.22) = 0.77211, the engine's 0.77292
+        page.click(".tg-next")
+    line = page.locator(".tg-pair.tg-current .tg-ask").nth(1)
+    for typed, result in [("0.772", "right"), ("0.773", "right"), ("0.76", "wrong"), ("0.773abc", "wrong")]:
+        line.locator(".tg-box").fill(typed)
+        line.locator(".tg-box").press("Enter")
+        assert line.get_attribute("data-result") == result, typed
+    for _ in range(3):  # step 8: ∂E/∂z2 = [0.139, −0.0381]
+        page.click(".tg-next")
+    line = page.locator(".tg-pair.tg-current .tg-ask").nth(1)
+    for box, typed in zip(line.locator(".tg-box").all(), ["1.385e−1", "−3.81e−2"]):  # (Unicode minus signs)
+        box.fill(typed)
+    line.locator(".tg-check").click()
+    assert line.get_attribute("data-result") == "right"
+    assert errors == []
+    page.close()
+
+
+def test_two_steppers_on_one_page_have_their_own_ids():
+    graph, feed = cli.worked_example()
+    tr = tg.trace(graph, feed)
+    ids = [re.search(r'class="tg-stepper" id="([^"]+)"', tr._repr_html_()).group(1) for _ in range(2)]
+    assert ids[0] != ids[1]

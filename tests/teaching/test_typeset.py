@@ -9,7 +9,7 @@ from latex2mathml.converter import convert
 
 import tinygraph as tg
 from tinygraph import cli
-from tinygraph.teaching.typeset import mathml
+from tinygraph.teaching.typeset import asks, mathml
 from tinygraph.teaching.words import to_tex
 
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
@@ -30,7 +30,9 @@ NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
         ("∂E/∂w_ij = x_i · δ_j", r"\frac{\partial E}{\partial {w}_{ij}} = {x}_{i} \cdot  \delta _j"),
         ("E = ½(1 − 2)²", r"E = \tfrac{1}{2}(1 -  2)^{2}"),
         ("sum over its 2 consumers: ∂E/∂h = 3", r"\text{sum over its 2 consumers: }\frac{\partial E}{\partial h} = 3"),
-        ("o[1] = 1 if z ≥ 0", r"o[1] = 1 \text{if }z \ge  0"),
+        ("o[1] = 1 if z ≥ 0", r"o[1] = 1 \text{ if }z \ge  0"),
+        ("E is the mean", r"E \text{ is the mean}"),  # (the space before the words stays)
+        ("δ_j + h__", r"\delta _j + h\_\_"),
         ("x̃ = [x, 1]", r"\tilde{x} = [x, 1]"),
         ("E = −Σ_k t_k log p_k", r"E = - \sum _k {t}_{k} \log  {p}_{k}"),
         ("a <b> & {c} #", r"a \lt b\gt  \& \{c\} \#"),
@@ -155,6 +157,27 @@ def test_a_formula_latex2mathml_cannot_read_is_shown_as_latex():
 def test_the_cli_writes_an_exercise_page_and_a_worksheet_without_printing_the_answers(tmp_path, capsys):
     assert cli.main(["trace", "--exercise", "--html", str(tmp_path / "ex.html")]) == 0
     out = capsys.readouterr().out
-    assert "0.2984" not in out and "24 numbers to work out, in 19 steps" in out
+    assert "0.2984" not in out and "24 answers to work out, in 19 steps" in out
     assert "tg-box" in (tmp_path / "ex.html").read_text(encoding="utf-8")
     assert "## Answers" in (tmp_path / "ex.md").read_text(encoding="utf-8")
+
+
+def test_an_exercise_asks_only_what_the_numbers_shown_let_a_learner_work_out():
+    net = tg.mlp([20, 10, 3], seed=0)  # h1 (10 numbers) and W2 (30) are shown as summaries
+    tr = tg.trace(net, {"x": np.linspace(-1, 1, 20), "t": [0.0, 1.0, 0.0]}, optimizer=0.1)
+    page = tr.to_html(exercise=True)
+    z2 = [s for s in tr.phase("forward") if s.node is not None and s.node.name == "z2"][0]
+    assert page.count('class="tg-box"') == sum(
+        a.size for s in tr for line in s.parts if (a := line.answer()) is not None and asks(line, tr.numbers, s)
+    )
+    assert not any(asks(line, tr.numbers, z2) for line in z2.parts)  # z2 = h1·W2 + b2: not from summaries
+    o = [s for s in tr.phase("forward") if s.node is not None and s.node.name == "o"][0]
+    assert any(asks(line, tr.numbers, o) for line in o.parts)  # o = σ(z2): three numbers, shown
+    sheet = tr.to_markdown(exercise=True)
+    assert sheet.count("\\boxed{") == sum(asks(line, tr.numbers, s) for s in tr for line in s.parts)
+
+
+def test_the_cli_refuses_an_exercise_page_named_like_its_worksheet(tmp_path, capsys):
+    assert cli.main(["trace", "--exercise", "--html", str(tmp_path / "ex.md")]) == 2
+    assert "--html: --exercise writes the page and a Markdown worksheet" in capsys.readouterr().err
+    assert not (tmp_path / "ex.md").exists()

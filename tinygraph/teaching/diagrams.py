@@ -63,7 +63,9 @@ def to_dot(
     expand : Node, str or list of them, optional
         Nodes or names to draw opened up into their scalars (graph view only): a
         WeightedSum as its products x_i·w_ij and sums z_j, an elementwise activation as
-        its elements, each with its value and gradient.  At most 64 scalars a node.
+        its elements, each with its value and gradient.  At most 64 scalars a node.  The
+        numbers are the nodes' own: draw after a forward and backward pass, before an
+        update (after one, the weights are new but the sums are still the pass's).
 
     Returns
     -------
@@ -185,7 +187,9 @@ def render(
     expand : Node, str or list of them, optional
         Nodes or names to draw opened up into their scalars (graph view only): a
         WeightedSum as its products x_i·w_ij and sums z_j, an elementwise activation as
-        its elements, each with its value and gradient.  At most 64 scalars a node.
+        its elements, each with its value and gradient.  At most 64 scalars a node.  The
+        numbers are the nodes' own: draw after a forward and backward pass, before an
+        update (after one, the weights are new but the sums are still the pass's).
 
     Returns
     -------
@@ -279,7 +283,7 @@ def mimebundle(graph: Any, include: Any = None, exclude: Any = None, view: str =
 # -- shared pieces -------------------------------------------------------------
 def _build(
     graph, values, grads, view, highlight, flow, precision, title, pending_values, pending_grads, state, steady=None,
-    expand=None,
+    expand=None, passed=None,
 ):  # fmt: skip
     graph = graph_of(graph, "render")
     if view not in VIEWS:
@@ -298,6 +302,7 @@ def _build(
         pending_grads=_highlights(graph, pending_grads, "pending_grads"),
         state=state,
         steady=steady,  # a trace's steps: {DOT id: (width, height)}, one size and legend for every step
+        passed=passed,  # a trace's update steps: the state of the pass, which the opened-up nodes are drawn from
     )
     opened = _highlights(graph, expand, "expand")  # every expanded node checked before anything is drawn
     opts["expand"] = check(graph, [n for n in graph.nodes if id(n) in opened], view)

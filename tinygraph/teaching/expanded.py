@@ -105,7 +105,13 @@ def _batch(graph: Graph, node: Node, opts: dict) -> int | None:
 
 
 def scalars_of(graph: Graph, node: Node, opts: dict) -> list[Scalar]:
-    """Ask the node for its scalars with the numbers drawn: sample 0's, none that are hidden or pending."""
+    """Ask the node for its scalars with the numbers drawn: sample 0's, none that are hidden or pending.
+
+    With ``opts["passed"]`` (a trace's update steps) the numbers are those of the forward and backward
+    pass, so that the products still add up to the sum after the weights have been updated.
+    """
+    if opts.get("passed") is not None:
+        opts = dict(opts, state=opts["passed"])
     fmt = lambda v: number(v, opts["precision"])
     shown = opts["values"] and id(node) not in opts["pending_values"] and value_of(node, opts) is not None
     values = [_sample(graph, i, opts) for i in node.inputs] if shown else None
@@ -145,7 +151,8 @@ def _frame(dot: graphviz.Digraph, graph: Graph, node: Node, scalars: list[Scalar
     about = f"{node.kind}{f' · {node.formula}' if node.formula else ''} · opened up into {len(scalars)} scalars"
     lines = [f'<FONT POINT-SIZE="13"><B>{html_text(node.name)}</B></FONT>', html_text(about)]
     if opts["grads"] and node.gradients:  # the matrix form beside its numbers, in the node's own words
-        rules = "; ".join(f"∂E/∂{symbol} = {rule}" for symbol, rule in node.gradients.items())
+        ins = node.symbols()[1][: len(node.inputs)]  # (a WeightedSum without b has no rule for b)
+        rules = "; ".join(f"∂E/∂{symbol} = {rule}" for symbol, rule in node.gradients.items() if symbol in ins)
         lines.append(colored(f"backward, as arrays: {rules}", GRAD))
     if batch is not None:
         lines.append(html_text(f"sample 0 (row 0) of a batch of {batch}; last purple lines: sums over the batch"))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import html
-import itertools
 import json
 import os
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -20,8 +20,6 @@ from .network import NotLayered, find_layers
 from .typeset import CSS as TYPESET_CSS
 from .typeset import SCRIPT as EXERCISE_SCRIPT
 from .typeset import step_html
-
-_ids = itertools.count(1)
 
 _CSS = """
 .tg-stepper { font-family: Helvetica, Arial, sans-serif; color: #222; max-width: 1600px; }
@@ -43,7 +41,7 @@ _CSS = """
 .tg-bar .tg-views button[aria-pressed="true"] { background: #334155; color: white; }
 .tg-view[data-view="network"], .tg-shows-network .tg-view[data-view="graph"] { display: none; }
 .tg-shows-network .tg-view[data-view="network"] { display: block; }
-.tg-step { flex: 2 1 340px; }
+.tg-step { flex: 2 1 340px; min-width: 0; }
 .tg-step h2 { font-size: 17px; margin: 4px 0 8px; }
 .tg-step pre { background: #f7f7f9; border: 1px solid #e3e3e8; border-radius: 6px; padding: 10px;
   white-space: pre-wrap; font-size: 14px; line-height: 1.45; }
@@ -166,7 +164,14 @@ def _draw(trace, step, view, steady=None, title=None, expand=None):
     return build(
         trace.graph, True, True, view, step.highlight, step.flow, min(trace.precision, 3), title,
         later_values, later_grads, step.state, steady=steady, expand=expand,
+        passed=_passed(trace) if expand and step.phase == "update" else None,
     )  # fmt: skip
+
+
+def _passed(trace):
+    """Return the state after the backward pass: what the forward and backward pass computed, before any update."""
+    backward = trace.phase("backward")
+    return backward[-1].state if backward else None
 
 
 def drawings(trace, view, titles=None, exercise=False, expand=None):
@@ -195,9 +200,9 @@ def _svg(dot):
 
 _EXERCISE_NOTE = (
     '<p class="tg-exercise-note"><b>Exercise:</b> work out each number in a box from the formula and the '
-    "numbers before it, type it and press Enter (or check). It is right within 0.1%% of the engine's number, or "
-    "when it matches the %d significant digits shown. Each diagram shows what is known before its step; "
-    "“answer” shows the line with its number.</p>"
+    "numbers before it and type it; Enter (or “check”) marks it. It is right within 0.1%% of the engine's "
+    "number, or within what the %d significant digits shown allow. Each diagram shows what is known before "
+    "its step; “answer” shows the line with its number.</p>"
 )
 
 
@@ -260,13 +265,14 @@ def _body(trace, uid, views, global_keys, exercise=False, expand=None):
         )
         + '<span class="tg-hint">← → step · + − 0 or ctrl + wheel zoom · drag to pan</span></div>'
         f'<div class="tg-main">{"".join(pairs)}</div>'
-        f"<script>{script}{EXERCISE_SCRIPT % {'id': json.dumps(uid)} if exercise else ''}</script></div>"
+        f"<script>{script}{EXERCISE_SCRIPT % {'id': json.dumps(uid), 'precision': trace.precision} if exercise else ''}"
+        "</script></div>"
     )
 
 
 def page(trace, title, network=None, exercise=False, expand=None):
     """Write a whole HTML page: one file, no outside resources."""
-    uid = f"tg-trace-{next(_ids)}"
+    uid = f"tg-trace-{uuid.uuid4().hex[:12]}"  # (unique across kernels: two notebooks' outputs on one page)
     summary = (
         f"Loss E = {trace.loss:.6g}; {len(trace.phase('forward'))} forward, "
         f"{len(trace.phase('backward'))} backward and {len(trace.phase('update'))} update steps"
@@ -290,7 +296,7 @@ def widget(trace, network=None):
     Without Graphviz it is the trace's text, with a note, so that a notebook cell still shows
     every step instead of an error.
     """
-    uid = f"tg-trace-{next(_ids)}"
+    uid = f"tg-trace-{uuid.uuid4().hex[:12]}"  # (unique across kernels: two notebooks' outputs on one page)
     try:
         return f"<style>{_CSS}{TYPESET_CSS}</style>{_body(trace, uid, _views(trace, network), global_keys=False)}"
     except GraphvizNotFound as missing:

@@ -219,7 +219,7 @@ class Trace:
             if step.formula:
                 out += [f"$$ {step.formula} $$", ""]
             for line in step.parts:
-                if exercise and asks(line, fmt):
+                if exercise and asks(line, fmt, step):
                     answers.append((i, line))
                     blank = r"\boxed{(" + str(len(answers)) + ")}"
                     out.append(f"$$ {line.tex(fmt, blank=blank)} $$")

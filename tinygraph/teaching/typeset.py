@@ -33,10 +33,19 @@ def mathml(tex: str, display: bool = False) -> str:
     return out.replace("<math ", f'<math alttext="{html.escape(tex)}" ', 1)
 
 
-def asks(line: Line, fmt: Numbers) -> bool:
-    """Tell whether an exercise asks for the line's number: it computes one, shown number by number."""
+def asks(line: Line, fmt: Numbers, step: Any = None) -> bool:
+    """Tell whether an exercise asks for the line's number.
+
+    It must compute one, shown number by number; and every number the step works from (its
+    node's inputs, value and gradient) must be shown number by number too, or the learner could
+    not work it out.
+    """
     answer = line.answer()
-    return answer is not None and answer.size <= fmt.max_elements and answer.ndim <= 2
+    if answer is None or answer.size > fmt.max_elements or answer.ndim > 2:
+        return False
+    node = getattr(step, "node", None)
+    used = [] if node is None else [node, *node.inputs]
+    return all(n.value is None or np.size(n.value) <= fmt.max_elements for n in used)
 
 
 def _boxes(answer: np.ndarray, fmt: Numbers) -> str:
@@ -53,9 +62,9 @@ def _boxes(answer: np.ndarray, fmt: Numbers) -> str:
     return f'<span class="tg-boxes">{"[" * (answer.ndim > 0)}{body}{"]" * (answer.ndim > 0)}</span>'
 
 
-def line_html(line: Line, fmt: Numbers, exercise: bool = False) -> str:
+def line_html(line: Line, fmt: Numbers, exercise: bool = False, step: Any = None) -> str:
     """Write one line as MathML; in an exercise, the number it computes as input boxes, its answer folded away."""
-    if not (exercise and asks(line, fmt)):
+    if not (exercise and asks(line, fmt, step)):
         return f'<div class="tg-line">{mathml(line.tex(fmt))}</div>'
     before, _, after = line.tex(fmt, blank=_BLANK).partition(_BLANK)
     shown = json.dumps(fmt(line.answer()))
@@ -71,7 +80,7 @@ def line_html(line: Line, fmt: Numbers, exercise: bool = False) -> str:
 def step_html(step: Any, fmt: Numbers, exercise: bool = False) -> str:
     """Write a step's formula and lines as MathML (an exercise: with boxes), and its plain text folded away."""
     formula = f'<div class="tg-formula">{mathml(step.formula, display=True)}</div>' if step.formula else ""
-    lines = "".join(line_html(line, fmt, exercise) for line in step.parts)
+    lines = "".join(line_html(line, fmt, exercise, step) for line in step.parts)
     text = (
         ""
         if exercise  # (the plain text would give the answers away)
@@ -96,15 +105,19 @@ CSS = """
 .tg-answer { font-size: 14px; color: #555; margin: 2px 0 0; } .tg-answer summary { cursor: pointer; }
 """
 
-SCRIPT = """
-(function () {  // exercises: a typed number is right within 1e-3 of the engine's, or as the page would show it
-  var root = document.getElementById(%(id)s);
+SCRIPT = r"""
+(function () {  // exercises: right within 0.1 %% of the engine's number, or within what the digits shown allow
+  var root = document.getElementById(%(id)s), digits = %(precision)d;
+  var slack = Math.max(1e-3, 5 * Math.pow(10, -digits));  // (worked from numbers rounded to these digits)
+  function read(text) {  // 0.5, −0.5, – 0.5, 0,5, 4e−3; not 0.5abc
+    var t = text.trim().replace(/[\u2212\u2013\u2012]/g, '-').replace(/\s+/g, '').replace(',', '.');
+    return t === '' || !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t) ? NaN : Number(t);
+  }
   function right(box) {
-    var v = parseFloat(box.value.replace('−', '-')), a = parseFloat(box.dataset.answer);
-    var shown = parseFloat(box.dataset.shown);
+    var v = read(box.value), a = parseFloat(box.dataset.answer);
     if (!isFinite(v)) return false;
-    return Math.abs(v - a) <= 1e-3 * Math.abs(a) || Math.abs(v - shown) <= 1e-12 * Math.max(1, Math.abs(shown))
-      || (a === 0 && Math.abs(v) <= 1e-12);
+    if (a === 0) return Math.abs(v) <= 1e-12 || Number(v.toPrecision(digits)) === 0;
+    return Math.abs(v - a) <= slack * Math.abs(a) || Number(v.toPrecision(digits)) === Number(a.toPrecision(digits));
   }
   function check(line) {
     var boxes = line.querySelectorAll('.tg-box'), all = true, typed = false;

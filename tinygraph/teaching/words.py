@@ -88,7 +88,7 @@ def markdown_text(text: str) -> str:
     >>> print(markdown_text("*a* + _b + sum_1"))
     \*a\* + \_b + sum_1
     """
-    text = re.sub(r"([\\`*{}\[\]<>#|&~!])", r"\\\1", text)
+    text = re.sub(r"([\\`*{}\[\]<>#|&~!$])", r"\\\1", text)
     return re.sub(r"_(?!(?<=[^\W_]_)[^\W_])", r"\\_", text)
 
 
@@ -360,6 +360,8 @@ def to_tex(text: str) -> str:
         k += 1
         piece = m.group(0)
         if (kind == "word" and piece not in _FUNCTIONS and piece != "softmax") or piece in _PROSE_WORDS:
+            if not prose and out and k >= 2 and pieces[k - 2].lastgroup == "space":
+                prose.append(" ")  # (math ignores the space before the words: the words keep it)
             prose.append(piece)
             continue
         if kind == "space" and prose:
@@ -390,6 +392,8 @@ def to_tex(text: str) -> str:
             k += 1
         elif kind == "space":
             out.append(r"\quad " if len(piece) > 1 else " ")
+        elif piece == "_":  # a subscript (δ_j), or a character of a name (__init__)
+            out.append("_" if text[m.end() : m.end() + 1].isalnum() else r"\_")
         else:
             out.append(_SYMBOLS.get(piece, piece))
     close()
