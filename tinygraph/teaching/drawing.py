@@ -101,10 +101,12 @@ def measure(dots: list[graphviz.Digraph]) -> dict[str, tuple[float, float]]:
     """
     statement = re.compile(r"^\t+([A-Za-z_]\w*) (\[.*\])$")
     out = graphviz.Digraph("measure", node_attr=dots[0].node_attr if dots else {})
+    seen = set()  # (a node drawn the same way in several steps is measured once)
     for k, dot in enumerate(dots):
         for line in dot.body:
             found = statement.match(line.rstrip("\n"))
-            if found and found.group(1) not in ("graph", "node", "edge"):
+            if found and found.group(1) not in ("graph", "node", "edge") and found.group(0) not in seen:
+                seen.add(found.group(0))
                 out.body.append(f"\ts{k}__{found.group(1)} {found.group(2)}\n")
     sizes: dict[str, tuple[float, float]] = {}
     for item in json.loads(pipe(out, "json")).get("objects", []):

@@ -235,6 +235,8 @@ def network_view(dot: graphviz.Digraph, graph: Graph, layers: list, opts: dict) 
                     tooltip=tooltip(lines[0][0]),
                     **attrs,
                 )
+    if opts.get("steady") == {}:  # (a trace's measuring pass: only the neurons' sizes are wanted)
+        return
     weights = weight_edges(graph, layers, opts)
     biggest = np.nanmax([abs(e[-1]) for e in weights] + [1e-12])
     labelled = (
