@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
 
 import numpy as np
 
-from .node import Node, Scalar, element, factor, kept
+from ..notation import element, put_number, substitute
+from .node import Node, Scalar, factor, kept
 
 
 def exp_limit(dtype: Any) -> float:
@@ -33,12 +33,6 @@ class _Numbers(dict):
 
 
 NUMBERS = _Numbers()
-
-
-def _put(text: str, mapping: dict[str, str]) -> str:
-    """Return ``text`` with each symbol (a whole word) replaced from ``mapping``: σ(z) → σ(z1[0])."""
-    words = "|".join(map(re.escape, sorted(mapping, key=len, reverse=True)))
-    return re.sub(rf"(?<![A-Za-z_])({words})(?![A-Za-z0-9_])", lambda m: mapping[m[1]], text)  # (2z: z)
 
 
 class Elementwise(Node):
@@ -184,13 +178,13 @@ class Elementwise(Node):
         f, out = (lambda v: factor(number, v)), []
         for j in np.ndindex(*shapes[0]):
             yj, zj = element(self.name, j), element(zn, j)
-            fwd: tuple[str, ...] = (f"= {_put(rhs, {symbol: zj})}",)
-            if z is not None:  # σ(-0.5), not σ((-0.5)); but -(-0.5)
-                fwd += (f"= {_put(rhs, {symbol: f(z[j])}).replace(f'(({number(z[j])}))', f'({number(z[j])})')}",)
+            fwd: tuple[str, ...] = (f"= {substitute(rhs, {symbol: zj})}",)
+            if z is not None:
+                fwd += (f"= {put_number(rhs, symbol, number(z[j]))}",)
             back: tuple[str, ...] = ()
             if local is not None and grad_out is not None:  # ∂E/∂z_j = ∂E/∂y_j · ∂y_j/∂z_j
                 g, d = float(grad_out[j]), float(local[j])
-                how = f" = {_put(derivative[1], {y: yj, symbol: zj})}" if len(derivative) == 2 else ""
+                how = f" = {substitute(derivative[1], {y: yj, symbol: zj})}" if len(derivative) == 2 else ""
                 back = (
                     f"∂{yj}/∂{zj}{how} = {number(d)}",
                     f"∂E/∂{zj} = ∂E/∂{yj} · ∂{yj}/∂{zj} = {f(g)} · {f(d)} = {number(g * d)}",

@@ -68,11 +68,6 @@ def describe(cls: type, name: str | None) -> str:
     return f"{cls.__name__} '{name}'" if name else cls.__name__
 
 
-def element(name: str, index: tuple) -> str:
-    """Name one element of a node's value: ``W1[0,1]``; the name itself for a number (index ``()``)."""
-    return f"{name}[{','.join(map(str, index))}]" if index else name
-
-
 def factor(number: Callable[[Any], str], v: Any) -> str:
     """Format a number as a factor in a product: a negative one in parentheses."""
     text = number(v)

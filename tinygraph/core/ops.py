@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from ..notation import element
 from .activations import exp_limit
-from .node import Node, Scalar, element, factor, kept
+from .node import Node, Scalar, factor, kept
 
 
 class WeightedSum(Node):

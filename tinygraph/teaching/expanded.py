@@ -15,8 +15,9 @@ import graphviz
 import numpy as np
 
 from ..core import Graph, Node
-from ..core.node import Scalar, element
+from ..core.node import Scalar
 from ..errors import GraphError
+from ..notation import element
 from .drawing import GRAD, HIGHLIGHT, batched, colored, grad_of, html_text, node_ids, row, tooltip, value_of
 from .words import number
 
@@ -28,11 +29,8 @@ _OUTPUT = dict(shape="box", style="filled,rounded", fillcolor="#ecfdf5", color="
 # -- checking what to expand ----------------------------------------------------
 def openable_kinds() -> str:
     """Name the node classes that can be opened up: those that define ``scalars``, with their subclasses."""
-    names, todo = [], [Node]
-    while todo:
-        cls = todo.pop(0)
-        subclasses = cls.__subclasses__()
-        todo += subclasses
+    names = []
+    for cls in _descendants(Node):
         if "scalars" in vars(cls):
             below = sorted({c.__name__ for c in _descendants(cls)})
             names.append(f"{cls.__name__} ({', '.join(below)})" if below else cls.__name__)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..core import Elementwise, Node
+from ..notation import put_number, substitute
 
 
 def number(x: Any, precision: int) -> str:
@@ -125,19 +126,6 @@ def dE_tex(name: str) -> str:
     return rf"\frac{{\partial E}}{{\partial {tex_name(name)}}}"
 
 
-def substitute(text: str, mapping: dict[str, str]) -> str:
-    """Return ``text`` with each symbol (a whole word of letters and digits) replaced from ``mapping``.
-
-    >>> substitute("y = σ(z) = 1/(1 + e^(−z))", {"y": "h", "z": "z1"})
-    'h = σ(z1) = 1/(1 + e^(−z1))'
-    """
-    symbols = sorted((s for s in mapping if s), key=len, reverse=True)
-    if not symbols:
-        return text
-    pattern = re.compile(r"(?<![A-Za-z0-9\\])(" + "|".join(map(re.escape, symbols)) + r")(?![A-Za-z0-9])")
-    return pattern.sub(lambda m: mapping[m.group(1)], text)
-
-
 def names_of(node: Node, tex: bool = False) -> dict[str, str]:
     """Return {symbol: this graph's name} for the node's formula: its output and its inputs."""
     out, ins = node.symbols()
@@ -179,10 +167,7 @@ def forward_lines(node: Node, fmt: Callable[[Any], str], per_sample: tuple | Non
         batch = per_sample is not None and value.ndim > len(per_sample)
         out = []
         for index in np.ndindex(value.shape):
-            zj = fmt(z[index])
-            put = substitute(rhs, {symbol: zj})
-            if zj.startswith("-"):  # −(−0.5), not −-0.5; σ(−0.5) stays as it is
-                put = substitute(rhs, {symbol: f"({zj})"}).replace(f"(({zj}))", f"({zj})")
+            put = put_number(rhs, symbol, fmt(z[index]))
             where = f"sample {index[0]}: " if batch else ""
             out.append(f"{where}{_label(node, index[1:] if batch else index)} = {put} = {fmt(value[index])}")
         return out
