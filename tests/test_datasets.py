@@ -136,3 +136,94 @@ def test_train_test_split_refuses_a_split_that_leaves_no_training_rows():
         tg.datasets.train_test_split(X[:1], T[:1], test=0.5)
     X_train, X_test, _, _ = tg.datasets.train_test_split(X, T, test=0.75, seed=0)
     assert (len(X_train), len(X_test)) == (1, 3)
+
+
+# -- sine, a regression set ---------------------------------------------------------
+def test_sine_shapes_interval_and_targets():
+    X, T = datasets.sine(n=50, noise=0.0, seed=0)
+    assert X.shape == (50, 1) and T.shape == (50,)
+    assert X.dtype == np.float64 and T.dtype == np.float64
+    assert np.all(-np.pi <= X) and np.all(X <= np.pi) and X.min() < -2 and X.max() > 2
+    np.testing.assert_allclose(T, np.sin(X[:, 0]), rtol=0, atol=1e-15)
+
+
+def test_sine_is_seeded_and_its_noise_has_the_asked_standard_deviation():
+    X1, T1 = datasets.sine(n=40, seed=3)
+    X2, T2 = datasets.sine(n=40, seed=3)
+    X3, T3 = datasets.sine(n=40, seed=4)
+    np.testing.assert_array_equal(X1, X2)
+    np.testing.assert_array_equal(T1, T2)
+    assert not np.allclose(X1, X3) and not np.allclose(T1, T3)
+    for noise in (0.05, 0.3):
+        X, T = datasets.sine(n=20_000, noise=noise, seed=0)
+        assert abs((T - np.sin(X[:, 0])).std() / noise - 1) < 0.03, noise  # 20,000 draws: about 0.5% off
+
+
+def test_sine_default_size_and_validation():
+    X, T = datasets.sine()
+    assert X.shape == (100, 1) and T.shape == (100,)
+    with pytest.raises(tg.GraphError, match="datasets: n must be a whole number from 1 to 10000000, got 0"):
+        datasets.sine(n=0)
+    with pytest.raises(tg.GraphError, match="datasets: noise must be a finite number >= 0, got -1"):
+        datasets.sine(noise=-1)
+    with pytest.raises(tg.GraphError, match="datasets: noise must be a finite number >= 0, got nan"):
+        datasets.sine(noise=float("nan"))
+    with pytest.raises(tg.GraphError, match="datasets: seed must be a whole number >= 0, got -1"):
+        datasets.sine(seed=-1)
+    with pytest.raises(TypeError, match="datasets: n must be a whole number, got float 10.0"):
+        datasets.sine(n=10.0)
+    with pytest.raises(TypeError, match="datasets: noise must be a number, got str '0.1'"):
+        datasets.sine(noise="0.1")
+
+
+# -- digits as images, iris, wine, breast_cancer (need scikit-learn) ----------------
+REAL = {"iris": ("load_iris", 150, 4, 3), "wine": ("load_wine", 178, 13, 3)}
+REAL["breast_cancer"] = ("load_breast_cancer", 569, 30, 2)
+
+
+@pytest.mark.parametrize("name", ["digits", *REAL])
+def test_real_data_sets_without_scikit_learn_name_the_extra(name, monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    message = rf'datasets.{name} needs scikit-learn: pip install "tinygraph\[data\]" \(or pip install scikit-learn\)'
+    with pytest.raises(ImportError, match=message):
+        getattr(datasets, name)()
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_real_data_sets_are_scikit_learns_rows_as_float64_and_int64(name):
+    sk = pytest.importorskip("sklearn.datasets", reason="the real data sets need scikit-learn (tinygraph[data])")
+    loader, rows, features, classes = REAL[name]
+    X, T = getattr(datasets, name)()
+    assert X.shape == (rows, features) and X.dtype == np.float64
+    assert T.shape == (rows,) and T.dtype == np.int64
+    np.testing.assert_array_equal(np.unique(T), np.arange(classes))
+    reference = getattr(sk, loader)()
+    np.testing.assert_array_equal(X, reference.data)
+    np.testing.assert_array_equal(T, reference.target)
+    X[0, 0] = -1.0  # a fresh copy each call: changing one does not change the next
+    assert getattr(datasets, name)()[0][0, 0] == reference.data[0, 0]
+
+
+def test_real_data_sets_class_counts():
+    pytest.importorskip("sklearn", reason="the real data sets need scikit-learn (tinygraph[data])")
+    assert np.bincount(datasets.iris()[1]).tolist() == [50, 50, 50]
+    assert np.bincount(datasets.wine()[1]).tolist() == [59, 71, 48]
+    assert np.bincount(datasets.breast_cancer()[1]).tolist() == [212, 357]
+
+
+def test_digits_as_images_are_the_same_numbers_channels_first():
+    sk = pytest.importorskip("sklearn.datasets", reason="datasets.digits needs scikit-learn (tinygraph[data])")
+    X, T = datasets.digits()
+    images, T_images = datasets.digits(images=True)
+    assert images.shape == (1797, 1, 8, 8) and images.dtype == np.float64
+    np.testing.assert_array_equal(images[:, 0], sk.load_digits().images / 16.0)  # row-major 8×8, scaled to [0, 1]
+    np.testing.assert_array_equal(images.reshape(1797, 64), X)
+    np.testing.assert_array_equal(T_images, T)
+    assert datasets.digits(images=False)[0].shape == (1797, 64)
+
+
+@pytest.mark.parametrize("images", [1, 0, "yes", None])
+def test_digits_images_must_be_a_bool(images):
+    with pytest.raises(TypeError, match=r"datasets.digits: images must be True or False, got"):
+        datasets.digits(images=images)

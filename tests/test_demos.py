@@ -5,7 +5,12 @@ import os
 import re
 import shutil
 
+import numpy as np
+import pytest
+
+from tinygraph import datasets
 from tinygraph.cli import main
+from tinygraph.demos import DEMOS
 
 HAS_DOT = bool(shutil.which("dot")) or bool(os.environ.get("CI"))
 
@@ -67,3 +72,15 @@ def test_the_demos_replay_traces_the_sample_its_diagrams_and_trace_show(capsys, 
     data = _embedded((tmp_path / "replay.html").read_text(encoding="utf-8"))
     if HAS_DOT:
         assert all("on training sample 1" in t["html"] for t in data["traces"])  # x = [0, 1], t = 1
+
+
+@pytest.mark.parametrize("name, inputs, outputs", [("iris", 4, 3), ("wine", 13, 3), ("breast_cancer", 30, 1)])
+def test_the_measurement_demos_train_on_standardized_columns_of_the_real_data(name, inputs, outputs):
+    pytest.importorskip("sklearn", reason="the real data sets need scikit-learn (tinygraph[data])")
+    X_raw, T_raw = getattr(datasets, name)()
+    X, T = DEMOS[name].data()
+    np.testing.assert_allclose(X, (X_raw - X_raw.mean(axis=0)) / X_raw.std(axis=0))
+    np.testing.assert_allclose(X.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(X.std(axis=0), 1)
+    np.testing.assert_array_equal(T, T_raw)
+    assert DEMOS[name].sizes[0] == inputs and DEMOS[name].sizes[-1] == outputs

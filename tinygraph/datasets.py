@@ -1,4 +1,9 @@
-"""Small data sets for learning: each returns ``(X, T)``, generated ones seeded, ``digits`` real."""
+"""Small data sets for learning: each returns ``(X, T)``; generated ones seeded, real ones from scikit-learn.
+
+Generated: ``xor``, ``linear``, ``blobs``, ``moons``, ``circles``, ``spirals`` (classes) and
+``sine`` (regression). Real, bundled with scikit-learn (the ``data`` extra): ``digits`` (also as
+8×8 images), ``iris``, ``wine``, ``breast_cancer``.
+"""
 
 from __future__ import annotations
 
@@ -323,7 +328,67 @@ def spirals(
     return X + noise * rng.normal(size=X.shape) * r[:, None], T.astype(float)
 
 
-def digits() -> tuple[np.ndarray, np.ndarray]:
+def sine(n: int = 100, noise: float = 0.1, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Make a regression problem: x drawn uniformly from [−π, π], t = sin(x) + noise.
+
+    One period of the sine, for a network with one input and one linear output trained with
+    ``SquaredLoss``: a hidden layer of a few tanh units fits it.
+
+    Parameters
+    ----------
+    n : int, optional
+        The number of rows, 100 by default.
+    noise : float, optional
+        The standard deviation of Gaussian noise added to each target, ≥ 0; 0.1 by default.
+    seed : int, optional
+        Seeds the random numbers (``np.random.default_rng``); None draws fresh ones.
+
+    Returns
+    -------
+    X : numpy.ndarray
+        The inputs, in [−π, π] and in the order drawn, shape ``(n, 1)``, float64.
+    T : numpy.ndarray
+        The targets sin(x) + noise, shape ``(n,)``, float64: feed ``T[:, None]`` to an output
+        of shape ``(1,)``.
+
+    Raises
+    ------
+    TypeError
+        If ``n`` or ``seed`` is not a whole number, or ``noise`` not a number.
+    tinygraph.GraphError
+        If ``n`` is not from 1 to 10⁷, ``seed`` is negative, or ``noise`` negative or not
+        finite.
+
+    Examples
+    --------
+    Without noise the targets are the sine itself:
+
+    >>> import numpy as np
+    >>> import tinygraph as tg
+    >>> X, T = tg.datasets.sine(5, noise=0.0, seed=0)
+    >>> X.shape, T.shape
+    ((5, 1), (5,))
+    >>> bool(np.all(T == np.sin(X[:, 0]))), bool(np.all(np.abs(X) <= np.pi))
+    (True, True)
+    """
+    _check(n, noise, seed)
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-np.pi, np.pi, size=(n, 1))
+    return X, np.sin(X[:, 0]) + noise * rng.normal(size=n)
+
+
+def _scikit_learn(what: str, loader: str) -> Any:
+    """Return the loader ``sklearn.datasets.<loader>``, or raise an ImportError naming ``what`` and the extra."""
+    try:
+        import sklearn.datasets
+    except ImportError:
+        raise ImportError(
+            f'datasets.{what} needs scikit-learn: pip install "tinygraph[data]" (or pip install scikit-learn)'
+        ) from None
+    return getattr(sklearn.datasets, loader)
+
+
+def digits(images: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Load the real 8×8 handwritten digits (UCI, 1797 images), as shipped inside scikit-learn.
 
     Returns ``X`` of shape (1797, 64), float64 pixel intensities scaled from 0..16
@@ -331,15 +396,27 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
     labels 0..9 (feed them to ``SoftmaxCrossEntropy`` or ``one_hot`` them).
     Needs scikit-learn (no download: the data is inside the package).
 
+    Parameters
+    ----------
+    images : bool, optional
+        False (the default) for one row of 64 pixels per image; True for images of shape
+        ``(1, 8, 8)``, channels first, for convolution. Both hold the same samples in the
+        same order, the pixels scaled the same way: ``digits(images=True)[0]`` is
+        ``digits()[0].reshape(-1, 1, 8, 8)``.
+
     Returns
     -------
     X : numpy.ndarray
-        The images, one row of 64 pixels each, shape ``(1797, 64)``, values in [0, 1].
+        The images, values in [0, 1] (the 0..16 intensities divided by 16), float64: one
+        row of 64 pixels each, shape ``(1797, 64)``, or with ``images=True`` one channel of
+        8 rows of 8 pixels each, shape ``(1797, 1, 8, 8)``.
     T : numpy.ndarray
         The digit shown in each image, 0 … 9, shape ``(1797,)``, int64.
 
     Raises
     ------
+    TypeError
+        If ``images`` is not True or False.
     ImportError
         If scikit-learn is not installed (``pip install "tinygraph[data]"``).
 
@@ -351,15 +428,119 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
     ((1797, 64), (1797,))
     >>> T[:10]
     array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    >>> tg.datasets.digits(images=True)[0].shape
+    (1797, 1, 8, 8)
     """
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError:
-        raise ImportError(
-            'datasets.digits needs scikit-learn: pip install "tinygraph[data]" (or pip install scikit-learn)'
-        ) from None
-    data = load_digits()
-    return data.data.astype(np.float64) / 16.0, data.target.astype(np.int64)
+    images = checks.flag("datasets.digits: images", images)
+    data = _scikit_learn("digits", "load_digits")()
+    X = data.data.astype(np.float64) / 16.0
+    return X.reshape(-1, 1, 8, 8) if images else X, data.target.astype(np.int64)
+
+
+def iris() -> tuple[np.ndarray, np.ndarray]:
+    """Load Fisher's iris flowers (UCI, 150 flowers, 3 species), as shipped inside scikit-learn.
+
+    Four measurements per flower, in centimetres as measured (not scaled): sepal length,
+    sepal width, petal length, petal width. Setosa stands apart from the other two, which
+    overlap a little. The rows are scikit-learn's ``load_iris()``, in its order (sorted by
+    species). Needs scikit-learn (no download: the data is inside the package).
+
+    Returns
+    -------
+    X : numpy.ndarray
+        The measurements, shape ``(150, 4)``, float64.
+    T : numpy.ndarray
+        The species, 0 setosa, 1 versicolor, 2 virginica (50 each), shape ``(150,)``, int64:
+        class indices for ``SoftmaxCrossEntropy``, or ``one_hot(T)``.
+
+    Raises
+    ------
+    ImportError
+        If scikit-learn is not installed (``pip install "tinygraph[data]"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tinygraph as tg
+    >>> X, T = tg.datasets.iris()
+    >>> X.shape, T.shape, X.dtype, T.dtype
+    ((150, 4), (150,), dtype('float64'), dtype('int64'))
+    >>> X[0], np.bincount(T)
+    (array([5.1, 3.5, 1.4, 0.2]), array([50, 50, 50]))
+    """
+    data = _scikit_learn("iris", "load_iris")()
+    return data.data.astype(np.float64), data.target.astype(np.int64)
+
+
+def wine() -> tuple[np.ndarray, np.ndarray]:
+    """Load the wine recognition data (UCI, 178 wines from 3 cultivars), as shipped inside scikit-learn.
+
+    Thirteen chemical measurements per wine (alcohol, malic acid, ash, …, proline), in
+    their own units and not scaled: they range from below 1 to over 1000, so standardize
+    the columns before training, ``(X - X.mean(axis=0)) / X.std(axis=0)``. The rows are
+    scikit-learn's ``load_wine()``, in its order. Needs scikit-learn (no download).
+
+    Returns
+    -------
+    X : numpy.ndarray
+        The measurements, shape ``(178, 13)``, float64.
+    T : numpy.ndarray
+        The cultivar, 0, 1 or 2 (59, 71 and 48 wines), shape ``(178,)``, int64: class
+        indices for ``SoftmaxCrossEntropy``, or ``one_hot(T)``.
+
+    Raises
+    ------
+    ImportError
+        If scikit-learn is not installed (``pip install "tinygraph[data]"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tinygraph as tg
+    >>> X, T = tg.datasets.wine()
+    >>> X.shape, T.shape, np.bincount(T)
+    ((178, 13), (178,), array([59, 71, 48]))
+    >>> Z = (X - X.mean(axis=0)) / X.std(axis=0)
+    >>> np.round(Z.std(axis=0), 6).tolist() == [1.0] * 13
+    True
+    """
+    data = _scikit_learn("wine", "load_wine")()
+    return data.data.astype(np.float64), data.target.astype(np.int64)
+
+
+def breast_cancer() -> tuple[np.ndarray, np.ndarray]:
+    """Load the Wisconsin diagnostic breast cancer data (UCI, 569 tumours), as shipped inside scikit-learn.
+
+    Thirty features per tumour, computed from a digitized image of a fine needle aspirate
+    of the cell nuclei: the mean, standard error and worst value of ten measures (radius,
+    texture, perimeter, area, …), in their own units and not scaled (from 0 to over 4000),
+    so standardize the columns before training. The rows are scikit-learn's
+    ``load_breast_cancer()``, in its order. Needs scikit-learn (no download).
+
+    Returns
+    -------
+    X : numpy.ndarray
+        The features, shape ``(569, 30)``, float64.
+    T : numpy.ndarray
+        The diagnosis, 0 malignant (212) or 1 benign (357), shape ``(569,)``, int64: a 0/1
+        target for one logistic output and ``LogLoss``, or class indices for two outputs
+        and ``SoftmaxCrossEntropy``.
+
+    Raises
+    ------
+    ImportError
+        If scikit-learn is not installed (``pip install "tinygraph[data]"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tinygraph as tg
+    >>> X, T = tg.datasets.breast_cancer()
+    >>> X.shape, T.shape, np.bincount(T)
+    ((569, 30), (569,), array([212, 357]))
+    """
+    data = _scikit_learn("breast_cancer", "load_breast_cancer")()
+    return data.data.astype(np.float64), data.target.astype(np.int64)
 
 
 def one_hot(labels: Any, n_classes: int | None = None) -> np.ndarray:
