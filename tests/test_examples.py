@@ -40,6 +40,7 @@ def test_every_example_is_listed_here():
         "sgd_vs_gradient_descent.py",
         "backprop_step_by_step.py",
         "vanishing_gradients.py",
+        "own_loss.py",
     }
     assert {p.name for p in EXAMPLES.glob("*.py")} >= tested
 
@@ -85,6 +86,12 @@ def test_backprop_step_by_step_prints_the_worked_example(tmp_path):
     assert "new W2 = old − 0.5 · ∂E/∂W2 = [[0.358916," in out
     if shutil.which("dot") or os.environ.get("CI"):
         assert (tmp_path / "out" / "backprop_step_by_step.html").read_text().startswith("<!")
+
+
+def test_own_loss_trains_exactly_like_squared_loss():
+    out = run_example("own_loss.py")
+    assert "Subtract  d: y = a − b" in out and "parameters identical: True" in out
+    assert float(re.search(r"largest difference between the two losses: (\S+)", out).group(1)) < 1e-14
 
 
 def test_vanishing_gradients_shows_the_sigmoid_networks_first_layers_starve():

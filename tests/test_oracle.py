@@ -3,7 +3,8 @@
 The reference below restates every node's forward formula and gradient in numpy, from the node docstrings,
 and runs reverse mode (summing over consumers) and SGD with momentum itself. A random graph spec is built in
 both; a random sequence of operations runs on both (passes of changing batch sizes, ``graph.run``, backward,
-SGD steps, replaced parameters, float32, deepcopy, pickle, a second graph sharing the nodes, ``fit``), and
+SGD steps, replaced parameters, float32, deepcopy, pickle, a second graph sharing the nodes, ``fit``,
+training and evaluation modes with Dropout masks drawn per pass), and
 every node's value and gradient, every loss and the momentum are compared after every operation: to 1e-10
 relative in float64, loosely while a parameter is float32.
 
@@ -35,10 +36,10 @@ STRICT, LOOSE = (1e-10, 1e-12), (1e-3, 1e-3)  # relative; absolute per unit of t
 ACTIVATIONS = {"logistic": tg.Logistic, "tanh": tg.Tanh, "relu": tg.ReLU, "step": tg.Step}
 LOSSES = {"squared": tg.SquaredLoss, "log": tg.LogLoss, "xent": tg.SoftmaxCrossEntropy}
 REDUCING = {"sum", "mean", *LOSSES}  # one value for a whole batch
-FLEXIBLE = {*ACTIVATIONS, "softmax", "scale", "sum", "mean", "add", "mul"}  # fit any feature size
+FLEXIBLE = {*ACTIVATIONS, "softmax", "scale", "sum", "mean", "add", "mul", "dropout"}  # fit any feature size
 
 GROW = ["wsum"] * 3 + [*ACTIVATIONS] + ["add"] * 2 + ["mul", "scale", "softmax", "append", "concat", "slice"]
-GROW += ["sum", "mean", "loss", "loss"]
+GROW += ["sum", "mean", "loss", "loss", "dropout"]
 
 
 class Stop(Exception):
@@ -189,6 +190,7 @@ class Reference:
         self.loose_params, self.velocity_loose, self.scale = set(), False, 0.0
         self.loosely = False  # (of the current pass)
         self.last, self.fed_by, self.passes = {}, {}, 0  # each graph's last pass; which pass fed each Input
+        self.training, self.steps = {0: True, 1: True}, {0: 0, 1: 0}  # each graph's mode: its passes in training
         self.new_optimizer()
 
     def new_optimizer(self):
@@ -227,10 +229,16 @@ class Reference:
             batched[i] = arrays[i].ndim == len(arg["shape"]) + 1 if arg["declared"] else arrays[i].ndim >= 2
         if any(batched.values()):  # undeclared 1-D arrays beside a batch: one number per sample
             batched.update({i: True for i in fed if not self.spec.nodes[i][2]["declared"] and arrays[i].ndim == 1})
-        vals = {}
+        vals, masks = {}, {}
+        self.steps[g] += self.training[g]  # (a pass in training is counted before it runs)
         for i in order:
             kind, ins, arg = self.spec.nodes[i]
-            if kind == "input":
+            if kind == "dropout":  # m/(1 − p) from default_rng((seed, k)) in the k-th pass in training, else 1
+                x = vals[ins[0]]
+                keep = np.random.default_rng((arg["seed"], self.steps[g])).random(x.shape) >= arg["p"]
+                masks[i] = (keep * (1 / (1 - arg["p"]))).astype(dtype) if self.training[g] else None
+                vals[i], batched[i] = x if masks[i] is None else x * masks[i], batched[ins[0]]
+            elif kind == "input":
                 vals[i] = arrays[i].astype(np.float64)
             elif not ins:  # a Parameter or a Constant, read in the graph's dtype
                 vals[i], batched[i] = np.asarray(self.value_of(i), dtype).astype(np.float64), False
@@ -248,6 +256,7 @@ class Reference:
         self.fed_by.update(dict.fromkeys(fed, self.passes))
         batch = next((len(arrays[i]) for i in fed if batched[i]), None)
         self.last[g] = dict(id=self.passes, fed=fed, order=set(order), vals=vals, batched=batched, batch=batch)
+        self.last[g]["masks"] = masks
         self.last[g].update(reductions=dict(self.reduction), loosely=self.loosely, replaced=False, fresh=True)
         self.last[g]["reaches"] = self.outputs[g][0] in order
         return vals
@@ -295,7 +304,11 @@ class Reference:
             if not ins or not wanted[i] or grads.get(i) is None:
                 continue
             v, flags = [last["vals"][j] for j in ins], [last["batched"][j] for j in ins]
-            local = backward(kind, arg, v, last["vals"][i], grads[i], flags, last["reductions"].get(i))
+            if kind == "dropout":  # ∂E/∂x = ∂E/∂y ⊙ m/(1 − p)
+                mask = last["masks"][i]
+                local = [grads[i] if mask is None else grads[i] * mask]
+            else:
+                local = backward(kind, arg, v, last["vals"][i], grads[i], flags, last["reductions"].get(i))
             for j, grad in zip(ins, local):
                 if wanted[j] and grad is not None:  # summed over the consumers
                     grads[j] = grad if grads.get(j) is None else grads[j] + grad
@@ -347,6 +360,7 @@ class Reference:
         data = {i: np.asarray(a, self.dtype(0)) for i, a in data.items()}
         n, out, history, loosely = len(next(iter(data.values()))), self.outputs[0][0], [], False
         per_batch_mean = self.reduction.get(out, "mean") == "mean"
+        was, self.training[0] = self.training[0], True  # fit trains in training mode, then puts it back
         for epoch in range(epochs):
             order = np.random.default_rng([seed, epoch]).permutation(n) if shuffle else np.arange(n)
             total = 0.0
@@ -358,7 +372,7 @@ class Reference:
                 self.step()
                 total += loss * np.size(rows) if per_batch_mean else loss
             history.append(total / n)
-        self.loosely = loosely
+        self.loosely, self.training[0] = loosely, was
         return history
 
     def value_of(self, i):
@@ -426,7 +440,7 @@ class Spec:
         """One new node of ``kind`` on nodes of the pool (None if none fits)."""
         r, sh = self.rng, self.shape
         h = self.pick(pool, lambda i: len(sh[i]) == 1 if kind in ("wsum", "append") else len(sh[i]) >= 1)
-        if kind in ACTIVATIONS or kind in ("add", "mul", "scale", "sum", "mean", "loss"):
+        if kind in ACTIVATIONS or kind in ("add", "mul", "scale", "sum", "mean", "loss", "dropout"):
             h = self.pick(pool)
         if h is None:
             return None
@@ -445,6 +459,10 @@ class Spec:
             return self.add(kind, ins, shape=broadcast(*[sh[i] for i in ins]))
         if kind == "scale":
             return self.add("scale", [h], arg=float(r.uniform(-2, 2)), shape=sh[h])
+        if kind == "dropout":
+            return self.add(
+                "dropout", [h], arg=dict(p=float(r.choice([0.0, 0.2, 0.5])), seed=int(r.integers(99))), shape=sh[h]
+            )
         if kind == "concat":
             axis = -1 if r.random() < 0.6 else int(r.integers(-len(sh[h]), len(sh[h])))
             ax = axis % len(sh[h])
@@ -597,6 +615,8 @@ def build(spec, rng):
             node = arg * a[0] if operator else tg.Scale(a[0], arg, name=name)
         elif kind == "concat":
             node = tg.Concat(*a, axis=arg, name=name)
+        elif kind == "dropout":
+            node = tg.Dropout(a[0], p=arg["p"], seed=arg["seed"], name=name)
         elif kind == "slice":
             node = tg.Slice(a[0], *arg, name=name)
         elif kind in ("sum", "mean"):
@@ -609,7 +629,7 @@ def build(spec, rng):
 
 # ---------------------------------------------------------------- random sequences of operations
 OPERATIONS = ["train"] * 4 + ["forward"] * 2 + ["run", "backward", "step", "hyper", "reduction", "replace", "copy"]
-OPERATIONS += ["fit"]
+OPERATIONS += ["fit", "mode"]
 
 
 class Sequence:
@@ -729,6 +749,12 @@ class Sequence:
             self.opt.momentum = self.ref.momentum
         self.log.append(f"lr {self.ref.lr}, momentum {self.ref.momentum}")
 
+    def mode(self):
+        g = int(self.rng.integers(len(self.graphs)))
+        self.ref.training[g] = training = bool(self.rng.random() < 0.5)
+        self.graphs[g].train(training)
+        self.log.append(f"graph {g}: {'train' if training else 'eval'}()")
+
     def reduction(self):
         if self.ref.reduction:
             i = int(self.rng.choice(list(self.ref.reduction)))
@@ -763,6 +789,7 @@ class Sequence:
         if how == "new graphs":  # new Graph objects on the same nodes: they have run no pass yet
             self.graphs = [tg.Graph(*[self.nodes[i] for i in outs]) for outs in self.ref.outputs]
             self.ref.last.clear()
+            self.ref.training, self.ref.steps = {0: True, 1: True}, {0: 0, 1: 0}
             return
         world = (self.graphs, self.opt, self.nodes) if whole else (self.graphs[:1], None, self.nodes)
         world = copy.deepcopy(world) if how == "deepcopy" else pickle.loads(pickle.dumps(world))
@@ -809,6 +836,8 @@ class Sequence:
         for g, graph in enumerate(self.graphs):
             if g in self.ref.last and graph.batch != self.ref.last[g]["batch"]:
                 raise Discrepancy(f"graph {g}: batch {graph.batch}, expected {self.ref.last[g]['batch']}")
+            if (graph.training, graph.mode.step) != (self.ref.training[g], self.ref.steps[g]):
+                raise Discrepancy(f"graph {g}: {graph.mode}, expected {self.ref.training[g]}, {self.ref.steps[g]}")
 
     def play(self):
         """Build the graphs and run the operations; return None, or what went wrong."""

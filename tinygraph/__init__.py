@@ -7,7 +7,9 @@ The public names, by what they are for:
 
 - leaves: ``Input``, ``Parameter``, ``Constant``
 - nodes: ``WeightedSum``, ``AppendOne``, ``Logistic``, ``Step``, ``Tanh``, ``ReLU``,
-  ``Softmax``; ``Add``, ``Multiply``, ``Concat``, ``Slice``, ``Sum``, ``Mean``, ``Scale``
+  ``Softmax``; ``Add``, ``Multiply``, ``Concat``, ``Slice``, ``Sum``, ``Mean``, ``Scale``; ``Dropout``
+- elementary operations: ``Subtract``, ``Divide``, ``Negate``, ``Square``, ``Power``, ``Exp``,
+  ``Log``, ``Abs``, ``LeakyReLU`` (and Python's ``+ - * / **`` on nodes build them)
 - losses: ``SquaredLoss``, ``LogLoss``, ``SoftmaxCrossEntropy``
 - your own nodes: ``Node``, ``Elementwise``, ``Loss``; ``check_node``
 - the engine: ``Graph``, ``topological_order``, ``GraphError``
@@ -29,27 +31,37 @@ Graph(SquaredLoss('E'), Logistic('o'); 11 nodes, 4 parameters)
 from . import datasets, plot
 from .core import (
     SGD,
+    Abs,
     Add,
     AppendOne,
     Concat,
     Constant,
+    Divide,
+    Dropout,
     Elementwise,
+    Exp,
     Graph,
     Input,
+    LeakyReLU,
+    Log,
     Logistic,
     LogLoss,
     Loss,
     Mean,
     Multiply,
+    Negate,
     Node,
     Parameter,
+    Power,
     ReLU,
     Scale,
     Slice,
     Softmax,
     SoftmaxCrossEntropy,
+    Square,
     SquaredLoss,
     Step,
+    Subtract,
     Sum,
     Tanh,
     WeightedSum,
@@ -74,6 +86,7 @@ __all__ = [
     "Step",
     "Tanh",
     "ReLU",
+    "LeakyReLU",
     "Softmax",
     "Add",
     "Multiply",
@@ -82,6 +95,15 @@ __all__ = [
     "Sum",
     "Mean",
     "Scale",
+    "Subtract",
+    "Divide",
+    "Negate",
+    "Square",
+    "Power",
+    "Exp",
+    "Log",
+    "Abs",
+    "Dropout",
     "Loss",
     "SquaredLoss",
     "LogLoss",

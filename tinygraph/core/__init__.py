@@ -5,6 +5,8 @@ What this package imports here is its public API (the names ``tinygraph`` takes 
 
 from .activations import Elementwise, Logistic, ReLU, Step, Tanh
 from .combine import Add, Concat, Mean, Multiply, Scale, Slice, Sum
+from .dropout import Dropout
+from .elementary import Abs, Divide, Exp, LeakyReLU, Log, Negate, Power, Square, Subtract
 from .graph import Graph, graph_of
 from .leaves import Constant, Input, Parameter
 from .losses import LogLoss, Loss, SoftmaxCrossEntropy, SquaredLoss

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..checks import shown
-from .node import OPERATORS, Node, describe
+from .node import Node, describe
 
 
 def _is_number(c: Any) -> bool:
@@ -31,8 +31,8 @@ def _listed(node: Node, shapes: tuple) -> str:
     return ", ".join(f"'{n.name}' {s}" for n, s in zip(node.inputs, shapes))
 
 
-class _Broadcasting(Node):
-    """Add and Multiply: per-sample shapes broadcast; values are lined up first (the batch axis first)."""
+class Broadcasting(Node):
+    """Add, Multiply (Subtract, Divide): per-sample shapes broadcast; values are lined up, the batch axis first."""
 
     aligned: list = []  # each input's whole shape padded with 1s to line up with the output's axes
     axes: list = []  # for each input, the axes its gradient is summed over (where it was stretched)
@@ -62,7 +62,7 @@ class _Broadcasting(Node):
         return (grad.sum(axis=self.axes[k], keepdims=True) if self.axes[k] else grad).reshape(self.shapes[k])
 
 
-class Add(_Broadcasting):
+class Add(Broadcasting):
     """y = a + b + … — elementwise sum of any number of inputs (numpy broadcasting).
 
     Derivative: ∂y/∂a = 1 for every input, so each input receives ``g`` itself (summed over the axes along
@@ -131,7 +131,7 @@ class Add(_Broadcasting):
         return tuple(self._unbroadcast(grad_out, k) if need else None for k, need in enumerate(self.needs))
 
 
-class Multiply(_Broadcasting):
+class Multiply(Broadcasting):
     """y = a ⊙ b — elementwise product (numpy broadcasting), e.g. a gate.
 
     Derivatives: ∂E/∂a = g ⊙ b,  ∂E/∂b = g ⊙ a  (each summed over its broadcast axes).
@@ -531,23 +531,3 @@ class Scale(Node):
 
     def backward(self, grad_out: np.ndarray) -> tuple:
         return (self.c * grad_out,)
-
-
-def _add(a: Node, b: Any) -> Any:
-    if isinstance(b, Node):
-        return Add(a, b)
-    raise TypeError(f"{a.kind} '{a.name}' + {type(b).__name__}: add nodes; wrap numbers in tg.Constant(...)")
-
-
-def _mul(a: Node, b: Any) -> Any:
-    if isinstance(b, Node):
-        return Multiply(a, b)
-    if _is_number(b):
-        return Scale(a, b)
-    raise TypeError(
-        f"{a.kind} '{a.name}' * {type(b).__name__}: multiply by a number (Scale) or a node; "
-        "wrap arrays in tg.Constant(...) or tg.Parameter(...)"
-    )
-
-
-OPERATORS.update(add=_add, mul=_mul)

@@ -11,6 +11,7 @@ import numpy as np
 from ..checks import flag, function
 from ..errors import GraphError
 from .leaves import Constant, Input, Parameter, checked_value
+from .mode import Mode
 from .node import Node
 from .plan import BackwardPlan, ForwardPlan, topological_order
 from .runner import run_backward, run_forward, unroll_backward, unroll_forward, variable_names
@@ -153,6 +154,7 @@ class Graph:
         self._token: object = None  # of the last pass, given to the Inputs it fed
         self._ready = False
         self.ran: dict[str, str | None] = {"forward": None, "backward": None}
+        self.mode = Mode()
         self._title = repr(self)  # (names the unrolled code)
 
     # -- lookup -----------------------------------------------------------------------
@@ -207,6 +209,60 @@ class Graph:
         """
         node = self._node(node, "consumers")
         return [n for n in self.nodes if any(i is node for i in n.inputs)]
+
+    @property
+    def training(self) -> bool:
+        """True while the graph is in training mode (the default); see ``train`` and ``eval``."""
+        return self.mode.training
+
+    def train(self, training: bool = True) -> Graph:
+        """Put the graph in training mode (or, with False, evaluation mode); return the graph.
+
+        The mode is the graph's own: it changes what the nodes that read it do in this
+        graph's passes (a ``Dropout`` drops in training and passes its input on unchanged
+        when evaluating), and nothing in other graphs that share the nodes.  ``fit`` trains
+        in training mode and puts the mode back afterwards; ``Network.predict`` and
+        ``Network.accuracy`` evaluate.
+
+        Parameters
+        ----------
+        training : bool, optional
+            True (the default) for training mode, False for evaluation mode.
+
+        Returns
+        -------
+        Graph
+            This graph, so that ``graph.train().forward(feed)`` reads as one call.
+
+        Raises
+        ------
+        TypeError
+            If ``training`` is not a bool.
+
+        Examples
+        --------
+        >>> import tinygraph as tg
+        >>> x = tg.Input("x", shape=(4,))
+        >>> graph = tg.Graph(tg.Dropout(x, p=0.5, seed=2, name="d"))
+        >>> graph.training
+        True
+        >>> graph.eval().forward({"x": [1.0, 2.0, 3.0, 4.0]})  # evaluating: y = x
+        array([1., 2., 3., 4.])
+        >>> graph.train().forward({"x": [1.0, 2.0, 3.0, 4.0]})  # training: kept ones doubled
+        array([2., 4., 0., 8.])
+        """
+        self.mode.training = flag("train: training", training)
+        return self
+
+    def eval(self) -> Graph:
+        """Put the graph in evaluation mode (``train(False)``); return the graph.
+
+        Returns
+        -------
+        Graph
+            This graph.
+        """
+        return self.train(False)
 
     @property
     def dtype(self) -> np.dtype:
@@ -342,11 +398,14 @@ class Graph:
         if check_finite.__class__ is not bool:
             check_finite = flag("check_finite", check_finite)
         self._ready = False  # until this pass has finished
-        last, token = plan.last, object()
+        last, token, mode = plan.last, object(), self.mode
+        count = int(mode.training)  # a pass in training is counted (a Dropout's mask is drawn for it)
+        mode.step += count
         enter = last.setup.enter.get(plan.key) if last is not None and type(feed) is dict else None
         if enter is not None and not check_finite and enter(feed, token):
             setup, self.ran["forward"] = last.setup, "unrolled"  # a pass like the last, checked and run
         else:  # anything else: everything checked before anything changes
+            mode.step -= count  # (counted once the feed is checked)
             leaves = list(map(_VALUE, plan.leaves))
             same = last is not None and not any(map(operator.is_not, leaves, last.leaves))
             dtype = last.setup.dtype if same else self.dtype
@@ -356,6 +415,7 @@ class Graph:
                 node.keep(kept)
             for inp, a in zip(plan.inputs, arrays):
                 inp.value, inp.fed_by = a, token
+            mode.step += count
             self.ran["forward"] = run_forward(plan, setup, arrays, check_finite, self._names, self._title)
         self._token, self._setup, self._fed, self._pass_plan = token, setup, plan.inputs, plan
         self._ready = plan.reaches_output
@@ -365,6 +425,7 @@ class Graph:
         leaves = [checked_value(n) for n in plan.leaves]
         key = (tuple(shapes), tuple((v.shape, v.dtype) for v in leaves), dtype)
         setup = plan.setups.pop(key, None) or setup_for(plan.nodes, plan.inputs, arrays, dtype)
+        setup.mode = self.mode
         if len(plan.setups) >= SETUPS:  # forget the least recently used
             del plan.setups[next(iter(plan.setups))]
         plan.setups[key] = setup

@@ -12,13 +12,11 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 
 from ..errors import GraphError
+from .arithmetic import Arithmetic
 
 # Arrays of up to this many numbers are made fresh by numpy at every pass; larger ones are
 # kept from one pass to the next.  (For a few numbers a fresh array is cheaper, measured.)
 SMALL = 64
-
-# Python's operators build nodes (a + b is Add(a, b) …); combine.py registers what they make.
-OPERATORS: dict[str, Callable[..., Any]] = {}
 
 _counters: defaultdict[str, itertools.count] = defaultdict(itertools.count)
 _stagger = itertools.cycle(range(8))
@@ -132,7 +130,7 @@ class Scalar(NamedTuple):
     output: tuple[int, ...] | None = None
 
 
-class Node:
+class Node(Arithmetic):
     """A value in the graph, computed from the values of its ``inputs``.
 
     A node class states its mathematics once, in the symbols of its docstring: its formula
@@ -219,6 +217,9 @@ class Node:
       attribute: whatever may change between passes (``reduction``) is read in forward.
     - ``reduces_batch = True`` for a node whose value is one number for a whole batch.
     - ``no_gradient_for``: inputs that may get None though asked for (class indices).
+    - ``reads_mode = True`` for a node that behaves differently in training and when
+      evaluating: the graph then keeps its ``Mode`` in the node's attribute ``mode``
+      (``self.mode.training``, ``self.mode.step``) for each of its passes.
 
     The text the trace, ``graph.source()`` and the diagrams show is in the same symbols
     (the output's is the formula's left side, the inputs' are forward's argument names):
@@ -237,6 +238,10 @@ class Node:
     ``grad`` carry the batch axis in front when the pass has one (a node with
     ``reduces_batch`` has one number for the whole batch).  Values and gradients of large
     nodes are arrays reused by the next pass: copy what you keep.
+
+    Python's operators and the methods ``relu()``, ``tanh()``, ``sigmoid()``, ``exp()`` and
+    ``log()`` build nodes (``x - 1`` is ``Subtract(x, Constant(1))``; see
+    ``tinygraph.core.arithmetic.Arithmetic``).
 
     Examples
     --------
@@ -278,6 +283,7 @@ class Node:
     layer_role: ClassVar[str | None] = None  # "weighted sum", "bias input", "activation"
     reduces_batch: ClassVar[bool] = False
     no_gradient_for: ClassVar[tuple[int, ...]] = ()
+    reads_mode: ClassVar[bool] = False  # True: the graph gives it its Mode to keep, as ``mode``
     formula: str | None = None
     formula_tex: str | None = None
     derivative: str | None = None
@@ -481,14 +487,3 @@ class Node:
         """Return ``Kind('name', shape=…)`` (no shape while it is unknown)."""
         shape = "" if self.shape is None else f", shape={self.shape}"
         return f"{self.kind}('{self.name}'{shape})"
-
-    def __add__(self, other: Any) -> Any:
-        """Return ``Add(self, other)``: ``a + b`` of two nodes (anything else is a TypeError)."""
-        return OPERATORS["add"](self, other)
-
-    def __mul__(self, other: Any) -> Any:
-        """Return ``Multiply(self, other)`` for a node, ``Scale(self, other)`` for a number."""
-        return OPERATORS["mul"](self, other)
-
-    __rmul__ = __mul__
-    __array_ufunc__ = None  # ``array * node``: numpy defers to the node, which refuses an array

@@ -48,6 +48,8 @@ def _prepare(node: Node, setup: Setup, values: list[np.ndarray]) -> dict:
     )
     if not isinstance(kept, dict):
         raise node.error(f"prepare must return a dict of the attributes it keeps, got {type(kept).__name__}")
+    if node.reads_mode:  # the graph's mode, kept by the node as ``mode`` (see Node.reads_mode)
+        kept = dict(kept, mode=setup.mode)
     setup.kept[node] = kept
     if kept:
         setup.installs.append((node, kept))

@@ -37,6 +37,7 @@ class Setup:
         self.loop_only: set = set()
         self.args: list[np.ndarray] = []
         self.seed: np.ndarray | None = None  # ∂E/∂E = 1 in the output's dtype
+        self.mode: Any = None  # the graph's Mode, which the nodes that read it keep
 
     def whole(self, node: Node) -> tuple[int, ...] | None:
         """Return the shape a node's value must have in these passes (None: only its value can tell)."""

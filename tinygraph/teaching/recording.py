@@ -498,7 +498,7 @@ class Recording:
 
 
 def fresh_copy(graph: Graph) -> Graph:
-    """Return a new Graph over copies of ``graph``'s nodes: their parameters and constants, not what passes left.
+    """Return a new Graph, in evaluation mode, over copies of ``graph``'s nodes: their parameters and constants.
 
     (A deep copy of the graph itself would also copy its plans and the values and arrays of
     its last passes, which can be far larger than the network.)
@@ -510,7 +510,7 @@ def fresh_copy(graph: Graph) -> Graph:
         for array in (node.value, node.grad, *kept) if node.role not in ("parameter", "constant") else (node.grad,):
             if isinstance(array, np.ndarray) and id(array) not in leaves:
                 memo[id(array)] = None  # (left out of the copy)
-    return Graph(*copy.deepcopy(graph.outputs, memo))
+    return Graph(*copy.deepcopy(graph.outputs, memo)).eval()  # (the network as it is: no dropout)
 
 
 def _summary(a: np.ndarray) -> Summary:

@@ -415,7 +415,8 @@ class Network:
         Returns
         -------
         numpy.ndarray
-            A copy of ``output``'s value: ``(n_out,)``, or ``(samples, n_out)`` for rows.
+            A copy of ``output``'s value: ``(n_out,)``, or ``(samples, n_out)`` for rows,
+            computed in evaluation mode (no dropout; the graph's mode is put back after).
 
         Raises
         ------
@@ -424,7 +425,11 @@ class Network:
         tinygraph.GraphError
             If ``X`` fits neither ``(n_in,)`` nor rows of it.
         """
-        return self.graph.run(self.output, {self.input: X}).copy()
+        graph, was = self.graph, self.graph.training
+        try:
+            return graph.eval().run(self.output, {self.input: X})
+        finally:
+            graph.train(was)
 
     def accuracy(self, X: Any, T: Any) -> float:
         """Return the fraction of samples classified right.

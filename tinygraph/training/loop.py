@@ -8,7 +8,7 @@ import math
 import os
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -83,6 +83,17 @@ def _not_a_number(loss_node, value):
 def averages_the_batch(loss_node: Any) -> bool:
     """Tell whether a loss is the mean over its batch (``reduction="mean"``, or a node with no reduction) or the sum."""
     return getattr(loss_node, "reduction", "mean") == "mean"
+
+
+@contextlib.contextmanager
+def in_mode(graph: Any, training: bool) -> Iterator[None]:
+    """Run the block with ``graph`` in training (or evaluation) mode, then put its mode back."""
+    was = graph.training
+    graph.train(training)
+    try:
+        yield
+    finally:
+        graph.train(was)
 
 
 def progress_bar(**options: Any) -> Any:
@@ -264,7 +275,8 @@ def fit(
     per_batch_mean = averages_the_batch(loss_node)
     params = graph.parameters()
     velocity = [v.copy() for v in getattr(optimizer, "velocity", None) or []]
-    with progress_bar(total=epochs, initial=first, disable=not show, unit="epoch", desc="fit") as bar:
+    bar = progress_bar(total=epochs, initial=first, disable=not show, unit="epoch", desc="fit")
+    with bar, in_mode(graph, training=True):
         for epoch in range(first, epochs):
             rng = np.random.default_rng([seed, epoch])
             order = rng.permutation(n) if shuffle else np.arange(n)
