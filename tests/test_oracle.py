@@ -4,7 +4,8 @@ The reference below restates every node's forward formula and gradient in numpy,
 and runs reverse mode (summing over consumers) and SGD with momentum itself. A random graph spec is built in
 both; a random sequence of operations runs on both (passes of changing batch sizes, ``graph.run``, backward,
 SGD steps, replaced parameters, float32, deepcopy, pickle, a second graph sharing the nodes, ``fit``,
-training and evaluation modes with Dropout masks drawn per pass), and
+training and evaluation modes with Dropout masks drawn per pass; the elementary nodes, some built by
+Python's operators), and
 every node's value and gradient, every loss and the momentum are compared after every operation: to 1e-10
 relative in float64, loosely while a parameter is float32.
 
@@ -34,12 +35,15 @@ QUICK = 80  # sequences in quick mode (about 6 s here)
 STRICT, LOOSE = (1e-10, 1e-12), (1e-3, 1e-3)  # relative; absolute per unit of the largest number involved
 
 ACTIVATIONS = {"logistic": tg.Logistic, "tanh": tg.Tanh, "relu": tg.ReLU, "step": tg.Step}
+UNARY = {"neg": tg.Negate, "square": tg.Square, "exp": tg.Exp, "abs": tg.Abs, "leaky": tg.LeakyReLU}
+UNARY.update(pow=tg.Power, ln=tg.Log)
+CLAMP = 0.01  # Log's clamp here: log(max(x, ε))
 LOSSES = {"squared": tg.SquaredLoss, "log": tg.LogLoss, "xent": tg.SoftmaxCrossEntropy}
 REDUCING = {"sum", "mean", *LOSSES}  # one value for a whole batch
-FLEXIBLE = {*ACTIVATIONS, "softmax", "scale", "sum", "mean", "add", "mul", "dropout"}  # fit any feature size
+FLEXIBLE = {*ACTIVATIONS, *UNARY, "softmax", "scale", "sum", "mean", "add", "mul", "dropout"}  # any feature size
 
 GROW = ["wsum"] * 3 + [*ACTIVATIONS] + ["add"] * 2 + ["mul", "scale", "softmax", "append", "concat", "slice"]
-GROW += ["sum", "mean", "loss", "loss", "dropout"]
+GROW += ["sum", "mean", "loss", "loss", "dropout", "sub", "div", *UNARY]
 
 
 class Stop(Exception):
@@ -107,6 +111,23 @@ def forward(kind, arg, v, batched, reduction):
         return e / e.sum(axis=-1, keepdims=True)
     if kind == "add":
         return sum(lined_up(v, batched))
+    if kind == "sub":
+        a, b = lined_up(v, batched)
+        return a - b
+    if kind == "div":
+        a, b = lined_up(v, batched)
+        return a / b
+    if kind in UNARY:  # −x, x², x^p, e^min(x, 500), |x|, z or α·z, log(max(x, ε))
+        x = v[0]
+        return {
+            "neg": lambda: -x,
+            "square": lambda: x * x,
+            "pow": lambda: x**arg,
+            "exp": lambda: np.exp(np.minimum(x, 500)),
+            "abs": lambda: np.abs(x),
+            "leaky": lambda: np.where(x > 0, x, 0.01 * x),
+            "ln": lambda: np.log(np.maximum(x, CLAMP)),
+        }[kind]()
     if kind == "mul":
         a, b = lined_up(v, batched)
         return a * b
@@ -150,6 +171,24 @@ def backward(kind, arg, v, y, g, batched, reduction):
     if kind == "mul":
         a, b = lined_up(v, batched)
         return [summed_to(g * b, v[0], a), summed_to(g * a, v[1], b)]
+    if kind == "sub":  # ∂/∂a = 1, ∂/∂b = −1
+        a, b = lined_up(v, batched)
+        return [summed_to(g, v[0], a), summed_to(-g, v[1], b)]
+    if kind == "div":  # ∂/∂a = 1/b, ∂/∂b = −a/b²
+        a, b = lined_up(v, batched)
+        return [summed_to(g / b, v[0], a), summed_to(-g * a / (b * b), v[1], b)]
+    if kind in UNARY:
+        x = v[0]
+        local = {
+            "neg": lambda: -np.ones_like(x),
+            "square": lambda: 2 * x,
+            "pow": lambda: arg * x ** (arg - 1),
+            "exp": lambda: y,
+            "abs": lambda: np.sign(x),
+            "leaky": lambda: np.where(x > 0, 1.0, 0.01),
+            "ln": lambda: np.where(x > CLAMP, 1 / np.maximum(x, CLAMP), 0.0),
+        }[kind]()
+        return [g * local]
     if kind == "scale":
         return [arg * g]
     if kind == "concat":
@@ -268,6 +307,10 @@ class Reference:
         near, z = 1e-3 if self.loosely else 1e-9, np.abs(args[0])
         if kind in ("relu", "step") and np.any((z > 0) & (z < near)):
             raise Stop(f"{kind} input within {near} of 0")
+        if kind in ("abs", "leaky") and np.any((z > 0) & (z < near)):
+            raise Stop(f"{kind} input within {near} of 0")
+        if kind == "ln" and np.any(np.abs(args[0] - CLAMP) < near):
+            raise Stop(f"Log input within {near} of its clamp")
         if kind == "log" and np.any(np.minimum(args[0], 1 - args[0]) < near):
             raise Stop(f"LogLoss probability within {near} of 0 or 1")
         gap = 1 - np.abs(y)
@@ -440,7 +483,7 @@ class Spec:
         """One new node of ``kind`` on nodes of the pool (None if none fits)."""
         r, sh = self.rng, self.shape
         h = self.pick(pool, lambda i: len(sh[i]) == 1 if kind in ("wsum", "append") else len(sh[i]) >= 1)
-        if kind in ACTIVATIONS or kind in ("add", "mul", "scale", "sum", "mean", "loss", "dropout"):
+        if kind in ACTIVATIONS or kind in UNARY or kind in ("add", "mul", "sub", "div", "scale", "sum", "mean", "loss"):
             h = self.pick(pool)
         if h is None:
             return None
@@ -459,6 +502,18 @@ class Spec:
             return self.add(kind, ins, shape=broadcast(*[sh[i] for i in ins]))
         if kind == "scale":
             return self.add("scale", [h], arg=float(r.uniform(-2, 2)), shape=sh[h])
+        if kind == "sub":
+            b = self.operand(pool, sh[h])
+            return self.add(kind, [h, b], shape=broadcast(sh[h], sh[b]))
+        if kind == "div":  # by something away from 0: an exponential, or a new leaf of numbers beyond 1 in size
+            b = self.pick(pool, lambda i: self.nodes[i][0] == "exp" and broadcast(sh[h], sh[i]) is not None)
+            if b is None:
+                tail = sh[h][int(r.integers(0, len(sh[h]) + 1)) :]
+                value = (1 + r.exponential(size=tail)) * r.choice([-1, 1], size=tail)
+                b = self.leaf(tail, const=r.random() < 0.3, value=value)
+            return self.add(kind, [h, b], shape=broadcast(sh[h], sh[b]))
+        if kind == "pow":
+            return self.add(kind, [h], arg=int(r.choice([2, 3])), shape=sh[h])
         if kind == "dropout":
             return self.add(
                 "dropout", [h], arg=dict(p=float(r.choice([0.0, 0.2, 0.5])), seed=int(r.integers(99))), shape=sh[h]
@@ -617,6 +672,20 @@ def build(spec, rng):
             node = tg.Concat(*a, axis=arg, name=name)
         elif kind == "dropout":
             node = tg.Dropout(a[0], p=arg["p"], seed=arg["seed"], name=name)
+        elif kind == "sub":
+            node = a[0] - a[1] if operator else tg.Subtract(*a, name=name)
+        elif kind == "div":
+            node = a[0] / a[1] if operator else tg.Divide(*a, name=name)
+        elif kind == "pow":
+            node = a[0] ** arg if operator else tg.Power(a[0], arg, name=name)
+        elif kind == "neg" and operator:
+            node = -a[0]
+        elif kind == "exp" and operator:
+            node = a[0].exp()
+        elif kind == "ln":
+            node = a[0].log(clamp=CLAMP) if operator else tg.Log(a[0], clamp=CLAMP, name=name)
+        elif kind in UNARY:
+            node = UNARY[kind](*a, name=name)
         elif kind == "slice":
             node = tg.Slice(a[0], *arg, name=name)
         elif kind in ("sum", "mean"):
