@@ -40,6 +40,7 @@ def test_every_example_is_listed_here():
         "sgd_vs_gradient_descent.py",
         "backprop_step_by_step.py",
         "vanishing_gradients.py",
+        "optimizers.py",
         "own_loss.py",
     }
     assert {p.name for p in EXAMPLES.glob("*.py")} >= tested
@@ -107,3 +108,19 @@ def test_vanishing_gradients_shows_the_sigmoid_networks_first_layers_starve():
 def test_vanishing_gradients_writes_a_replay_per_activation(tmp_path):
     run_example("vanishing_gradients.py", tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["logistic.html", "relu.html", "tanh.html"]
+
+
+def test_optimizers_compares_four_update_rules_on_the_same_start(tmp_path):
+    out = run_example("optimizers.py", tmp_path)
+    rows = re.findall(r"^\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$", out, flags=re.M)
+    assert [int(r[0]) for r in rows] == [0, 1, 2, 5, 10, 20, 30, 50]
+    first, last = [float(v) for v in rows[0][1:]], [float(v) for v in rows[-1][1:]]
+    assert len(set(first)) == 1  # the same initial network for every optimizer
+    assert all(b < a for a, b in zip(first, last))  # every one of them learns
+    assert float(rows[1][1]) == float(rows[1][2])  # the first step of SGD with momentum is plain SGD's
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert "no plot: matplotlib is not installed" in out
+    else:
+        assert (tmp_path / "optimizers.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

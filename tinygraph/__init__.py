@@ -13,7 +13,7 @@ The public names, by what they are for:
 - losses: ``SquaredLoss``, ``LogLoss``, ``SoftmaxCrossEntropy``
 - your own nodes: ``Node``, ``Elementwise``, ``Loss``; ``check_node``
 - the engine: ``Graph``, ``topological_order``, ``GraphError``
-- training: ``SGD``, ``fit``, ``dense``, ``mlp``, ``Network``, ``Layer``
+- training: ``SGD``, ``Adam``, ``RMSProp``, ``fit``, ``dense``, ``mlp``, ``Network``, ``Layer``
 - checking: ``gradcheck``, ``check_node``, ``GradcheckReport``
 - seeing: ``render``, ``to_dot``, ``dot_available``, ``GraphvizNotFound``, ``trace``,
   ``Trace``, ``TraceStep``
@@ -32,6 +32,7 @@ from . import datasets, plot
 from .core import (
     SGD,
     Abs,
+    Adam,
     Add,
     AppendOne,
     Concat,
@@ -54,6 +55,7 @@ from .core import (
     Parameter,
     Power,
     ReLU,
+    RMSProp,
     Scale,
     Slice,
     Softmax,
@@ -111,6 +113,8 @@ __all__ = [
     "Graph",
     "topological_order",
     "SGD",
+    "Adam",
+    "RMSProp",
     "fit",
     "dense",
     "mlp",

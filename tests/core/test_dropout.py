@@ -162,7 +162,14 @@ def test_fit_trains_in_training_mode_and_puts_the_mode_back():
     X, T = tg.datasets.xor()
     seen = []
     net.graph.eval()
-    tg.fit(net, {"x": X, "t": T[:, None]}, 0.5, epochs=3, seed=0, callback=lambda e, l: seen.append(net.graph.training))
+    tg.fit(
+        net,
+        {"x": X, "t": T[:, None]},
+        0.5,
+        epochs=3,
+        seed=0,
+        callback=lambda epoch, loss: seen.append(net.graph.training),
+    )
     assert seen == [True, True, True]
     assert not net.graph.training
     assert net.graph.mode.step == 12  # 3 epochs of 4 samples, one pass each

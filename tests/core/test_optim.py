@@ -99,3 +99,73 @@ def test_a_step_with_a_gradient_that_is_not_floats_changes_nothing(grad):
     with pytest.raises(TypeError, match="Parameter 'v': gradient must be an array of floats"):
         opt.step()
     assert w.value[0] == 0.9 and v.value[0] == 1.9 and opt.velocity[0][0] == 1.0
+
+
+def sgd_by_hand(values, grads, lr, momentum=0.0, nesterov=False, weight_decay=0.0):
+    """PyTorch's SGD as its documentation writes it, one step at a time."""
+    w, v, out = [x.copy() for x in values], [np.zeros_like(x) for x in values], []
+    for gs in grads:
+        for i, g in enumerate(gs):
+            g = g + weight_decay * w[i]
+            if momentum:
+                v[i] = momentum * v[i] + g
+                g = g + momentum * v[i] if nesterov else v[i]
+            w[i] = w[i] - lr * g
+        out.append([x.copy() for x in w])
+    return out, v
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        dict(lr=0.1),
+        dict(lr=0.1, weight_decay=0.05),
+        dict(lr=0.05, momentum=0.9),
+        dict(lr=0.05, momentum=0.5, weight_decay=0.1),
+        dict(lr=0.05, momentum=0.9, nesterov=True),
+        dict(lr=0.02, momentum=0.8, nesterov=True, weight_decay=0.01),
+    ],
+)
+@pytest.mark.parametrize("shape", [(3, 2), (300, 200)])  # the second over SGD's block size
+def test_sgd_takes_the_steps_of_its_rule(settings, shape):
+    rng = np.random.default_rng(0)
+    values = [rng.normal(size=shape), rng.normal(size=shape[-1:])]
+    grads = [[rng.normal(size=v.shape) for v in values] for _ in range(4)]
+    params = [tg.Parameter(v, name=f"p{i}") for i, v in enumerate(values)]
+    opt = tg.SGD(params, **settings)
+    want, velocity = sgd_by_hand(values, grads, **settings)
+    for gs, after in zip(grads, want):
+        for p, g in zip(params, gs):
+            p.grad = g
+        opt.step()
+        for p, w in zip(params, after):
+            np.testing.assert_allclose(p.value, w, rtol=1e-12, atol=1e-15)
+    if settings.get("momentum"):
+        for a, b in zip(opt.velocity, velocity):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+    assert all(np.array_equal(g, gs) for g, gs in zip([p.grad for p in params], grads[-1]))  # gradients untouched
+
+
+def test_nesterov_needs_momentum_and_the_settings_are_checked_together():
+    w = tg.Parameter([1.0], name="w")
+    with pytest.raises(tg.GraphError, match=r"SGD: nesterov needs momentum > 0, got momentum=0"):
+        tg.SGD([w], lr=0.1, nesterov=True)
+    with pytest.raises(TypeError, match="SGD: nesterov must be True or False, got int 1"):
+        tg.SGD([w], lr=0.1, momentum=0.9, nesterov=1)
+    opt = tg.SGD([w], lr=0.1, momentum=0.9, nesterov=True)
+    with pytest.raises(tg.GraphError, match="SGD: nesterov needs momentum > 0"):
+        opt.momentum = 0  # would leave nesterov without momentum
+    assert opt.momentum == 0.9 and opt.velocity is not None
+    for bad, message in ((-0.1, ">= 0, got -0.1"), (np.inf, ">= 0, got inf"), ("0.1", "a number, got str '0.1'")):
+        with pytest.raises((tg.GraphError, TypeError), match=f"SGD: weight_decay must be .*{message}"):
+            tg.SGD([w], weight_decay=bad)
+
+
+def test_sgd_states_its_rule_in_words():
+    w = [tg.Parameter([1.0], name="w")]
+    assert tg.SGD(w).rule("W1") == "W1 ← W1 − η ∂E/∂W1"
+    assert tg.SGD(w, weight_decay=0.1).rule() == "w ← w − η (∂E/∂w + λ w)"
+    assert tg.SGD(w, momentum=0.9).rule() == "w ← w − η v"
+    assert tg.SGD(w, momentum=0.9, nesterov=True).rule() == "w ← w − η (g + μ v)"
+    shown = repr(tg.SGD(w, lr=0.1, momentum=0.9, nesterov=True))
+    assert shown == "SGD(1 parameters, lr=0.1, momentum=0.9, nesterov=True)"

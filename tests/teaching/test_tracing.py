@@ -230,3 +230,88 @@ def test_a_name_with_a_newline_or_a_control_character_is_refused():
             tg.Logistic(tg.Input("x"), name=name)
         with pytest.raises(tg.GraphError, match="holds a newline or another control character"):
             tg.Input(name)
+
+
+def test_adam_updates_show_m_v_their_bias_correction_and_the_new_value():
+    graph, feed = worked_example()
+    adam = tg.Adam(graph.parameters(), lr=0.1, weight_decay=0.01)
+    tg.trace(graph, feed, optimizer=adam)  # a first step: the second shows m and v from before
+    tr = tg.trace(graph, feed, optimizer=adam)
+    b1, b2, lam = 0.9, 0.999, 0.01
+    for step in tr.phase("update"):
+        a = step.arrays
+        g = a["grad"] + lam * a["old"]  # by hand, from the numbers the step shows
+        m = b1 * a["m_before"] + (1 - b1) * g
+        v = b2 * a["v_before"] + (1 - b2) * g**2
+        m_hat, v_hat = m / (1 - b1**2), v / (1 - b2**2)
+        np.testing.assert_allclose(a["m"], m, rtol=1e-13)
+        np.testing.assert_allclose(a["v"], v, rtol=1e-13)
+        np.testing.assert_allclose(a["new"], a["old"] - 0.1 * m_hat / (np.sqrt(v_hat) + 1e-8), rtol=1e-13)
+        assert int(a["t_before"]) == 1 and int(a["t"]) == 2
+        assert np.array_equal(a["new"], graph[step.node.name].value)
+        n = step.node.name
+        assert step.title == f"{n} ← {n} − η m̂/(√v̂ + ε)"
+        text = step.text()
+        for words in ("with weight decay g = ∂E/∂", "m ← β1 m + (1 − β1) g = 0.9 · ", "v ← β2 v + (1 − β2) g² = 0.999",
+                      "bias correction at step t = 2: m̂ = m/(1 − β1ᵗ) = m/0.19 = ", "v̂ = v/(1 − β2ᵗ)",
+                      f"new {n} = old − 0.1 · m̂/(√v̂ + ε) = "):  # fmt: skip
+            assert words in text, (words, text)
+        shown = [line.answer() for line in step.parts if line.computed]  # the numbers the lines compute
+        np.testing.assert_allclose(shown[-5], m, rtol=1e-13)
+        np.testing.assert_allclose(shown[-3], m_hat, rtol=1e-13)
+        np.testing.assert_allclose(shown[-2], v_hat, rtol=1e-13)
+    md = tr.to_markdown()
+    assert r"\hat{m}/(\sqrt{\hat{v}} + \varepsilon )" in md and r"\beta_1" in md
+    assert not [line for line in md.splitlines() if line.startswith("$$") and ("m̂" in line or "β" in line)]
+
+
+def test_rmsprop_and_nesterov_updates_are_explained_by_their_optimizers():
+    graph, feed = worked_example()
+    rms = tg.RMSProp(graph.parameters(), lr=0.01, momentum=0.5)
+    tr = tg.trace(graph, feed, optimizer=rms)
+    for step in tr.phase("update"):
+        a = step.arrays
+        s = 0.01 * a["grad"] ** 2
+        np.testing.assert_allclose(a["mean_square"], s, rtol=1e-13)
+        np.testing.assert_allclose(a["buffer"], a["grad"] / (np.sqrt(s) + 1e-8), rtol=1e-13)
+        np.testing.assert_allclose(a["new"], a["old"] - 0.01 * a["buffer"], rtol=1e-13)
+        assert step.title.endswith("− η b") and "buffer b ← μ b + ∂E/∂" in step.text()
+    graph, feed = worked_example()
+    sgd = tg.SGD(graph.parameters(), lr=0.5, momentum=0.9, nesterov=True, weight_decay=0.1)
+    tr = tg.trace(graph, feed, optimizer=sgd)
+    for step in tr.phase("update"):
+        a = step.arrays
+        g = a["grad"] + 0.1 * a["old"]
+        np.testing.assert_allclose(a["velocity"], g, rtol=1e-14)  # v started at 0
+        np.testing.assert_allclose(a["new"], a["old"] - 0.5 * (g + 0.9 * a["velocity"]), rtol=1e-14)
+        assert "Nesterov: d = g + μ v = g + 0.9 · v = " in step.text() and "old − 0.5 · d = " in step.text()
+
+
+def test_trace_refuses_an_optimizer_that_cannot_explain_its_step():
+    graph, feed = worked_example()
+
+    class Bare:
+        def step(self):
+            pass
+
+    with pytest.raises(TypeError, match=r"trace: optimizer must be an SGD, Adam or RMSProp .*got Bare"):
+        tg.trace(graph, feed, optimizer=Bare())
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: tg.Adam(ps, lr=0.1, weight_decay=0.01),
+        lambda ps: tg.RMSProp(ps, momentum=0.5, weight_decay=0.1),
+        lambda ps: tg.SGD(ps, lr=0.5, momentum=0.9, nesterov=True, weight_decay=0.1),
+    ],
+)
+def test_every_update_line_of_every_optimizer_is_latex_that_becomes_mathml(make):
+    from tinygraph.teaching.typeset import mathml
+
+    graph, feed = worked_example()
+    tr = tg.trace(graph, feed, optimizer=make(graph.parameters()))
+    for step in tr.phase("update"):
+        for tex in [step.formula, *step.tex]:
+            assert mathml(tex).startswith("<math"), tex
+            assert not re.search(r"[∂σ·−←²ημβεα√ᵗ\u0302]", tex), tex  # every symbol became LaTeX

@@ -71,3 +71,55 @@ def test_mlp_refuses_an_output_activation_that_softmax_cross_entropy_would_ignor
     for given in ("auto", None):
         net = tg.mlp([2, 3, 3], loss=tg.SoftmaxCrossEntropy, output_activation=given)
         assert net.output_activation is None and type(net.output).__name__ == "Softmax"
+
+
+N_IN, N_OUT = 400, 300  # 120 000 weights: sample variances within about 1% of the true ones
+
+
+@pytest.mark.parametrize(
+    "init, activation, draw, variance",
+    [
+        ("xavier", tg.ReLU, "uniform", 2 / (N_IN + N_OUT)),
+        ("he", tg.Tanh, "normal", 2 / N_IN),
+        ("uniform", tg.Logistic, "uniform", 1 / (3 * N_IN)),
+        ("auto", tg.Logistic, "uniform", 2 / (N_IN + N_OUT)),  # auto: xavier ...
+        ("auto", tg.ReLU, "normal", 2 / N_IN),  # ... and he for ReLU
+    ],
+)
+def test_init_draws_the_weights_it_names(init, activation, draw, variance):
+    x = tg.Input("x", shape=(N_IN,))
+    W = tg.Graph(tg.dense(x, N_OUT, activation=activation, seed=0, init=init)).parameters()[0].value
+    assert W.shape == (N_IN, N_OUT)
+    assert abs(W.var() / variance - 1) < 0.03 and abs(W.mean()) < 0.02 * np.sqrt(variance)
+    if draw == "uniform":  # U(−a, a): every weight within a = √(3 variance), the extremes close to it
+        a = np.sqrt(3 * variance)
+        assert np.abs(W).max() <= a and np.abs(W).max() > 0.999 * a
+    else:  # normal: about 0.27% of the weights beyond 3σ
+        beyond = np.mean(np.abs(W) > 3 * np.sqrt(variance))
+        assert 0.002 < beyond < 0.0035
+    again = tg.Graph(tg.dense(x, N_OUT, activation=activation, seed=0, init=init)).parameters()[0].value
+    other = tg.Graph(tg.dense(x, N_OUT, activation=activation, seed=1, init=init)).parameters()[0].value
+    assert np.array_equal(W, again) and not np.array_equal(W, other)  # seeded
+
+
+def test_mlp_init_applies_to_every_layer_and_auto_is_the_default():
+    rng_net = tg.mlp([50, 40, 30], activation=tg.ReLU, seed=2)
+    auto = tg.mlp([50, 40, 30], activation=tg.ReLU, seed=2, init="auto")
+    assert all(np.array_equal(p.value, q.value) for p, q in zip(rng_net.parameters(), auto.parameters()))
+    he = tg.mlp([50, 40, 30], activation=tg.ReLU, seed=2, init="he")
+    assert np.array_equal(he.graph["W1"].value, auto.graph["W1"].value)
+    assert not np.array_equal(he.graph["W2"].value, auto.graph["W2"].value)  # the output layer is logistic: xavier
+    uniform = tg.mlp([50, 40, 30], seed=2, init="uniform", bias="input")
+    assert np.abs(uniform.graph["W1"].value[:-1]).max() <= 1 / np.sqrt(50)
+    assert not uniform.graph["W1"].value[-1].any()  # the bias row starts at zero
+
+
+@pytest.mark.parametrize("bad", ["glorot", "He", None, 3])
+def test_an_unknown_init_is_refused_naming_the_argument(bad):
+    x = tg.Input("x", shape=(2,))
+    with pytest.raises(
+        tg.GraphError, match=rf"dense: init must be one of 'auto', 'uniform', 'xavier', 'he', got {bad!r}"
+    ):
+        tg.dense(x, 3, init=bad)
+    with pytest.raises(tg.GraphError, match="mlp: init must be one of"):
+        tg.mlp([2, 3, 1], init=bad)

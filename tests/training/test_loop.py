@@ -1,5 +1,7 @@
 """fit (training/loop.py): the training loop, its history, checkpoints and its checks."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -169,7 +171,10 @@ def test_a_divergence_that_is_put_back_puts_the_momentum_back_with_the_parameter
 
     net, sgd = start()
     before = [p.value.copy() for p in net.parameters()]
-    with np.errstate(all="ignore"), pytest.raises(tg.GraphError, match="momentum were put back"):
+    with (
+        np.errstate(all="ignore"),
+        pytest.raises(tg.GraphError, match="optimizer.s state .momentum, moments. were put back"),
+    ):
         tg.fit(net.graph, {net.input: X * 1e5, net.target: T[:, None]}, sgd, epochs=3, seed=0, progress=False)
     fresh, fresh_sgd = start()  # the start of the first epoch is the state before fit
     for p, b, v, w in zip(net.parameters(), before, sgd.velocity, fresh_sgd.velocity):
@@ -201,3 +206,91 @@ def test_resume_refuses_a_seed_other_than_the_checkpoints_and_changes_nothing(tm
         _, resumed = run(4, seed=seed, resume=True)
         assert resumed == uninterrupted
         run(2, seed=5)
+
+
+def adam_run(path, epochs, resume=False, checkpoint_every=1):
+    X, T = tg.datasets.moons(n=40, noise=0.1, seed=0)
+    net = tg.mlp([2, 5, 1], seed=0)
+    adam = tg.Adam(net.parameters(), lr=0.02, weight_decay=1e-3)
+    history = tg.fit(
+        net, {"x": X, "t": T[:, None]}, adam, epochs=epochs, batch_size=8, seed=3,
+        checkpoint=path, checkpoint_every=checkpoint_every, resume=resume, progress=False,
+    )  # fmt: skip
+    return net, adam, history
+
+
+def test_resuming_adam_from_a_checkpoint_is_the_uninterrupted_run_bit_for_bit(tmp_path):
+    whole, whole_adam, whole_history = adam_run(tmp_path / "whole.npz", 6)
+    adam_run(tmp_path / "run.npz", 3)  # stopped after epoch 3
+    net, adam, history = adam_run(tmp_path / "run.npz", 6, resume=True)
+    assert history == whole_history
+    assert all(np.array_equal(p.value, q.value) for p, q in zip(net.parameters(), whole.parameters()))
+    assert adam.t == whole_adam.t == [6 * 5] * 4  # 40 rows in batches of 8: 5 steps an epoch
+    for a, b in zip(adam.m + adam.v, whole_adam.m + whole_adam.v):
+        assert np.array_equal(a, b)
+    with np.load(tmp_path / "run.npz") as saved:
+        assert "optimizer/m/0" in saved.files and "optimizer/v/3" in saved.files
+
+
+def test_resume_refuses_a_checkpoint_of_another_optimizer_and_changes_nothing(tmp_path):
+    X, T = tg.datasets.xor()
+    net = tg.mlp([2, 3, 1], seed=0)
+    tg.fit(net, {"x": X, "t": T[:, None]}, 0.5, epochs=1, seed=0, checkpoint=tmp_path / "c.npz", progress=False)
+    other = tg.mlp([2, 3, 1], seed=1)
+    adam = tg.Adam(other.parameters())
+    before = [p.value.copy() for p in other.parameters()]
+    with pytest.raises(
+        tg.GraphError, match=r"fit resume: .*c.npz' holds an optimizer state .*of optimizer 'SGD', not Adam"
+    ):
+        tg.fit(other, {"x": X, "t": T[:, None]}, adam, epochs=2, checkpoint=tmp_path / "c.npz", resume=True)
+    assert all(np.array_equal(p.value, b) for p, b in zip(other.parameters(), before))
+    assert adam.t == [0] * 4 and not any(m.any() for m in adam.m)
+
+
+def test_a_checkpoint_of_an_earlier_tinygraph_still_resumes_with_its_velocity(tmp_path):
+    X, T = tg.datasets.xor()
+    data = {"x": X, "t": T[:, None]}
+
+    def run(epochs, resume=False):
+        net = tg.mlp([2, 3, 1], seed=0)
+        sgd = tg.SGD(net.parameters(), lr=0.5, momentum=0.9)
+        h = tg.fit(net, data, sgd, epochs=epochs, seed=2, checkpoint=tmp_path / "c.npz", resume=resume, progress=False)
+        return h
+
+    uninterrupted = run(4)
+    run(2)
+    with np.load(tmp_path / "c.npz") as saved:  # rewritten as the earlier format: velocity/i, no optimizer entry
+        arrays = {k.replace("optimizer/", ""): v for k, v in saved.items()}
+    state = json.loads(str(arrays["__tinygraph_checkpoint__"]))
+    del state["optimizer"]
+    arrays["__tinygraph_checkpoint__"] = np.array(json.dumps(state))
+    np.savez(tmp_path / "c.npz", **arrays)
+    assert run(4, resume=True) == uninterrupted
+
+
+def test_a_divergence_puts_adams_state_back_with_the_parameters():
+    # E = Σ x·w stays finite while w grows; Adam's steps of η = 1e308 make w −inf on the second step
+    x, w = tg.Input("x", shape=(1,)), tg.Parameter([1.0], name="w")
+    graph = tg.Graph(tg.Sum(tg.Multiply(x, w), name="E"))
+    adam = tg.Adam([w], lr=1e308, eps=1e-300)
+    with np.errstate(all="ignore"), pytest.raises(tg.GraphError, match="state .momentum, moments. were put back"):
+        tg.fit(graph, {"x": np.full((4, 1), 1e-100)}, adam, epochs=2, seed=0, progress=False)
+    assert w.value.tolist() == [1.0]  # as at the start of the epoch
+    assert adam.t == [0] and adam.m[0].tolist() == adam.v[0].tolist() == [0.0]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: tg.Adam(ps, lr=0.05),
+        lambda ps: tg.RMSProp(ps, lr=0.05),
+        lambda ps: tg.SGD(ps, lr=0.05, momentum=0.9, nesterov=True),
+    ],
+)
+def test_network_fit_takes_any_optimizer(make):
+    X, T = tg.datasets.xor()
+    net = tg.mlp([2, 4, 1], seed=0)
+    opt = make(net.parameters())
+    history = net.fit(X, T, epochs=60, optimizer=opt, batch_size=2, seed=0, progress=False)
+    assert history[-1] < history[0]
+    assert all(p.grad is not None for p in opt.parameters)

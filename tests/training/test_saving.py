@@ -416,3 +416,80 @@ def test_load_parameters_lists_shape_mismatches_in_the_graphs_order_whatever_the
     assert len(said) == 1
     (message,) = said
     assert message.index("'W1'") < message.index("'b1'") < message.index("'W2'") < message.index("'b2'")
+
+
+# -- optimizer state ------------------------------------------------------------
+def trained(optimizer, steps=3, seed=0):
+    """An mlp and its optimizer after a few steps of xor, batches of 2."""
+    X, T = tg.datasets.xor()
+    net = tg.mlp([2, 3, 1], seed=seed)
+    opt = optimizer(net.parameters())
+    tg.fit(net, {"x": X, "t": T[:, None]}, opt, epochs=steps, batch_size=2, seed=0, progress=False)
+    return net, opt
+
+
+@pytest.mark.parametrize(
+    "make", [lambda ps: tg.Adam(ps, lr=0.05), lambda ps: tg.SGD(ps, lr=0.5, momentum=0.9), tg.RMSProp]
+)
+def test_save_with_the_optimizer_and_load_it_back_continues_the_same_run(tmp_path, make):
+    X, T = tg.datasets.xor()
+    data = {"x": X, "t": T[:, None]}
+    net, opt = trained(make)
+    io.save(net, tmp_path / "n.npz", optimizer=opt)
+    assert io.OPTIMIZER_KEY in np.load(tmp_path / "n.npz").files
+    tg.fit(net, data, opt, epochs=2, batch_size=2, seed=1, progress=False)  # the run, on
+    again = io.load(tmp_path / "n.npz")  # load rebuilds the network; the optimizer's state is left aside
+    opt_again = make(again.parameters())
+    io.load_parameters(again, tmp_path / "n.npz", optimizer=opt_again)
+    tg.fit(again, data, opt_again, epochs=2, batch_size=2, seed=1, progress=False)
+    assert_values(again.graph, values(net.graph))  # bit for bit
+    for key, value in opt.state_dict().items():
+        assert np.array_equal(opt_again.state_dict()[key], value)
+
+
+def test_a_file_without_an_optimizer_state_or_with_another_ones_changes_nothing(tmp_path):
+    net, adam = trained(tg.Adam)
+    io.save(net, tmp_path / "plain.npz")
+    io.save(net, tmp_path / "adam.npz", optimizer=adam)
+    other = tg.mlp([2, 3, 1], seed=5)
+    before = values(other.graph)
+    rms = tg.RMSProp(other.parameters())
+    state = rms.state_dict()
+    with pytest.raises(tg.GraphError, match="plain.npz' holds no optimizer state; save it with"):
+        io.load_parameters(other, tmp_path / "plain.npz", optimizer=rms)
+    with pytest.raises(tg.GraphError, match=r"adam.npz' holds an optimizer state that does not fit .*not RMSProp"):
+        io.load_parameters(other, tmp_path / "adam.npz", optimizer=rms)
+    assert_values(other.graph, before)
+    assert all(np.array_equal(v, rms.state_dict()[k]) for k, v in state.items())
+    with pytest.raises(TypeError, match="load_parameters: optimizer must be an SGD, Adam or RMSProp, got float"):
+        io.load_parameters(other, tmp_path / "adam.npz", optimizer=0.5)
+    io.load_parameters(other, tmp_path / "adam.npz")  # the parameters alone, as ever
+    assert_values(other.graph, values(net.graph))
+
+
+def test_save_refuses_an_optimizer_of_other_parameters(tmp_path):
+    net = tg.mlp([2, 3, 1])
+    with pytest.raises(tg.GraphError, match="save: the optimizer updates Parameter 'w', which is not in this graph"):
+        io.save(net, tmp_path / "n.npz", optimizer=tg.Adam([tg.Parameter([1.0], name="w")]))
+    with pytest.raises(TypeError, match="save: optimizer must be an SGD, Adam or RMSProp, got str"):
+        io.save(net, tmp_path / "n.npz", optimizer="adam")
+    assert not os.listdir(tmp_path)
+
+
+def test_an_unreadable_optimizer_state_is_refused(tmp_path):
+    net, adam = trained(tg.Adam)
+    io.save(net, tmp_path / "n.npz", optimizer=adam)
+    arrays = dict(np.load(tmp_path / "n.npz"))
+    arrays[io.OPTIMIZER_KEY] = np.array("[not json")
+    np.savez(tmp_path / "n.npz", **arrays)
+    with pytest.raises(tg.GraphError, match="has an unreadable optimizer state"):
+        io.load_parameters(net, tmp_path / "n.npz", optimizer=adam)
+
+
+@pytest.mark.parametrize("name", ["__tinygraph_optimizer__", "__tinygraph_optimizer__/m/0"])
+def test_save_refuses_the_names_the_optimizer_state_takes(tmp_path, name):
+    x = tg.Input("x", shape=(2,))
+    g = tg.Graph(tg.WeightedSum(x, tg.Parameter(np.ones(2), name=name)))
+    with pytest.raises(tg.GraphError, match="cannot be saved under its name: tinygraph reserves it"):
+        io.save(g, tmp_path / "x.npz")
+    assert os.listdir(tmp_path) == []

@@ -4,6 +4,7 @@ What this package imports here is its public API (the names ``tinygraph`` takes 
 """
 
 from .activations import Elementwise, Logistic, ReLU, Step, Tanh
+from .adaptive import Adam, RMSProp
 from .combine import Add, Concat, Mean, Multiply, Scale, Slice, Sum
 from .dropout import Dropout
 from .elementary import Abs, Divide, Exp, LeakyReLU, Log, Negate, Power, Square, Subtract

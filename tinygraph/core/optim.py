@@ -1,14 +1,16 @@
-"""Stochastic gradient descent: w ← w − η ∂E/∂w, in place."""
+"""Stochastic gradient descent: w ← w − η ∂E/∂w, in place (with momentum, Nesterov and weight decay)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ..checks import number
+from ..checks import flag
 from ..errors import GraphError
-from .leaves import Parameter, checked_value
+from .leaves import Parameter
+from .optimizer import Optimizer, Setting, fraction
 
 BLOCK = 32768  # large parameters are updated this many numbers at a time: η·g stays in cache
 FRESH = 2048  # up to this many numbers η·g is made fresh: as fast as into a kept array (measured)
@@ -20,23 +22,20 @@ def as_optimizer(optimizer: Any, graph: Any, what: str) -> Any:
         return SGD(graph.parameters(), lr=optimizer)  # type: ignore[arg-type]  # (SGD checks it)
     if not hasattr(optimizer, "step"):
         raise TypeError(
-            f"{what}: optimizer must be an SGD (anything with step()) or a learning rate, "
+            f"{what}: optimizer must be an SGD, Adam or RMSProp (anything with step()) or a learning rate, "
             f"got {type(optimizer).__name__}"
         )
     return optimizer
 
 
-def _number(what: str, x: Any, positive: bool) -> float:
-    if positive:
-        return number(f"SGD: {what}", x, low=0, strict="low")
-    return number(f"SGD: {what}", x, low=0, high=1, strict="high")
-
-
-class SGD:
+class SGD(Optimizer):
     """Update every Parameter with its last gradient: ``w ← w − η ∂E/∂w``.
 
     With ``momentum`` μ > 0 the step follows a velocity instead: ``v ← μ v + ∂E/∂w``,
-    ``w ← w − η v`` (off by default, as in the plain derivation).
+    ``w ← w − η v`` (off by default, as in the plain derivation); with ``nesterov`` it
+    looks ahead along it: ``w ← w − η (∂E/∂w + μ v)``.  With ``weight_decay`` λ > 0 every
+    rule reads ``g = ∂E/∂w + λ w`` in place of ∂E/∂w.  These are PyTorch's ``torch.optim.SGD``
+    (without dampening), number for number.
 
     Parameters
     ----------
@@ -47,6 +46,10 @@ class SGD:
         The learning rate η, a finite number > 0.
     momentum : float, optional
         μ, from 0 (plain SGD, the default) up to but not including 1.
+    nesterov : bool, optional
+        Nesterov momentum (needs μ > 0); False by default.
+    weight_decay : float, optional
+        λ >= 0, the L2 penalty added to the gradient; 0 by default.
 
     Attributes
     ----------
@@ -57,16 +60,24 @@ class SGD:
     ------
     TypeError
         If ``parameters`` is not an iterable of Parameter nodes (a graph's ``parameters``
-        method not called, an Input, …), or ``lr`` or ``momentum`` is not a number.
+        method not called, an Input, …), ``lr``, ``momentum`` or ``weight_decay`` is not a
+        number, or ``nesterov`` not a bool.
     tinygraph.GraphError
-        If there are no parameters, one is listed twice, ``lr`` is not > 0, or
-        ``momentum`` is not in [0, 1), or either is not finite.
+        If there are no parameters, one is listed twice, ``lr`` is not > 0, ``momentum`` is
+        not in [0, 1), ``weight_decay`` is < 0, any is not finite, or ``nesterov`` is given
+        without momentum.
+
+    See Also
+    --------
+    Adam, RMSProp : Steps scaled per number by running averages of the gradient.
 
     Notes
     -----
     Values are updated in place, so arrays read from ``p.value`` follow them; a replaced
     ``p.value`` is updated from then on (with momentum, v starts again from zeros when the
-    new value has another shape or dtype).  η is applied in each parameter's dtype.
+    new value has another shape or dtype).  η is applied in each parameter's dtype.  The
+    settings may be changed between steps (``sgd.lr = 0.01``), checked as here; the state
+    is saved and put back with ``state_dict`` and ``load_state_dict``.
 
     Examples
     --------
@@ -84,86 +95,39 @@ class SGD:
     >>> sgd.step()
     >>> w.value
     array([ 0.5, -1. ])
+    >>> sgd.rule("w")
+    'w ← w − η ∂E/∂w'
     """
 
-    def __init__(self, parameters: Any, lr: float = 0.1, momentum: float = 0.0) -> None:
-        if callable(parameters) and not hasattr(parameters, "parameters"):
-            raise TypeError(
-                "SGD: parameters must be a list of Parameter nodes, got a method; call it: SGD(graph.parameters(), ...)"
-            )
-        if callable(getattr(parameters, "parameters", None)):
-            parameters = parameters.parameters()
-        try:
-            parameters = tuple(parameters)
-        except TypeError:
-            raise TypeError(
-                f"SGD: parameters must be a list of Parameter nodes, got {type(parameters).__name__}"
-            ) from None
-        for p in parameters:
-            if not isinstance(p, Parameter):
-                raise TypeError(f"SGD: expected Parameter nodes, got {p!r}")
-        if not parameters:
-            raise GraphError("SGD: no parameters to optimize")
-        twice = [p.name for i, p in enumerate(parameters) if any(p is q for q in parameters[:i])]
-        if twice:
-            raise GraphError(f"SGD: Parameter '{twice[0]}' is listed twice; each parameter takes one step")
-        self._parameters: tuple[Parameter, ...] = parameters
-        self._state: list | None = None
-        self.velocity: list | None = None
-        self.lr, self.momentum = lr, momentum
+    slots = ("velocity",)
+    momentum = Setting(fraction)
+    nesterov = Setting(flag)
+    velocity: list | None
 
-    @property
-    def parameters(self) -> tuple[Parameter, ...]:
-        """The Parameter nodes this optimizer updates (a tuple)."""
-        return self._parameters
+    def __init__(
+        self, parameters: Any, lr: float = 0.1, momentum: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0
+    ) -> None:
+        super().__init__(parameters, lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
 
-    @property
-    def lr(self) -> float:
-        """The learning rate η (may be changed between steps)."""
-        return self._lr
+    def _consistent(self, settings: dict) -> None:
+        if settings["nesterov"] and not settings["momentum"]:
+            raise GraphError(f"SGD: nesterov needs momentum > 0, got momentum={settings['momentum']:g}")
 
-    @lr.setter
-    def lr(self, lr: float) -> None:
-        self._lr, self._state = _number("lr", lr, positive=True), None  # (η is kept in each parameter's dtype)
+    def _active(self, settings: dict) -> tuple[str, ...]:
+        return self.slots if settings["momentum"] else ()
 
-    @property
-    def momentum(self) -> float:
-        """The momentum μ (0 for plain SGD; may be changed between steps)."""
-        return self._momentum
+    def _entries(self) -> list:
+        """Return the plan: per parameter (node, value, shape, gradient dtype, η in its dtype, scratch).
 
-    @momentum.setter
-    def momentum(self, momentum: float) -> None:
-        self._momentum = _number("momentum", momentum, positive=False)
-        if self._momentum and self.velocity is None:  # v starts at 0
-            self.velocity = [np.zeros_like(p.value) for p in self._parameters]
-        elif not self._momentum:
-            self.velocity = None
-
-    def _check(self) -> list:
-        """Raise unless every parameter can take its step; then make the per-parameter state.
-
-        One tuple per parameter: (node, value, its shape, η as a 0-d array of its dtype, the
-        scratch for η·g or None (fresh), the gradient's dtype).
+        η is a 0-d array of the parameter's dtype; the scratch for η·g is a block shared by the
+        large parameters of a dtype, or None (η·g is made fresh).
         """
-        for p in self._parameters:  # all before any
-            w = checked_value(p)
-            if p.grad is None:
-                raise GraphError(f"Parameter '{p.name}' has no gradient: call graph.backward() before optimizer.step()")
-            g = p.grad
-            if type(g) is not np.ndarray or g.dtype.kind != "f":
-                got = f"dtype {g.dtype}" if isinstance(g, np.ndarray) else type(g).__name__
-                raise TypeError(f"Parameter '{p.name}': gradient must be an array of floats, got {got}")
-            if g.shape != w.shape:
-                raise GraphError(f"Parameter '{p.name}': gradient shape {g.shape} does not match value shape {w.shape}")
-        state, scratch = [], dict[Any, np.ndarray]()  # (one scratch block per dtype, for the large ones)
-        for i, p in enumerate(self._parameters):
+        plan, scratch = [], dict[Any, np.ndarray]()  # (one scratch block per dtype, for the large ones)
+        for p in self._parameters:
             w = p.value
             block = scratch.setdefault(w.dtype, np.empty(BLOCK, w.dtype)) if w.size > FRESH else None
-            state.append((p, w, w.shape, np.array(self._lr, w.dtype), block, p.grad.dtype))
-            if self.velocity is not None and (self.velocity[i].shape != w.shape or self.velocity[i].dtype != w.dtype):
-                self.velocity[i] = np.zeros_like(w)  # a value of a new shape or dtype: v starts again
-        self._state = state
-        return state
+            plan.append((p, w, w.shape, p.grad.dtype, np.array(self.lr, w.dtype), block))
+        return plan
 
     def step(self) -> None:
         """Apply one update to every parameter (after ``graph.backward()``).
@@ -179,30 +143,48 @@ class SGD:
             If a gradient is not an array of floats, or a replaced value is not a writeable
             array of floats.
         """
-        state: list | None = self._state
-        for p, w, shape, _, _, gdtype in state or ():  # the usual case, checked cheaply: same arrays, gradients fit
-            g = p.grad
-            if type(g) is not np.ndarray or p.value is not w or g.shape != shape or g.dtype is not gdtype:
-                state = None
-                break
-        if state is None:
-            state = self._check()
-        if self.velocity is None:
-            for p, w, _, lr, block, _ in state:
+        plan, settings, velocity = self._ready(), self._settings, self.velocity
+        lam = settings["weight_decay"]
+        if velocity is None and not lam:
+            for p, w, _, _, lr, block in plan:
                 if block is None:
                     w -= np.multiply(p.grad, lr)  # w ← w − η ∂E/∂w
                 else:
                     _descend(w, p.grad, lr, block)
-        else:
-            for (p, w, _, lr, block, _), v in zip(state, self.velocity):
-                v *= self._momentum
+            return
+        mu, nesterov = settings["momentum"], settings["nesterov"]
+        if velocity is not None and not (lam or nesterov):  # the usual momentum
+            for (p, w, _, _, lr, block), v in zip(plan, velocity):
+                v *= mu
                 v += p.grad  # v ← μ v + ∂E/∂w
                 _descend(w, v, lr, block)  # w ← w − η v
+            return
+        for i, (p, w, _, _, lr, block) in enumerate(plan):
+            g = np.multiply(w, lam) + p.grad if lam else p.grad  # g ← ∂E/∂w + λ w
+            if velocity is None:
+                _descend(w, g, lr, block)
+                continue
+            v = velocity[i]
+            v *= mu
+            v += g  # v ← μ v + g
+            _descend(w, g + mu * v if nesterov else v, lr, block)  # w ← w − η (g + μ v), or w − η v
 
-    def __repr__(self) -> str:
-        """Return ``SGD(n parameters, lr=…)``, with the momentum when there is one."""
-        extra = f", momentum={self.momentum}" if self.momentum else ""
-        return f"SGD({len(self._parameters)} parameters, lr={self.lr}{extra})"
+    def rule(self, name: str = "w") -> str:
+        """Return the update of a parameter called ``name``, in words: ``"w ← w − η ∂E/∂w"``."""
+        g = f"(∂E/∂{name} + λ {name})" if self.weight_decay else f"∂E/∂{name}"
+        return f"{name} ← {name} − η " + ("(g + μ v)" if self.nesterov else "v" if self.momentum else g)
+
+    def explain(self, parameter: Parameter, old: np.ndarray, before: dict, number: Callable[[Any], str]) -> list[str]:
+        """Return the lines of the last step of ``parameter`` (see ``Optimizer.explain``)."""
+        i, n, eta, mu = self._index(parameter), parameter.name, self.lr, self.momentum
+        g, lines, gradient = self._gradient(parameter, old, number)
+        if self.velocity is None:
+            return lines + [f"new {n} = old − {eta:g} · {g} = {number(parameter.value)}"]
+        v = self.velocity[i]
+        lines.append(f"velocity v ← μ v + {g} = {mu:g} · {number(before[f'velocity/{i}'])} + {g} = {number(v)}")
+        if self.nesterov:
+            lines.append(f"Nesterov: d = {g} + μ v = {g} + {mu:g} · v = {number(gradient + mu * v)}")
+        return lines + [f"new {n} = old − {eta:g} · {'d' if self.nesterov else 'v'} = {number(parameter.value)}"]
 
 
 def _descend(w: np.ndarray, g: np.ndarray, lr: np.ndarray, block: np.ndarray | None) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..checks import flag, output_path, whole, write_text
-from ..core import SGD, Graph, Node, as_optimizer, graph_of
+from ..core import Graph, Node, as_optimizer, graph_of
 from ..errors import GraphError
 from .stepper import frames, page, widget
 from .typeset import asks
@@ -414,8 +414,11 @@ def trace(
         flag("trace: inputs", inputs)
     if optimizer is not None:
         optimizer = as_optimizer(optimizer, graph, "trace")
-        if not isinstance(optimizer, SGD):
-            raise TypeError(f"trace: optimizer must be an SGD or a learning rate, got {type(optimizer).__name__}")
+        if not all(callable(getattr(optimizer, m, None)) for m in ("state_dict", "rule", "explain")):
+            raise TypeError(
+                "trace: optimizer must be an SGD, Adam or RMSProp (anything with state_dict(), rule() and "
+                f"explain()) or a learning rate, got {type(optimizer).__name__}"
+            )
     fmt = Numbers(precision, max_elements)
     loss_value = graph.forward(feed)
     steps = _forward_steps(graph, fmt)
@@ -563,13 +566,25 @@ def _leaf_step(leaf, contributions, fmt, state):
 
 
 def _update_steps(graph, optimizer, fmt):
+    """One step per parameter: the optimizer's rule, its state before and after, the new value.
+
+    The optimizer says it all (``rule``, ``explain``, ``state_dict``): nothing here knows its class.
+    """
+    marks = (("√v̂", r"\sqrt{\hat{v}}"), ("√s", r"\sqrt{s}"), ("m̂", r"\hat{m}"), ("v̂", r"\hat{v}"), ("β1", r"\beta_1 "))
+    marks += (("β2", r"\beta_2 "), ("ᵗ", "^{t}"), ("ε", r"\varepsilon "), ("α", r"\alpha "), ("√", r"\sqrt "))
+
+    def tex(text):  # the optimizers' symbols that to_tex leaves as they are
+        text = to_tex(text)
+        for mark, latex in marks:
+            text = text.replace(mark, latex)
+        return text
+
     params = optimizer.parameters
     old = {id(p): p.value.copy() for p in params}
     grads = {id(p): p.grad.copy() for p in params}
-    mu = optimizer.momentum
-    velocity = dict(zip(map(id, params), optimizer.velocity)) if optimizer.velocity else {}
-    old_v = {k: v.copy() for k, v in velocity.items()}
+    before = optimizer.state_dict()
     optimizer.step()
+    after = optimizer.state_dict()
     state = {
         n: (n.value.copy() if n.value is not None else None, None if n.grad is None else n.grad.copy())
         for n in graph.nodes
@@ -578,31 +593,24 @@ def _update_steps(graph, optimizer, fmt):
         state[p] = (old[id(p)], grads[id(p)])
     steps = []
     eta = optimizer.lr
-    for p in params:
+    for i, p in enumerate(params):
         state[p] = (p.value.copy(), grads[id(p)])
         n = p.name
-        step = TraceStep("update", p, f"{n} ← {n} − η " + ("v" if mu else f"∂E/∂{n}"), highlight=[p], state=dict(state))
-        step.formula = to_tex(step.title)
+        step = TraceStep("update", p, optimizer.rule(n), highlight=[p], state=dict(state))
+        step.formula = tex(step.title)
         step.say(
             fmt, Line.hold(lambda number: [f"old {n} = {number(old[id(p)])}", f"∂E/∂{n} = {number(grads[id(p)])}"])
         )
         step.arrays = {"old": old[id(p)], "grad": grads[id(p)], "new": p.value.copy(), "lr": np.asarray(eta)}
-        if mu:  # SGD with momentum: the step follows the velocity, not the gradient alone
-            new_v = velocity[id(p)].copy()
-            step.say(
-                fmt,
-                Line.hold(
-                    lambda number: (
-                        f"velocity v ← μ v + ∂E/∂{n} = {mu:g} · {number(old_v[id(p)])} + ∂E/∂{n} = {number(new_v)}"
-                    ),
-                    computed=True,
-                ),
-            )
-            step.say(fmt, Line.hold(lambda number: f"new {n} = old − {eta:g} · v = {number(p.value)}", computed=True))
-            step.arrays.update(velocity_before=old_v[id(p)], velocity=new_v)
-        else:
-            step.say(
-                fmt, Line.hold(lambda number: f"new {n} = old − {eta:g} · ∂E/∂{n} = {number(p.value)}", computed=True)
-            )
+        lines = Line.hold(lambda number: optimizer.explain(p, old[id(p)], before, number), computed=True)
+        for line in lines:  # (LaTeX of its own only where the optimizer's symbols need it)
+            line.tex_template = tex(line.template) if tex(line.template) != to_tex(line.template) else None
+        step.say(fmt, lines)
+        for key, value in after.items():  # its state: SGD's velocity, Adam's m, v and t, … before and after
+            slot, _, index = str(key).rpartition("/")
+            if slot and index == str(i):
+                if key in before:
+                    step.arrays[f"{slot}_before"] = np.asarray(before[key])
+                step.arrays[slot] = np.asarray(value)
         steps.append(step)
     return steps

@@ -96,17 +96,33 @@ def _check_options(what, bias, dtype, seed_value):
     return dtype
 
 
-def init_weights(n_in, n_out, activation, rng, dtype=np.float64):
-    """Return Glorot-uniform weights (He-normal for ReLU): variance kept steady layer to layer."""
-    if activation is ReLU:
+INITS = ("auto", "uniform", "xavier", "he")  # how dense and mlp draw the first weights
+
+
+def _check_init(what, init):
+    if not (isinstance(init, str) and init in INITS):
+        raise GraphError(f"{what}: init must be one of {', '.join(map(repr, INITS))}, got {shown(init)}")
+    return init
+
+
+def init_weights(n_in, n_out, activation, rng, dtype=np.float64, init="auto"):
+    """Return initial weights ``(n_in, n_out)`` drawn by ``init`` (see ``dense``).
+
+    "xavier" (Glorot-uniform) keeps the variance of the sums steady layer to layer for
+    logistic and tanh units, "he" (He-normal) for ReLU units; "auto" takes he for ReLU and
+    xavier otherwise; "uniform" draws from U(−1/√n_in, 1/√n_in).
+    """
+    if init == "auto":
+        init = "he" if activation is ReLU else "xavier"
+    if init == "he":  # N(0, 2/n_in)
         w = rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in, n_out))
-    else:
-        limit = np.sqrt(6.0 / (n_in + n_out))
+    else:  # U(−a, a): variance a²/3
+        limit = np.sqrt(6.0 / (n_in + n_out)) if init == "xavier" else 1.0 / np.sqrt(n_in)
         w = rng.uniform(-limit, limit, size=(n_in, n_out))
     return w.astype(dtype)
 
 
-def _layer(x, n_out, activation, rng, names, bias="separate", dtype=np.float64):
+def _layer(x, n_out, activation, rng, names, bias="separate", dtype=np.float64, init="auto"):
     if x.shape is None or len(x.shape) != 1:
         raise GraphError(
             f"dense: the number of features of {x.kind} '{x.name}' is unknown "
@@ -114,7 +130,7 @@ def _layer(x, n_out, activation, rng, names, bias="separate", dtype=np.float64):
         )
     n_in, n_out = x.shape[0], whole("dense: n_out", n_out)
     size(f"dense: the weights of {x.kind} '{x.name}' ({n_in} features) and n_out={n_out}", (n_in + 1, n_out))
-    W = init_weights(n_in, n_out, activation, rng, dtype)
+    W = init_weights(n_in, n_out, activation, rng, dtype, init)
     b = None
     if bias == "input":
         x = AppendOne(x, name=names["x1"])
@@ -148,6 +164,7 @@ def dense(
     name: str | None = None,
     bias: str | None = "separate",
     dtype: Any = np.float64,
+    init: str = "auto",
 ) -> Node:
     """Build a fully connected layer on ``x``: ``activation(x·W + b)``, a node.
 
@@ -165,8 +182,8 @@ def dense(
         A node class of one input applied to the weighted sum: Logistic (the default),
         Tanh, ReLU, …; None returns the WeightedSum itself (named ``{name}.z``).
     seed : int, optional
-        Seeds the initial weights (Glorot-uniform, He-normal for ReLU; the biases start
-        at zero).  None (the default) draws them at random.
+        Seeds the initial weights (drawn as ``init`` says; the biases start at zero).
+        None (the default) draws them at random.
     name : str, optional
         The layer's name; by default ``dense_k``, by its place (see Notes).
     bias : {"separate", "input", None}, optional
@@ -175,6 +192,15 @@ def dense(
         None leaves it out.
     dtype : numpy dtype, optional
         The float type of the parameters, float64 by default.
+    init : {"auto", "uniform", "xavier", "he"}, optional
+        How the weights W are drawn, for ``n_in`` inputs and ``n_out`` units:
+
+        - "xavier" (Glorot-uniform): U(−a, a) with a = √(6/(n_in + n_out)), variance
+          2/(n_in + n_out), which keeps the variance steady through logistic and tanh units;
+        - "he" (He-normal): N(0, 2/n_in), variance 2/n_in, the same for ReLU units (which
+          pass half of their inputs on);
+        - "uniform": U(−1/√n_in, 1/√n_in), variance 1/(3 n_in) (PyTorch's ``nn.Linear``);
+        - "auto" (the default): "he" for ReLU, "xavier" for any other activation.
 
     Returns
     -------
@@ -188,8 +214,9 @@ def dense(
         is not), ``x`` is not a Node, ``name`` is not a str, ``n_out`` or ``seed`` is not a
         whole number, or ``dtype`` is not a float type.
     tinygraph.GraphError
-        If ``bias`` is none of the three, ``seed`` or ``n_out`` is out of range, x's number
-        of features is unknown, or the weights would hold too many numbers.
+        If ``bias`` is none of the three, ``init`` none of the four, ``seed`` or ``n_out``
+        is out of range, x's number of features is unknown, or the weights would hold too
+        many numbers.
 
     Notes
     -----
@@ -218,13 +245,14 @@ def dense(
     """
     _check_node_class(activation, "dense: activation", allow_none=True)
     dtype = _check_options("dense", bias, dtype, seed)
+    _check_init("dense", init)
     if name is not None and not isinstance(name, str):
         raise TypeError(f"dense: name must be a str or None, got {type(name).__name__} {shown(name)}")
     if not isinstance(x, Node):
         raise TypeError(f"dense: x must be a tinygraph Node, got {type(x).__name__}")
     name = name or f"dense_{_place(x)}"
     names = {"W": f"{name}.W", "b": f"{name}.b", "z": f"{name}.z", "out": name, "x1": f"{name}.x1"}
-    return _layer(x, n_out, activation, np.random.default_rng(seed), names, bias, dtype).out
+    return _layer(x, n_out, activation, np.random.default_rng(seed), names, bias, dtype, init).out
 
 
 _OUTPUTS = {SquaredLoss: Logistic, LogLoss: Logistic, SoftmaxCrossEntropy: None}
@@ -363,9 +391,9 @@ class Network:
             As for ``tg.fit``.
         seed : int, optional
             As for ``tg.fit``: seeds the order of the samples.
-        optimizer : SGD or float, optional
-            The optimizer to step, as for ``tg.fit`` (``lr`` is then not used); by default
-            a new ``SGD(self.parameters(), lr=lr)``.
+        optimizer : SGD, Adam, RMSProp or float, optional
+            The optimizer to step, as for ``tg.fit`` (``lr`` is then not used), e.g.
+            ``tg.Adam(net.parameters())``; by default a new ``SGD(self.parameters(), lr=lr)``.
         progress : bool, optional
             As for ``tg.fit``.
         callback : callable, optional
@@ -495,6 +523,7 @@ def mlp(
     bias: str | None = "separate",
     seed: int | None = 0,
     dtype: Any = np.float64,
+    init: str = "auto",
 ) -> Network:
     """Build a multilayer network ``sizes = [n_in, n_hidden..., n_out]``, node by node.
 
@@ -524,6 +553,9 @@ def mlp(
         Seeds the initial weights; 0 by default, so the same network every time.
     dtype : numpy dtype, optional
         The float type of the parameters, float64 by default.
+    init : {"auto", "uniform", "xavier", "he"}, optional
+        How each layer's weights are drawn, as for ``dense``: "auto" (the default) takes
+        He-normal for ReLU layers and Glorot-uniform ("xavier") for the others.
 
     Returns
     -------
@@ -538,8 +570,8 @@ def mlp(
         class, ``seed`` is not a whole number, or ``dtype`` is not a float type.
     tinygraph.GraphError
         If there are fewer than two sizes, one is < 1, ``bias`` is none of the three,
-        ``seed`` is negative, a layer's weights would hold too many numbers, or an
-        ``output_activation`` is given with SoftmaxCrossEntropy.
+        ``init`` none of the four, ``seed`` is negative, a layer's weights would hold too
+        many numbers, or an ``output_activation`` is given with SoftmaxCrossEntropy.
 
     Notes
     -----
@@ -574,6 +606,7 @@ def mlp(
                 f"so output_activation must be 'auto' or None, got {output_activation.__name__}"
             )
     dtype = _check_options("mlp", bias, dtype, seed)
+    _check_init("mlp", init)
     if not isinstance(sizes, (list, tuple, np.ndarray)):
         raise TypeError(f"mlp: sizes must be a list of whole numbers such as [2, 3, 1], got {shown(sizes)}")
     sizes = [whole("mlp: sizes", s) for s in sizes]
@@ -594,7 +627,7 @@ def mlp(
         names = {"W": f"W{k}", "b": f"b{k}", "z": f"z{k}", "x1": f"[{h.name},1]", "out": "o" if last else f"h{k}"}
         if last and act is None:
             names["z"] = "o" if loss is not SoftmaxCrossEntropy else f"z{k}"
-        layer = _layer(h, sizes[k], act, rng, names, bias, dtype)
+        layer = _layer(h, sizes[k], act, rng, names, bias, dtype, init)
         layers.append(layer)
         h = layer.out
     if loss is SoftmaxCrossEntropy:

@@ -150,9 +150,9 @@ def fit(
     data : dict
         Maps every Input of the graph (the node or its name) to an array with one row per
         sample, the same number of rows in each.
-    optimizer : SGD or float
-        An SGD (or any object with ``step()``), or a number used as the learning rate of a
-        new SGD over the graph's parameters.
+    optimizer : SGD, Adam, RMSProp or float
+        An optimizer (or any object with ``step()``), or a number used as the learning rate
+        of a new SGD over the graph's parameters.
     epochs : int, optional
         The number of passes over the data, at least 1.  With ``resume``, the total,
         counting the epochs already in the checkpoint.
@@ -170,15 +170,17 @@ def fit(
         ``callback(epoch, loss)`` is called after every epoch (epochs count from 1) with
         that epoch's mean loss, after the checkpoint is written.
     checkpoint : str or os.PathLike, optional
-        A file to save the parameters, the optimizer's momentum, the seed and the history
-        to, atomically, every ``checkpoint_every`` epochs and after the last.
+        A file to save the parameters, the optimizer's ``state_dict()`` (its settings and
+        state: momentum, moments, step counts), the seed and the history to, atomically,
+        every ``checkpoint_every`` epochs and after the last.
     checkpoint_every : int, optional
         How many epochs apart the checkpoint is written, at least 1.
     resume : bool, optional
         If True, continue from ``checkpoint`` when that file exists (else start afresh):
-        its parameters, momentum, epoch, history and seed are used, which gives the same
-        result as an uninterrupted run with that seed (a ``seed`` given must be that one).  The
-        learning rate is not saved: give the same optimizer settings.
+        its parameters, the optimizer's settings and state, the epoch, history and seed are
+        used, which gives the same result as an uninterrupted run with that seed (a ``seed``
+        given must be that one).  Give an optimizer of the same kind over the same parameters:
+        its settings (η, …) are then the checkpoint's.
     record : Recording, optional
         A ``tg.Recording`` to keep snapshots of the training in, for ``rec.to_html`` (the
         replay page) and ``rec.trace_at``.  Training is the same, bit for bit, with or
@@ -214,12 +216,12 @@ def fit(
     -----
     A GraphError or TypeError that a step raises in the first epoch this call runs (bad
     data its first pass over the rows finds) leaves every parameter and the optimizer's
-    momentum as they were before ``fit``; the message names the epoch and the step.
+    state as they were before ``fit``; the message names the epoch and the step.
 
     If the loss becomes nan or inf, fit stops with a GraphError naming the epoch, the
     step and the first node with a non-finite value.  That step changes no parameter: the
     parameters keep their values from before it, unless an update had made some of them
-    non-finite; then all of them, and the optimizer's momentum, are put back to their values
+    non-finite; then all of them, and the optimizer's state, are put back to their values
     at the start of the epoch (and the message may name only the loss).
 
     Shapes: each array of ``data`` is ``(samples, *shape)`` for its Input's per-sample
@@ -274,14 +276,14 @@ def fit(
     loss_node = graph.outputs[0]
     per_batch_mean = averages_the_batch(loss_node)
     params = graph.parameters()
-    velocity = [v.copy() for v in getattr(optimizer, "velocity", None) or []]
+    before = _optimizer_state(optimizer)
     bar = progress_bar(total=epochs, initial=first, disable=not show, unit="epoch", desc="fit")
     with bar, in_mode(graph, training=True):
         for epoch in range(first, epochs):
             rng = np.random.default_rng([seed, epoch])
             order = rng.permutation(n) if shuffle else np.arange(n)
             start_of_epoch = [p.value.copy() for p in params]
-            epoch_velocity = [v.copy() for v in getattr(optimizer, "velocity", None) or []]
+            start_state = _optimizer_state(optimizer)
             total = 0.0
             for step in range(steps_per_epoch):
                 if snap == epoch * steps_per_epoch + step:
@@ -307,13 +309,13 @@ def fit(
                 except (GraphError, TypeError) as exc:  # bad data the first pass over it finds
                     if epoch != first:
                         raise
-                    _put_back(params, start_of_epoch, optimizer, velocity)
+                    _put_back(params, start_of_epoch, optimizer, before)
                     raise type(exc)(
                         f"fit: epoch {epoch + 1}, step {step + 1}: {exc} (every parameter and the "
-                        "optimizer's momentum are as they were before fit)"
+                        "optimizer's state are as they were before fit)"
                     ) from exc
                 if not finite:
-                    restored = _keep_finite(params, start_of_epoch, optimizer, epoch_velocity)
+                    restored = _keep_finite(params, start_of_epoch, optimizer, start_state)
                     raise GraphError(_nonfinite_message(graph, feed, epoch, step, loss_node, restored))
                 total += loss * rows if per_batch_mean else loss  # back to a sum over samples
             history.append(total / n)
@@ -333,9 +335,12 @@ _STATE = "__tinygraph_checkpoint__"
 
 def _save_checkpoint(graph, optimizer, path, epoch, seed, history):
     arrays = {f"param/{p.name}": p.value for p in graph.parameters()}
-    for i, v in enumerate(getattr(optimizer, "velocity", None) or []):
-        arrays[f"velocity/{i}"] = v
-    arrays[_STATE] = np.array(json.dumps({"epoch": epoch, "seed": seed, "history": history}))
+    info: dict[str, Any] = {"epoch": epoch, "seed": seed, "history": history}
+    state = _optimizer_state(optimizer)
+    if state is not None:  # its arrays as arrays, its numbers (settings, counts) in the JSON
+        arrays.update({f"optimizer/{k}": v for k, v in state.items() if isinstance(v, np.ndarray)})
+        info["optimizer"] = {k: v for k, v in state.items() if not isinstance(v, np.ndarray)}
+    arrays[_STATE] = np.array(json.dumps(info, default=lambda x: x.item() if isinstance(x, np.generic) else str(x)))
     write_npz(path, arrays, "fit checkpoint")
 
 
@@ -404,33 +409,47 @@ def _restore(graph, optimizer, path, epochs, given_seed):
                 f"fit resume: '{path}' does not fit this graph: Parameter '{p.name}' "
                 f"{p.value.shape} is {got} there (nothing was changed)"
             )
-    velocity = getattr(optimizer, "velocity", None) or []
-    saved_velocity = [arrays.get(f"velocity/{i}") for i in range(len(velocity))]
-    if any(v is None or v.shape != w.shape for v, w in zip(saved_velocity, velocity)):
-        raise GraphError(f"fit resume: '{path}' holds no momentum for this optimizer (nothing was changed)")
+    current = _optimizer_state(optimizer)
+    if current is not None:  # checked, then put back (or refused: nothing changes)
+        saved = json.loads(str(arrays[_STATE])).get("optimizer")
+        if saved is None:  # written by an earlier tinygraph: SGD's velocity only, the settings given
+            saved = {k: v for k, v in current.items() if not isinstance(v, np.ndarray)}
+            saved.update({k: v for k, v in arrays.items() if k.startswith("velocity/")})
+        elif isinstance(saved, dict):
+            saved.update({k.removeprefix("optimizer/"): v for k, v in arrays.items() if k.startswith("optimizer/")})
+        try:
+            optimizer.load_state_dict(saved)
+        except (GraphError, TypeError) as exc:
+            raise GraphError(
+                f"fit resume: '{path}' holds an optimizer state that does not fit this optimizer: {exc} "
+                "(nothing was changed)"
+            ) from None
     for p in params:
         p.value[...] = arrays[f"param/{p.name}"]
-    for v, saved in zip(velocity, saved_velocity):
-        v[...] = saved
     return state
 
 
-def _put_back(params, values, optimizer, velocity):
+def _optimizer_state(optimizer):
+    """Return the optimizer's ``state_dict()`` (a copy), or None for one without."""
+    return optimizer.state_dict() if callable(getattr(optimizer, "state_dict", None)) else None
+
+
+def _put_back(params, values, optimizer, state):
     for p, saved in zip(params, values):
         p.value[...] = saved
-    for v, saved in zip(getattr(optimizer, "velocity", None) or [], velocity):
-        v[...] = saved
+    if state is not None:
+        optimizer.load_state_dict(state)
 
 
-def _keep_finite(params, start_of_epoch, optimizer, epoch_velocity):
+def _keep_finite(params, start_of_epoch, optimizer, start_state):
     """Put parameters made non-finite by the last update back to the start of the epoch.
 
-    The optimizer's momentum goes back with them, so that the two stay a state fit really passed
+    The optimizer's state goes back with them, so that the two stay a state fit really passed
     through. Return whether anything was put back.
     """
     if all(np.all(np.isfinite(p.value)) for p in params):
         return False
-    _put_back(params, start_of_epoch, optimizer, epoch_velocity)
+    _put_back(params, start_of_epoch, optimizer, start_state)
     return True
 
 
@@ -444,8 +463,8 @@ def _nonfinite_message(graph, feed, epoch, step, loss_node, restored):
         f"fit: the loss became non-finite at epoch {epoch + 1}, step {step + 1}; "
         f"the first bad value: {culprit}. "
         + (
-            "The last update had made parameters non-finite, so they and the optimizer's momentum were "
-            "put back to their values at the start of this epoch"
+            "The last update had made parameters non-finite, so they and the optimizer's state (momentum, "
+            "moments) were put back to their values at the start of this epoch"
             if restored
             else "The parameters keep their last finite values (this step changed none)"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -16,6 +17,7 @@ from .files import name_problem, path_of, read_npz, write_npz
 from .layers import Network, mlp
 
 ARCHITECTURE_KEY = "__tinygraph_architecture__"
+OPTIMIZER_KEY = "__tinygraph_optimizer__"  # an optimizer's numbers as JSON; its arrays as OPTIMIZER_KEY/<key>
 # The classes a saved architecture may name: these, and never anything else.
 ACTIVATIONS = {cls.__name__: cls for cls in (Logistic, Tanh, ReLU, Step)}
 LOSSES = {cls.__name__: cls for cls in (SquaredLoss, LogLoss, SoftmaxCrossEntropy)}
@@ -43,13 +45,19 @@ def _architecture(net: Network) -> str:
     )
 
 
-def save(graph_or_network: Any, path: Any) -> None:
+def _ours(key: str) -> bool:
+    """Tell whether a key of a file is tinygraph's own (an architecture, an optimizer's state), not a Parameter."""
+    return key in (ARCHITECTURE_KEY, OPTIMIZER_KEY) or key.startswith(OPTIMIZER_KEY + "/")
+
+
+def save(graph_or_network: Any, path: Any, optimizer: Any = None) -> None:
     """Store every Parameter's value under its name in an ``.npz`` file at ``path``.
 
     A ``Network`` (from ``mlp``) also stores its architecture, so ``load(path)``
-    rebuilds it.  The file is written exactly at ``path`` (no suffix added), and
-    atomically: into a temporary file in the same folder, flushed to disk, then
-    renamed over ``path``.  A crash mid-save leaves the previous file as it was.
+    rebuilds it; with ``optimizer``, its ``state_dict()`` is stored too, which
+    ``load_parameters(net, path, optimizer=...)`` puts back.  The file is written
+    exactly at ``path`` (no suffix added), and atomically: into a temporary file in
+    the same folder, flushed to disk, then renamed over ``path``.  A crash mid-save leaves the previous file as it was.
 
     Parameters
     ----------
@@ -57,16 +65,20 @@ def save(graph_or_network: Any, path: Any) -> None:
         What to save: a Graph, or anything with a ``.graph`` such as an ``mlp`` Network.
     path : str or os.PathLike
         The file to write, usually ending in ``.npz``; it is replaced if it exists.
+    optimizer : SGD, Adam or RMSProp, optional
+        An optimizer of the graph's parameters whose settings and state (velocity, moments,
+        step counts) to store as well, to resume training later exactly where it stopped.
 
     Raises
     ------
     TypeError
-        If ``graph_or_network`` is neither a Graph nor has one, ``path`` is not a path, or
-        a Parameter's value has been replaced by something that is not an array of floats.
+        If ``graph_or_network`` is neither a Graph nor has one, ``path`` is not a path,
+        a Parameter's value has been replaced by something that is not an array of floats,
+        or ``optimizer`` has no ``state_dict()``.
     tinygraph.GraphError
         If a Parameter's name cannot be a key of the file (empty, a control character,
-        too long, reserved, or shared by two Parameters), or the file cannot be written.
-        Nothing is written then.
+        too long, reserved, or shared by two Parameters), the optimizer updates a Parameter
+        that is not in the graph, or the file cannot be written.  Nothing is written then.
 
     See Also
     --------
@@ -77,6 +89,8 @@ def save(graph_or_network: Any, path: Any) -> None:
     -----
     The file is an ordinary ``.npz`` of float arrays (and, for a Network, its
     architecture as JSON text): ``np.load(path)`` reads it, and nothing in it is pickled.
+    An optimizer's state is stored as its arrays, ``__tinygraph_optimizer__/<key>``
+    (``.../m/0``), and its numbers as JSON text under ``__tinygraph_optimizer__``.
 
     Examples
     --------
@@ -95,9 +109,18 @@ def save(graph_or_network: Any, path: Any) -> None:
     """
     graph = graph_of(graph_or_network, "save")
     path = path_of(path, "save")
+    state = None
+    if optimizer is not None:
+        if not callable(getattr(optimizer, "state_dict", None)):
+            raise TypeError(f"save: optimizer must be an SGD, Adam or RMSProp, got {type(optimizer).__name__}")
+        ours = {id(p) for p in graph.parameters()}
+        outside = [p.name for p in getattr(optimizer, "parameters", ()) if id(p) not in ours]
+        if outside:
+            raise GraphError(f"save: the optimizer updates Parameter '{outside[0]}', which is not in this graph")
+        state = optimizer.state_dict()
     arrays = {}
     for p in graph.parameters():
-        problem = "tinygraph reserves it" if p.name == ARCHITECTURE_KEY else name_problem(p.name)
+        problem = "tinygraph reserves it" if _ours(p.name) else name_problem(p.name)
         if problem is None and p.name in arrays:
             problem = "another Parameter of this graph has it too, and a file holds one array per name"
         if problem is not None:
@@ -105,13 +128,30 @@ def save(graph_or_network: Any, path: Any) -> None:
         arrays[p.name] = checked_value(p)  # (a replaced value that is not an array of floats is refused)
     if isinstance(graph_or_network, Network):
         arrays[ARCHITECTURE_KEY] = np.array(_architecture(graph_or_network))  # 0-d unicode, no pickle
+    if state is not None:
+        arrays.update({f"{OPTIMIZER_KEY}/{k}": v for k, v in state.items() if isinstance(v, np.ndarray)})
+        arrays[OPTIMIZER_KEY] = np.array(json.dumps({k: v for k, v in state.items() if not isinstance(v, np.ndarray)}))
     write_npz(path, arrays, "save")
 
 
-def _assign(graph: Any, arrays: dict, path: Any, what: str) -> None:
-    """Check every name, shape and dtype kind; only then copy the values in place."""
+def _optimizer_state(arrays: dict, path: Any, what: str) -> dict:
+    """Return the optimizer state a file holds, as ``state_dict()`` gave it (its contents are checked on loading)."""
+    if OPTIMIZER_KEY not in arrays:
+        raise GraphError(f"{what}: '{path}' holds no optimizer state; save it with tg.save(net, path, optimizer=opt)")
+    text, state = arrays[OPTIMIZER_KEY], None
+    with contextlib.suppress(ValueError):
+        state = json.loads(str(text)) if text.dtype.kind == "U" and text.ndim == 0 else None
+    if not isinstance(state, dict):
+        raise GraphError(f"{what}: '{path}' has an unreadable optimizer state (nothing was changed)")
+    prefix = OPTIMIZER_KEY + "/"
+    state.update({k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)})
+    return state
+
+
+def _assign(graph: Any, arrays: dict, path: Any, what: str, optimizer: Any = None) -> None:
+    """Check every name, shape and dtype kind (and the optimizer's state); only then copy the values in place."""
     params = {p.name: p for p in graph.parameters()}
-    stored = {k: v for k, v in arrays.items() if k != ARCHITECTURE_KEY}
+    stored = {k: v for k, v in arrays.items() if not _ours(k)}
     problems = [f"Parameter '{n}' {params[n].value.shape} is missing from the file" for n in params if n not in stored]
     problems += [
         f"the file has '{n}' {stored[n].shape}, which is not a Parameter of this graph"
@@ -126,11 +166,19 @@ def _assign(graph: Any, arrays: dict, path: Any, what: str) -> None:
             problems.append(f"Parameter '{name}': expected shape {p.value.shape}, got {a.shape}")
     if problems:
         raise GraphError(f"{what}: '{path}' does not fit this graph (nothing was changed): " + "; ".join(problems))
+    if optimizer is not None:  # (checks all of its state before it changes any)
+        try:
+            optimizer.load_state_dict(_optimizer_state(arrays, path, what))
+        except (GraphError, TypeError) as exc:
+            raise GraphError(
+                f"{what}: '{path}' holds an optimizer state that does not fit this optimizer "
+                f"(nothing was changed): {exc}"
+            ) from None
     for name, p in params.items():
         p.value[...] = stored[name]  # in place, keeping the parameter's dtype
 
 
-def load_parameters(graph_or_network: Any, path: Any) -> Any:
+def load_parameters(graph_or_network: Any, path: Any, optimizer: Any = None) -> Any:
     """Copy the values saved at ``path`` into the Parameters of a graph; returns it.
 
     Every Parameter must be in the file under its name with the same shape, and
@@ -145,6 +193,10 @@ def load_parameters(graph_or_network: Any, path: Any) -> Any:
         The graph to fill, or anything with a ``.graph``.
     path : str or os.PathLike
         A file written by ``save``.
+    optimizer : SGD, Adam or RMSProp, optional
+        An optimizer to put the saved optimizer state back into (``load_state_dict``): the
+        file must hold one, saved from an optimizer of the same kind over parameters of the
+        same shapes.
 
     Returns
     -------
@@ -154,11 +206,14 @@ def load_parameters(graph_or_network: Any, path: Any) -> Any:
     Raises
     ------
     TypeError
-        If ``graph_or_network`` is neither a Graph nor has one, or ``path`` is not a path.
+        If ``graph_or_network`` is neither a Graph nor has one, ``path`` is not a path, or
+        ``optimizer`` has no ``load_state_dict``.
     tinygraph.GraphError
         If the file cannot be read, is not an ``.npz`` of arrays tinygraph writes, or does
         not fit the graph: a Parameter missing or of another shape, values that are not
-        floats, or arrays of no Parameter.  The message lists every mismatch.
+        floats, or arrays of no Parameter (the message lists every mismatch); or, with
+        ``optimizer``, it holds no optimizer state or one that does not fit.  Nothing is
+        changed then.
 
     See Also
     --------
@@ -182,7 +237,9 @@ def load_parameters(graph_or_network: Any, path: Any) -> Any:
     >>> folder.cleanup()
     """
     graph = graph_of(graph_or_network, "load_parameters")
-    _assign(graph, read_npz(path, "load_parameters"), path, "load_parameters")
+    if optimizer is not None and not callable(getattr(optimizer, "load_state_dict", None)):
+        raise TypeError(f"load_parameters: optimizer must be an SGD, Adam or RMSProp, got {type(optimizer).__name__}")
+    _assign(graph, read_npz(path, "load_parameters"), path, "load_parameters", optimizer)
     return graph_or_network
 
 
@@ -285,7 +342,7 @@ def load(path: Any) -> Network:
     ]
     loss = _node_class(LOSSES, names[2], "loss", path)
     described = sum(a * b + b * (bias is not None) for a, b in zip(sizes, sizes[1:]))
-    stored = sum(a.size for k, a in arrays.items() if k != ARCHITECTURE_KEY)
+    stored = sum(a.size for k, a in arrays.items() if not _ours(k))
     if described != stored:  # checked before building: a network bigger than its file is never made
         raise GraphError(f"load: '{path}' describes a network of {described} parameter values but holds {stored}")
     try:
