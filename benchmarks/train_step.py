@@ -49,6 +49,30 @@ WORKLOADS = [
 ]
 
 
+# The convolutional rows: a workload with "layers" is a CNN trained with softmax cross-entropy on class
+# indices.  ("conv", C_out, k): a k×k convolution with a bias (stride 1, no padding); ("relu",);
+# ("pool", k): k×k max pooling; ("dense", n): the flattened features times W, plus b.
+CNN_WORKLOADS = [
+    dict(
+        name="digits CNN (1,8,8) conv 8@3×3, batch 64",
+        image=(1, 8, 8),
+        layers=[("conv", 8, 3), ("relu",), ("pool", 2), ("dense", 10)],
+        batch=64,
+        dtype="float64",
+        target=1.3,
+    ),
+    dict(
+        name="MNIST-shaped CNN (1,28,28) 16@5×5, 32@3×3, batch 64, float32",
+        image=(1, 28, 28),
+        layers=[("conv", 16, 5), ("relu",), ("pool", 2), ("conv", 32, 3), ("relu",), ("pool", 2), ("dense", 10)],
+        batch=64,
+        dtype="float32",
+        target=1.3,
+    ),
+]
+WORKLOADS += CNN_WORKLOADS
+
+
 def make_problem(sizes, batch, dtype, seed=0):
     """Initial weights, biases, one input and one target, identical for every implementation."""
     rng = np.random.default_rng(seed)
@@ -117,6 +141,309 @@ class NumpyStep:
 
     def weights(self):
         return [a for pair in zip(self.W, self.b) for a in pair]
+
+
+def shapes_of(image, layers):
+    """The per-sample shape after each layer of a CNN workload."""
+    shapes, (c, h, w) = [], image
+    for layer in layers:
+        if layer[0] == "conv":
+            c, h, w = layer[1], h - layer[2] + 1, w - layer[2] + 1
+        elif layer[0] == "pool":
+            h, w = (h - layer[1]) // layer[1] + 1, (w - layer[1]) // layer[1] + 1
+        elif layer[0] == "dense":
+            c, h, w = layer[1], None, None
+        shapes.append((c,) if h is None else (c, h, w))
+    return shapes
+
+
+def make_cnn_problem(workload, seed=0):
+    """The weights [(w, b) per conv or dense layer], a batch of random images and their class indices."""
+    rng = np.random.default_rng(seed)
+    dtype, image, layers = workload["dtype"], workload["image"], workload["layers"]
+    shape, weights = image, []
+    for layer, after in zip(layers, shapes_of(image, layers)):
+        if layer[0] == "conv":
+            fan_in = shape[0] * layer[2] ** 2
+            w = rng.normal(size=(layer[1], shape[0], layer[2], layer[2])) * np.sqrt(2 / fan_in)
+            weights.append((w.astype(dtype), (0.01 * rng.normal(size=layer[1])).astype(dtype)))
+        elif layer[0] == "dense":
+            fan_in = int(np.prod(shape))
+            W = rng.normal(size=(fan_in, layer[1])) / np.sqrt(fan_in)
+            weights.append((W.astype(dtype), (0.01 * rng.normal(size=layer[1])).astype(dtype)))
+        shape = after
+    x = rng.uniform(0, 1, size=(workload["batch"],) + image).astype(dtype)
+    t = rng.integers(0, layers[-1][1], size=workload["batch"]).astype(dtype)  # class indices
+    return weights, x, t
+
+
+class CnnNumpyStep:
+    """The hand-written reference of a CNN step: im2col, one matrix product per pass, buffers made once.
+
+    Convolution: the k×k patches of the input are copied (from a window view) into the columns of a
+    matrix laid out (C·k·k, batch·H_out·W_out), so that z = w·cols, ∂E/∂w = g·colsᵀ and ∂E/∂cols = wᵀ·g
+    are each one GEMM; ∂E/∂x adds each kernel offset's columns back onto the pixels (col2im).  Max
+    pooling: the maximum over the k² offsets of the window, and a mask per offset of where its pixel
+    was the window's first maximum (ties to the first, as the nodes).  ReLU, softmax cross-entropy,
+    SGD: in place.
+    """
+
+    name = "numpy"
+
+    spec = None  # the workload's layers (set on a subclass per workload: see cnn_classes)
+
+    def __init__(self, weights, x, t, lr=LR):
+        self.params = [(w.copy(), b.copy()) for w, b in weights]
+        self.grads = [(np.empty_like(w), np.empty_like(b)) for w, b in weights]
+        self.x, self.t, self.lr = x, t.astype(np.intp), lr
+        self.layers, k = [], 0  # (kind, index of its weights or the pool's size)
+        for layer in self.spec:
+            self.layers.append((layer[0], layer[1] if layer[0] == "pool" else k))
+            k += layer[0] in ("conv", "dense")
+        self._buffers(len(x), x.dtype)
+
+    def _buffers(self, n, dt):
+        """Make every array of the step once, from the shapes of a pass."""
+        x = self.x
+        self.acts, self.plans = [x], []
+        for kind, k in self.layers:
+            a = self.acts[-1]
+            if kind == "conv":
+                w, _ = self.params[k]
+                o, c, kh, kw = w.shape
+                ho, wo = a.shape[2] - kh + 1, a.shape[3] - kw + 1
+                cols = np.empty((c, kh, kw, n, ho, wo), dt)
+                window = np.lib.stride_tricks.sliding_window_view(a, (kh, kw), axis=(2, 3))
+                zt = np.empty((o, n, ho, wo), dt)
+                plan = dict(
+                    cols=cols,
+                    cols2=cols.reshape(c * kh * kw, -1),
+                    window=window.transpose(1, 4, 5, 0, 2, 3),
+                    zt=zt,
+                    zt2=zt.reshape(o, -1),
+                    gt=np.empty((o, n, ho, wo), dt),
+                )
+                if a is not x:  # ∂E/∂x, for the layers below
+                    gcols = np.empty_like(cols)
+                    gx = np.empty_like(a)
+                    plan.update(
+                        gcols2=gcols.reshape(c * kh * kw, -1),
+                        gx=gx,
+                        scatter=[
+                            (gx[:, :, u : u + ho, v : v + wo], gcols[:, u, v].transpose(1, 0, 2, 3))
+                            for u in range(kh)
+                            for v in range(kw)
+                        ],
+                    )
+                self.plans.append(plan)
+                self.acts.append(zt.transpose(1, 0, 2, 3))
+            elif kind == "relu":
+                self.plans.append(dict(mask=np.empty(a.shape, bool)))
+                self.acts.append(np.empty(a.shape, dt))
+            elif kind == "pool":
+                s = k
+                ho, wo = (a.shape[2] - s) // s + 1, (a.shape[3] - s) // s + 1
+                y = np.empty(a.shape[:2] + (ho, wo), dt)
+                pixels = [a[:, :, u : u + s * ho : s, v : v + s * wo : s] for u in range(s) for v in range(s)]
+                gx = np.zeros(a.shape, dt)
+                plan = dict(
+                    pixels=pixels,
+                    won=np.empty((s * s,) + y.shape, bool),
+                    taken=np.empty(y.shape, bool),
+                    gx=gx,
+                    gpixels=[gx[:, :, u : u + s * ho : s, v : v + s * wo : s] for u in range(s) for v in range(s)],
+                    covers=a.shape[2] == s * ho and a.shape[3] == s * wo,
+                )
+                self.plans.append(plan)
+                self.acts.append(y)
+            else:  # dense, on the flattened features
+                W, _ = self.params[k]
+                flat = np.empty((n, W.shape[0]), dt)
+                self.plans.append(dict(flat=flat, z=np.empty((n, W.shape[1]), dt), gflat=np.empty_like(flat)))
+                self.acts.append(self.plans[-1]["z"])
+        z = self.acts[-1]
+        self.p, self.rows = np.empty_like(z), np.arange(n)
+        self.maxes, self.sums = np.empty((n, 1), dt), np.empty((n, 1), dt)
+
+    def step(self):
+        acts, plans = self.acts, self.plans
+        for i, ((kind, k), plan) in enumerate(zip(self.layers, plans)):
+            a, out = acts[i], acts[i + 1]
+            if kind == "conv":  # z = w·cols + b
+                w, b = self.params[k]
+                np.copyto(plan["cols"], plan["window"])
+                np.matmul(w.reshape(w.shape[0], -1), plan["cols2"], out=plan["zt2"])
+                plan["zt2"] += b[:, None]
+            elif kind == "relu":
+                np.maximum(a, 0, out=out)
+            elif kind == "pool":
+                pixels, won, taken = plan["pixels"], plan["won"], plan["taken"]
+                np.maximum(pixels[0], pixels[1], out=out)
+                for pixel in pixels[2:]:
+                    np.maximum(out, pixel, out=out)
+                np.equal(pixels[0], out, out=won[0])
+                np.copyto(taken, won[0])
+                for o in range(1, len(pixels)):  # the first maximum of each window
+                    np.equal(pixels[o], out, out=won[o])
+                    np.greater(won[o], taken, out=won[o])
+                    if o < len(pixels) - 1:
+                        np.logical_or(taken, won[o], out=taken)
+            else:
+                W, b = self.params[k]
+                np.copyto(plan["flat"], a.reshape(len(a), -1))
+                np.matmul(plan["flat"], W, out=out)
+                out += b
+        # softmax cross-entropy, the mean over the batch: ∂E/∂z = (p − onehot)/n
+        z, p, n = acts[-1], self.p, len(self.x)
+        np.max(z, axis=1, keepdims=True, out=self.maxes)
+        np.subtract(z, self.maxes, out=p)
+        np.exp(p, out=p)
+        np.sum(p, axis=1, keepdims=True, out=self.sums)
+        loss = float(np.mean(np.log(self.sums[:, 0]) - (z[self.rows, self.t] - self.maxes[:, 0])))
+        p /= self.sums
+        p[self.rows, self.t] -= 1
+        p *= 1.0 / n
+        g = p
+        for i in reversed(range(len(self.layers))):
+            (kind, k), plan, a = self.layers[i], plans[i], acts[i]
+            if kind == "dense":
+                W, _ = self.params[k]
+                gW, gb = self.grads[k]
+                np.matmul(plan["flat"].T, g, out=gW)
+                np.sum(g, axis=0, out=gb)
+                np.matmul(g, W.T, out=plan["gflat"])
+                g = plan["gflat"].reshape(a.shape)
+            elif kind == "pool":
+                gx, won, covers = plan["gx"], plan["won"], plan["covers"]
+                if not covers:
+                    gx.fill(0)
+                for o, gpixel in enumerate(plan["gpixels"]):
+                    np.multiply(g, won[o], out=gpixel)
+                g = gx
+            elif kind == "relu":
+                np.greater(acts[i + 1], 0, out=plan["mask"])
+                g *= plan["mask"]  # (g is the pool's own buffer: changed in place)
+            else:  # conv
+                w, _ = self.params[k]
+                gw, gb = self.grads[k]
+                o = w.shape[0]
+                np.copyto(plan["gt"], g.transpose(1, 0, 2, 3))
+                gt2 = plan["gt"].reshape(o, -1)
+                np.matmul(gt2, plan["cols2"].T, out=gw.reshape(o, -1))
+                np.sum(gt2, axis=1, out=gb)
+                if "gx" in plan:
+                    np.matmul(w.reshape(o, -1).T, gt2, out=plan["gcols2"])
+                    plan["gx"].fill(0)
+                    for patch, column in plan["scatter"]:
+                        patch += column
+                    g = plan["gx"]
+        for (w, b), (gw, gb) in zip(self.params, self.grads):  # w ← w − η ∂E/∂w
+            gw *= self.lr
+            w -= gw
+            gb *= self.lr
+            b -= gb
+        return loss
+
+    def weights(self):
+        return [a for pair in self.params for a in pair]
+
+
+class CnnTinygraphStep:
+    """The same CNN built of tinygraph nodes: Conv2D, ReLU, MaxPool2D, Flatten, WeightedSum; fit's step."""
+
+    name = "tinygraph"
+    spec = None
+
+    def __init__(self, weights, x, t, lr=LR):
+        layer = tg.Input("x", shape=x.shape[1:])
+        params, k = [], 0
+        for spec in self.spec:
+            if spec[0] == "conv":
+                w, b = (tg.Parameter(a.copy(), name=f"{n}{k}") for a, n in zip(weights[k], "wb"))
+                layer, k = tg.Conv2D(layer, w, b, name=f"conv{k}"), k + 1
+                params += [w, b]
+            elif spec[0] == "relu":
+                layer = tg.ReLU(layer)
+            elif spec[0] == "pool":
+                layer = tg.MaxPool2D(layer, spec[1])
+            else:
+                W, b = (tg.Parameter(a.copy(), name=f"{n}{k}") for a, n in zip(weights[k], "Wb"))
+                layer, k = tg.WeightedSum(tg.Flatten(layer), W, b, name=f"dense{k}"), k + 1
+                params += [W, b]
+        self.graph = tg.Graph(tg.SoftmaxCrossEntropy(layer, tg.Input("t", shape=()), name="E"))
+        self.params = params
+        self.feed = {"x": x, "t": t}
+        self.optimizer = tg.SGD(params, lr=lr)
+
+    def step(self):
+        loss = self.graph.forward(self.feed)
+        self.graph.backward()
+        self.optimizer.step()
+        return loss
+
+    def weights(self):
+        return [p.value for p in self.params]
+
+
+class CnnTorchStep:
+    """PyTorch eager mode: nn.Conv2d, nn.ReLU, nn.MaxPool2d, nn.Flatten, nn.Linear, cross_entropy, optim.SGD."""
+
+    name = "torch"
+    spec = None
+
+    def __init__(self, weights, x, t, lr=LR):
+        import torch
+
+        torch.set_num_threads(1)
+        self.torch, dtype, modules, k = torch, getattr(torch, str(x.dtype)), [], 0
+        for spec in self.spec:
+            if spec[0] == "conv":
+                w, b = weights[k]
+                conv = torch.nn.Conv2d(w.shape[1], w.shape[0], w.shape[2], dtype=dtype)
+                with torch.no_grad():
+                    conv.weight.copy_(torch.from_numpy(w))
+                    conv.bias.copy_(torch.from_numpy(b))
+                modules.append(conv)
+                k += 1
+            elif spec[0] == "relu":
+                modules.append(torch.nn.ReLU())
+            elif spec[0] == "pool":
+                modules.append(torch.nn.MaxPool2d(spec[1]))
+            else:
+                W, b = weights[k]
+                lin = torch.nn.Linear(*W.shape, dtype=dtype)
+                with torch.no_grad():
+                    lin.weight.copy_(torch.from_numpy(W.T.copy()))
+                    lin.bias.copy_(torch.from_numpy(b))
+                modules += [torch.nn.Flatten(), lin]
+                k += 1
+        self.model = torch.nn.Sequential(*modules)
+        self.x, self.t = torch.from_numpy(x), torch.from_numpy(t.astype(np.int64))
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=lr)
+
+    def step(self):
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = self.torch.nn.functional.cross_entropy(self.model(self.x), self.t)
+        loss.backward()
+        self.optimizer.step()
+        return loss
+
+    def weights(self):
+        out = []
+        for module in self.model:
+            if isinstance(module, self.torch.nn.Linear):
+                out += [module.weight.detach().numpy().T, module.bias.detach().numpy()]
+            elif hasattr(module, "weight"):
+                out += [module.weight.detach().numpy(), module.bias.detach().numpy()]
+        return out
+
+
+def cnn_classes(workload):
+    """The numpy, tinygraph and torch steps of a CNN workload (its layers set on each)."""
+    return [
+        type(cls.__name__, (cls,), {"spec": workload["layers"]})
+        for cls in (CnnNumpyStep, CnnTinygraphStep, CnnTorchStep)
+    ]
 
 
 class TinygraphStep:
@@ -216,12 +543,28 @@ def load_before(folder):
     return before
 
 
-def implementations():
-    impls = [NumpyStep, TinygraphStep] + ([BeforeStep] if BeforeStep.tg is not None else [])
-    try:
-        import torch  # noqa: F401
+def problem_of(workload):
+    """The initial weights and the data of a workload, identical for every implementation."""
+    if "layers" in workload:
+        return make_cnn_problem(workload)
+    return make_problem(workload["sizes"], workload["batch"], workload["dtype"])
 
-        impls.append(TorchStep)
+
+def implementations(workload=None, torch=True):
+    """The steps to time: numpy first, then tinygraph (and the --before one), then torch when installed
+    (and ``torch`` is True).
+
+    A CNN workload has steps of its own; the --before tinygraph, which may have no Conv2D, is not
+    timed on those."""
+    cnn = workload is not None and "layers" in workload
+    numpy_step, tinygraph_step, torch_step = cnn_classes(workload) if cnn else (NumpyStep, TinygraphStep, TorchStep)
+    impls = [numpy_step, tinygraph_step] + ([BeforeStep] if BeforeStep.tg is not None and not cnn else [])
+    if not torch:
+        return impls
+    try:
+        import torch
+
+        impls.append(torch_step)
     except ImportError:
         pass
     return impls
@@ -231,8 +574,8 @@ def check_agreement(workload, impls=None, steps=3):
     """Run ``steps`` steps in every implementation; return the largest weight difference
     seen after any of them.  (tinygraph runs its first step in its loops and later ones
     as written-out code, so three steps check both.)"""
-    impls = impls or implementations()
-    problem = make_problem(workload["sizes"], workload["batch"], workload["dtype"])
+    impls = impls or implementations(workload)
+    problem = problem_of(workload)
     runs = [impl(*problem) for impl in impls]
     worst = 0.0
     for _ in range(steps):
@@ -300,8 +643,9 @@ def gemm_seconds(workload):
 
 
 def bench(workload, repeats=15, seconds=0.02):
-    problem = make_problem(workload["sizes"], workload["batch"], workload["dtype"])
-    runs = [impl(*problem) for impl in implementations()]
+    problem = problem_of(workload)
+    impls = implementations(workload)
+    runs = [impl(*problem) for impl in impls]
     extra = {}
     if workload["target"] == "gemm":
         gemm, flops = gemm_seconds(workload)
@@ -326,9 +670,9 @@ def bench(workload, repeats=15, seconds=0.02):
         for name in names[:-1]:
             result[f"{name}_gemm_fraction"] = extra["flops"] / result[f"{name}_s"] / gemm_rate
         result["gemm_gflops"] = gemm_rate / 1e9
-    result["tinygraph_peak_bytes"], result["tinygraph_steady_bytes"] = peak_memory(TinygraphStep, problem)
-    result["numpy_peak_bytes"], result["numpy_steady_bytes"] = peak_memory(NumpyStep, problem)
-    if BeforeStep.tg is not None:
+    result["tinygraph_peak_bytes"], result["tinygraph_steady_bytes"] = peak_memory(impls[1], problem)
+    result["numpy_peak_bytes"], result["numpy_steady_bytes"] = peak_memory(impls[0], problem)
+    if BeforeStep in impls:
         result["before_peak_bytes"], result["before_steady_bytes"] = peak_memory(BeforeStep, problem)
     result["memory_ratio"] = result["tinygraph_peak_bytes"] / result["numpy_peak_bytes"]
     result["steady_memory_ratio"] = result["tinygraph_steady_bytes"] / result["numpy_steady_bytes"]
@@ -373,7 +717,9 @@ def table(results):
             target,
             "yes" if _met(r) else "NO",
         ]
-        if has_before:
+        if has_before and "before_s" not in r:
+            row.append("–")  # (not timed: a CNN row)
+        elif has_before:
             row.append(f"{r['before_gemm_fraction']:.0%} of GEMM" if gemm else f"{r['before_ratio']:.2f}×")
         if has_torch:
             torch_ratio = f"{r['torch_gemm_fraction']:.0%} of GEMM" if gemm else f"{r['torch_ratio']:.2f}×"

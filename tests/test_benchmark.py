@@ -17,7 +17,8 @@ spec.loader.exec_module(train_step)
 
 @pytest.mark.parametrize("workload", train_step.WORKLOADS, ids=lambda w: w["name"])
 def test_tinygraph_and_numpy_reference_take_the_same_step(workload):
-    impls = [train_step.NumpyStep, train_step.TinygraphStep]
+    impls = train_step.implementations(workload, torch=False)  # (the CNN rows have steps of their own)
+    assert [impl.name for impl in impls] == ["numpy", "tinygraph"]
     worst = train_step.check_agreement(workload, impls=impls, steps=3)  # loop, then written-out code
     assert worst <= (1e-12 if workload["dtype"] == "float64" else 1e-5)
 
@@ -43,3 +44,13 @@ def test_memory_is_measured_for_both_and_holds_at_least_the_weights():
     for impl in (train_step.NumpyStep, train_step.TinygraphStep):
         peak, steady = train_step.peak_memory(impl, problem)
         assert peak >= weights and steady >= weights
+
+
+def test_the_cnn_reference_learns_and_reports_the_loss_tinygraph_reports():
+    w = train_step.CNN_WORKLOADS[0]
+    problem = train_step.problem_of(w)
+    ref, tg_step = (impl(*problem) for impl in train_step.implementations(w, torch=False))
+    losses = [ref.step() for _ in range(30)]
+    tg_losses = [float(tg_step.step()) for _ in range(30)]
+    assert losses[-1] < 0.9 * losses[0] and np.allclose(losses, tg_losses, rtol=1e-12)
+    assert train_step.shapes_of(w["image"], w["layers"]) == [(8, 6, 6), (8, 6, 6), (8, 3, 3), (10,)]

@@ -84,3 +84,23 @@ def test_the_measurement_demos_train_on_standardized_columns_of_the_real_data(na
     np.testing.assert_allclose(X.std(axis=0), 1)
     np.testing.assert_array_equal(T, T_raw)
     assert DEMOS[name].sizes[0] == inputs and DEMOS[name].sizes[-1] == outputs
+
+
+def test_the_digits_cnn_demo_reaches_98_percent_and_writes_its_graph_and_trace(capsys, tmp_path, monkeypatch):
+    # The defaults, the network and the split of examples/digits_cnn.py: this is where its 98% is checked.
+    # (Without Graphviz, so that the diagrams are DOT files and the trace Markdown: seconds quicker.)
+    pytest.importorskip("sklearn", reason="the digits need scikit-learn (tinygraph[data])")
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
+    assert main(["demo", "--dataset", "digits", "--model", "cnn", "--out", str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out
+    assert "a CNN (conv 16@3×3, pool, conv 32@3×3, pool, dense 10)" in out and "epoch     20  mean loss" in out
+    assert float(re.search(r"test accuracy ([\d.]+)%", out).group(1)) >= 98
+    assert {"graph_before.dot", "graph_after.dot", "trace.md"} <= {p.name for p in (tmp_path / "o").iterdir()}
+    page = (tmp_path / "o" / "trace.md").read_text(encoding="utf-8")
+    assert r"## 2. conv1\[c,i,j\] = Σ" in page and r"\text{window }(0,0): \max (" in page  # (Markdown, LaTeX)
+    assert r"\frac{\partial E}{\partial K_{1}[0,0,0,0]}" in page  # ∂E/∂K1[0,0,0,0], written out as its sum
+
+
+def test_the_cnn_takes_the_digits_only(capsys, tmp_path):
+    assert main(["demo", "--dataset", "moons", "--model", "cnn", "--out", str(tmp_path)]) == 2
+    assert "--model cnn takes --dataset digits" in capsys.readouterr().err

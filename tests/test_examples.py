@@ -42,6 +42,7 @@ def test_every_example_is_listed_here():
         "vanishing_gradients.py",
         "optimizers.py",
         "own_loss.py",
+        "digits_cnn.py",
     }
     assert {p.name for p in EXAMPLES.glob("*.py")} >= tested
 
@@ -93,6 +94,13 @@ def test_own_loss_trains_exactly_like_squared_loss():
     out = run_example("own_loss.py")
     assert "Subtract  d: y = a − b" in out and "parameters identical: True" in out
     assert float(re.search(r"largest difference between the two losses: (\S+)", out).group(1)) < 1e-14
+
+
+def test_digits_cnn_learns_in_its_quick_run():
+    # (2 epochs; the full run's 98% is checked by test_demos.py's run of `tinygraph demo --model cnn`)
+    out = run_example("digits_cnn.py")
+    assert "17 nodes, 6090 weights; 1348 training and 449 test images" in out and "epoch  2" in out
+    assert float(re.search(r"test accuracy ([\d.]+)%", out).group(1)) >= 85
 
 
 def test_vanishing_gradients_shows_the_sigmoid_networks_first_layers_starve():

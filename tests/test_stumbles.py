@@ -22,9 +22,50 @@ def help_of(capsys, *command):
     return " ".join(capsys.readouterr().out.split())  # (argparse wraps lines)
 
 
-# 1. `tinygraph demo --dataset spirals` exited 1 with no message.
+class _NoRecording:
+    """Stands in for tg.Recording where only the training matters (it records, and changes, nothing)."""
+
+    next_step = -1
+
+    def __init__(self, **options):
+        pass
+
+    def start(self, *args, **options):
+        pass
+
+    def begin(self, *args):
+        pass
+
+    def take(self, step):
+        raise AssertionError("no snapshot was asked for")
+
+    def __len__(self):
+        return 0
+
+    def to_html(self, path, **options):
+        return str(path)
+
+
+class _NoPage:
+    def to_html(self, path, **options):
+        return str(path)
+
+
+@pytest.fixture
+def training_only(monkeypatch):
+    """The demos without their pictures and pages, which cost most of a demo's time and are the same
+    code for every data set: tests/test_demos.py and test_cli.py check them on xor, moons and the CNN."""
+    import tinygraph.demos as demos
+
+    monkeypatch.setattr(demos, "Recording", _NoRecording)
+    monkeypatch.setattr(demos, "trace", lambda *args, **options: _NoPage())
+    monkeypatch.setattr(demos, "_draw", lambda *args, **options: None)
+
+
+# 1. `tinygraph demo --dataset spirals` exited 1 with no message.  (A recording never changes the
+# training, bit for bit: tests/teaching/test_recording.py.)
 @pytest.mark.parametrize("dataset", sorted(DEMOS))
-def test_every_demo_succeeds_on_its_own_defaults(dataset, capsys, tmp_path):
+def test_every_demo_succeeds_on_its_own_defaults(dataset, capsys, tmp_path, training_only):
     if dataset in ("digits", "iris", "wine", "breast_cancer"):
         pytest.importorskip("sklearn")
     assert main(["demo", "--dataset", dataset, "--out", str(tmp_path)]) == 0
@@ -34,7 +75,7 @@ def test_every_demo_succeeds_on_its_own_defaults(dataset, capsys, tmp_path):
     assert float(found.group(1)) / 100 >= DEMOS[dataset].expect
 
 
-def test_a_demo_that_falls_short_says_why_on_stderr(capsys, tmp_path):
+def test_a_demo_that_falls_short_says_why_on_stderr(capsys, tmp_path, training_only):
     assert main(["demo", "--epochs", "1", "--out", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "did not learn xor well enough: accuracy 50.0%, below the 100% this demo expects" in err

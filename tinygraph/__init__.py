@@ -8,6 +8,7 @@ The public names, by what they are for:
 - leaves: ``Input``, ``Parameter``, ``Constant``
 - nodes: ``WeightedSum``, ``AppendOne``, ``Logistic``, ``Step``, ``Tanh``, ``ReLU``,
   ``Softmax``; ``Add``, ``Multiply``, ``Concat``, ``Slice``, ``Sum``, ``Mean``, ``Scale``; ``Dropout``
+- convolution and pooling: ``Conv2D``, ``MaxPool2D``, ``AvgPool2D``, ``Flatten``, ``Reshape``
 - elementary operations: ``Subtract``, ``Divide``, ``Negate``, ``Square``, ``Power``, ``Exp``,
   ``Log``, ``Abs``, ``LeakyReLU`` (and Python's ``+ - * / **`` on nodes build them)
 - losses: ``SquaredLoss``, ``LogLoss``, ``SoftmaxCrossEntropy``
@@ -35,12 +36,15 @@ from .core import (
     Adam,
     Add,
     AppendOne,
+    AvgPool2D,
     Concat,
     Constant,
+    Conv2D,
     Divide,
     Dropout,
     Elementwise,
     Exp,
+    Flatten,
     Graph,
     Input,
     LeakyReLU,
@@ -48,6 +52,7 @@ from .core import (
     Logistic,
     LogLoss,
     Loss,
+    MaxPool2D,
     Mean,
     Multiply,
     Negate,
@@ -55,6 +60,7 @@ from .core import (
     Parameter,
     Power,
     ReLU,
+    Reshape,
     RMSProp,
     Scale,
     Slice,
@@ -106,6 +112,11 @@ __all__ = [
     "Log",
     "Abs",
     "Dropout",
+    "Conv2D",
+    "MaxPool2D",
+    "AvgPool2D",
+    "Flatten",
+    "Reshape",
     "Loss",
     "SquaredLoss",
     "LogLoss",

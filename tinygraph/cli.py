@@ -144,6 +144,12 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("demo", help="train a small network, write its diagrams, a trace and plots")
     p.add_argument("--dataset", choices=sorted(DEMOS), default="xor", help="what to learn (default xor)")
+    p.add_argument(
+        "--model",
+        choices=["mlp", "cnn"],
+        default="mlp",
+        help="mlp: a dense network (default); cnn: a convolutional network, for --dataset digits (as 8×8 images)",
+    )
     p.add_argument("--epochs", type=int, help="passes over the data (default: per data set)")
     p.add_argument("--lr", type=float, help="learning rate η (default: per data set)")
     p.add_argument("--hidden", type=int, help="hidden units for xor (default 2)")

@@ -6,6 +6,7 @@ What this package imports here is its public API (the names ``tinygraph`` takes 
 from .activations import Elementwise, Logistic, ReLU, Step, Tanh
 from .adaptive import Adam, RMSProp
 from .combine import Add, Concat, Mean, Multiply, Scale, Slice, Sum
+from .conv import Conv2D
 from .dropout import Dropout
 from .elementary import Abs, Divide, Exp, LeakyReLU, Log, Negate, Power, Square, Subtract
 from .graph import Graph, graph_of
@@ -15,3 +16,5 @@ from .node import Node, kept
 from .ops import AppendOne, Softmax, WeightedSum
 from .optim import SGD, as_optimizer
 from .plan import topological_order
+from .pooling import AvgPool2D, MaxPool2D
+from .reshape import Flatten, Reshape

@@ -101,7 +101,8 @@ class Dropout(Node):
             raise TypeError(f"{what}: seed must be a whole number >= 0 or None, got {type(seed).__name__}")
         elif seed < 0:
             raise GraphError(f"{what}: seed must be a whole number >= 0 or None, got {seed}")
-        self.p, self.seed = float(p), int(seed)
+        self.p: float = float(p)
+        self.seed: int = int(seed)
         super().__init__(x, name=name)
 
     def infer_shape(self, x: tuple[int, ...]) -> tuple[int, ...]:

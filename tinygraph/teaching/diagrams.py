@@ -124,13 +124,20 @@ def render(
     ``view="graph"``: a box per node: name, kind, per-sample shape, formula and, once
     computed, value and gradient ∂E/∂node (more than 12 numbers: shape, mean, norm).
     Shape and colour tell Inputs, Parameters, Constants, operations and the loss apart.
+    A node whose samples are image stacks ``(C, H, W)`` (an image Input, a convolution's or
+    a pooling's output) also shows, once computed, the feature maps of its first sample as
+    small heat maps, up to 16 channels: one colour scale per node, white 0, blue positive,
+    red negative, the darkest the largest |value| (maps over 4096 pixels in all are
+    averaged in blocks).
 
     ``view="network"``: the textbook drawing of a chain Input → [AppendOne] → WeightedSum →
     [activation] → …: a circle per neuron with z, y and δ = ∂E/∂z (of a batch, the first
     sample), an edge per weight (blue +, red −, width ∝ |w|), the bias as "+b" in the neuron
-    or, with AppendOne, a dashed constant-1 neuron; layers over 16 wide are condensed.  Any
-    other graph is drawn as the graph view under a visible note "not a layered network",
-    with a ``UserWarning`` (no error).
+    or, with AppendOne, a dashed constant-1 neuron; layers over 16 wide are condensed.  A
+    graph of images (samples of more than one axis) is drawn from the vector made of them
+    (a Flatten's output) on, under a note saying that only its fully connected part is
+    drawn.  Any other graph is drawn as the graph view under a visible note "not a layered
+    network", with a ``UserWarning`` (no error).
 
     ``highlight``: nodes or names to draw with a thick orange border (network view: their
     neurons, or a weight matrix's edges).  ``flow``: (from, to) pairs of nodes or names, in
@@ -314,7 +321,7 @@ def _build(
     )
     if view == "network":
         try:
-            layers = find_layers(graph)
+            layers = find_layers(graph, partial=True)
         except NotLayered as exc:
             note = f"not a layered network: showing the computational graph ({exc})"
             warnings.warn(f"render(view='network'): {note}", stacklevel=3)

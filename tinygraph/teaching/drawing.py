@@ -12,6 +12,8 @@ import numpy as np
 
 from ..core import Graph, Node
 from ..errors import GraphError
+from .maps import LEGEND as MAPS_LEGEND
+from .maps import is_stack, maps_label
 from .words import format_array
 
 FORMATS = ("svg", "png", "pdf")
@@ -206,6 +208,8 @@ def _node_label(graph: Graph, node: Node, opts: dict) -> str:
         body.append(f"value = {html_text(format_array(value, opts['precision']))}")
     elif opts["values"] and id(node) in opts["pending_values"]:
         body.append("value = …")
+    if opts["values"] and value is not None and is_stack(per):  # an image stack: its maps, of one sample
+        body.append(maps_label(value[0] if batched(graph, node, value) else value, opts["precision"]))
     if opts["grads"] and grad is not None:
         body.append(colored(f"∂E/∂{node.name} = {format_array(grad, opts['precision'])}", GRAD))
     elif opts["grads"] and id(node) in opts["pending_grads"]:
@@ -262,6 +266,8 @@ def graph_view(dot: graphviz.Digraph, graph: Graph, opts: dict, note: str | None
         "arrows: data flow (forward pass); gradients flow backwards, against the arrows",
     ]
     extra, steady = [], opts.get("steady") is not None  # (a trace's steps: the same legend in every step)
+    if opts["values"] and any(is_stack(graph.shape_of(n)) and (steady or value_of(n, opts) is not None) for n in graph):
+        rows.append(html_text(MAPS_LEGEND))
     if opts["grads"] and (steady or any(grad_of(n, opts) is not None for n in graph.nodes)):
         extra.append(colored("∂E/∂n: gradient of the loss E with respect to node n (backward pass)", GRAD))
     if opts["highlight"] or steady:

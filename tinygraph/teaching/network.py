@@ -22,13 +22,40 @@ class NotLayered(Exception):
     """The graph is not a single chain of layers: the network view draws the graph view instead."""
 
 
-def find_layers(graph: Graph) -> list:
-    """Find the _Layers of a chain Input → [AppendOne] → WeightedSum → [activation] → …, in order."""
+def image_part(graph: Graph) -> list:
+    """Return the nodes computed from the data whose samples have more than one axis (images, say), in order."""
+    data: set[int] = set()
+    for node in graph.nodes:
+        if node.role == "input" or any(id(i) in data for i in node.inputs):
+            data.add(id(node))
+    return [n for n in graph.nodes if id(n) in data and len(graph.shape_of(n) or ()) > 1]
+
+
+def find_layers(graph: Graph, partial: bool = False) -> list:
+    """Find the _Layers of a chain Input → [AppendOne] → WeightedSum → [activation] → …, in order.
+
+    ``partial``: for a graph of images (see ``image_part``), the chain that starts at the one
+    vector made from them (a Flatten's output, say): its fully connected part.
+    """
 
     def next_nodes(node):
         return [c for c in graph.consumers(node) if c.layer_role == "weighted sum" or not is_loss(c, graph)]
 
-    starts = [i for i in graph.inputs if any(c.layer_role in ("weighted sum", "bias input") for c in next_nodes(i))]
+    def feeds_layer(node):
+        return any(c.layer_role in ("weighted sum", "bias input") for c in next_nodes(node))
+
+    starts: list = [i for i in graph.inputs if feeds_layer(i)]
+    images, before = image_part(graph) if partial and not starts else [], set()
+    if images:  # the vectors made from the images that feed a layer: where the fully connected part starts
+        made = _after(graph, images)
+        starts = [n for n in graph.nodes if id(n) in made and len(graph.shape_of(n) or ()) == 1 and feeds_layer(n)]
+        if not starts:
+            names = ", ".join(f"'{n.name}'" for n in images[:4]) + (" …" if len(images) > 4 else "")
+            raise NotLayered(
+                f"the network view does not apply: {names} have samples of more than one axis (images) "
+                "and no fully connected layers follow them"
+            )
+        starts, before = starts[:1], _before(starts[0])  # (the first: the layers after it must be a chain)
     if len(starts) != 1:
         raise NotLayered(f"{len(starts)} Inputs feed a WeightedSum; a layered network has one")
     cur = starts[0]
@@ -64,12 +91,32 @@ def find_layers(graph: Graph) -> list:
     inside = {id(layers[0].source)} | {id(n) for layer in layers for n in layer[1:] if n is not None}
     for node in graph.nodes:
         if (
-            id(node) not in inside
+            id(node) not in inside | before
             and not is_loss(node, graph)
             and (node.inputs or any(not is_loss(c, graph) for c in graph.consumers(node)))
         ):
             raise NotLayered(f"{node.kind} '{node.name}' is not part of a single chain of layers")
     return layers
+
+
+def _after(graph, nodes):
+    """Return the ids of the nodes computed from ``nodes`` (not theirs)."""
+    found = {id(n) for n in nodes}
+    for node in graph.nodes:
+        if any(id(i) in found for i in node.inputs):
+            found.add(id(node))
+    return found - {id(n) for n in nodes}
+
+
+def _before(node):
+    """Return the ids of the nodes ``node`` is computed from (not its own)."""
+    found, todo = set(), list(node.inputs)
+    while todo:
+        n = todo.pop()
+        if id(n) not in found:
+            found.add(id(n))
+            todo.extend(n.inputs)
+    return found
 
 
 def _shown(n):
@@ -80,7 +127,8 @@ def _shown(n):
 def _columns(graph, layers):
     """Column 0 is the Input; column k the neurons of layer k (output node, z, bias)."""
     x = layers[0].source
-    columns = [dict(out=x, z=None, b=None, header=f"input<BR/>{html_text(x.name)}", fill="#dbeafe")]
+    first = "input" if x.role == "input" else "from the images"  # (a partial view: the fully connected part)
+    columns = [dict(out=x, z=None, b=None, header=f"{first}<BR/>{html_text(x.name)}", fill="#dbeafe")]
     for k, layer in enumerate(layers, start=1):
         out, last = layer.act or layer.z, k == len(layers)
         what = f"{out.name} = {layer.act.kind}({layer.z.name})" if layer.act else out.name
@@ -262,7 +310,24 @@ def network_view(dot: graphviz.Digraph, graph: Graph, layers: list, opts: dict) 
             )
         attrs.update(edge_marks.get((k, part), edge_marks.get((k, "all"), {})))
         dot.edge(tail, head, **attrs)
-    dot.attr(label=top_label(_network_legend(graph, layers, columns, drawn, labelled, opts), opts["title"], None))
+    dot.attr(
+        label=top_label(
+            _network_legend(graph, layers, columns, drawn, labelled, opts), opts["title"], _note(graph, layers)
+        )
+    )
+
+
+def _note(graph, layers):
+    """Say what a partial view leaves out: the nodes of images before the fully connected part."""
+    x = layers[0].source
+    if x.role == "input":
+        return None
+    images = image_part(graph)
+    names = ", ".join(f"'{n.name}'" for n in images[:4]) + (" …" if len(images) > 4 else "")
+    return (
+        f"the network view draws only the fully connected part, from '{x.name}' on;\n{names} "
+        "have samples of more than one axis (images): they are drawn in the graph view"
+    )
 
 
 def _network_legend(graph, layers, columns, drawn, labelled, opts):

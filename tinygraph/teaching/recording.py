@@ -247,11 +247,15 @@ class Recording:
         self._mean = loop.averages_the_batch(clone.outputs[0])  # (as fit counts the loss per sample)
         self._grid_feed = self._grid(clone, columns)
         self.graph, self.steps_per_epoch = clone, steps_per_epoch
-        plain = isinstance(optimizer, SGD) and not optimizer.momentum
+        plain = isinstance(optimizer, SGD) and not optimizer.momentum and not optimizer.weight_decay
         self.lr = optimizer.lr if plain else None
         self.optimizer_text = type(optimizer).__name__ + (
-            f" η = {optimizer.lr:g}" + (f", momentum {optimizer.momentum:g}" if optimizer.momentum else "")
+            f" η = {optimizer.lr:g}"
+            + (f", momentum {optimizer.momentum:g}" if optimizer.momentum else "")
+            + (f", weight decay {optimizer.weight_decay:g}" if optimizer.weight_decay else "")
             if isinstance(optimizer, SGD)
+            else f" η = {optimizer.lr:g}"
+            if hasattr(optimizer, "lr")
             else ""
         )
         self._live = graph.parameters()
@@ -411,8 +415,9 @@ class Recording:
         """Return the step-by-step Trace of one sample under snapshot ``k``'s parameters.
 
         The live graph is not changed: the trace runs on a copy.  It shows the update too
-        when the run's optimizer was plain SGD (its learning rate); with momentum it
-        stops after the backward pass, since the velocity is not recorded.
+        when the run's optimizer was plain SGD (its learning rate, no momentum or weight
+        decay); otherwise it stops after the backward pass, since the optimizer's state
+        is not recorded.
 
         Parameters
         ----------

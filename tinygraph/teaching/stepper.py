@@ -219,7 +219,7 @@ def _views(trace, network):
     if network is False:
         return ["graph"]
     try:
-        find_layers(trace.graph)
+        find_layers(trace.graph, partial=True)
     except NotLayered:
         return ["graph"]
     return ["graph", "network"]

@@ -137,6 +137,7 @@ class Trace:
     ) -> None:
         self.graph, self.steps, self.loss, self.lr, self.precision = graph, steps, loss, lr, precision
         self.numbers = Numbers(precision, max_elements)  # how its numbers are written
+        self.update = "gradient descent, w ← w − η ∂E/∂w"  # the update's rule, as the optimizer states it
 
     def __len__(self):
         """Return the number of steps."""
@@ -168,7 +169,7 @@ class Trace:
         heads = {
             "forward": "FORWARD PASS: each node computes its value from its inputs",
             "backward": "BACKWARD PASS: the chain rule, from the loss back to every parameter",
-            "update": f"UPDATE: gradient descent, w ← w − η ∂E/∂w with η = {self.lr:g}",
+            "update": f"UPDATE: {self.update} with η = {self.lr:g}",
         }
         for i, step in enumerate(self.steps, start=1):
             if step.phase != phase:
@@ -331,8 +332,8 @@ def trace(
 ) -> Trace:
     """Run one forward pass, one backward pass and (with an optimizer) one update; explain each.
 
-    ``graph`` is a Graph (or a Network); ``optimizer`` an SGD, or a number used as
-    the learning rate of a new SGD, or None for no update.  The numbers are the
+    ``graph`` is a Graph (or a Network); ``optimizer`` an SGD, Adam or RMSProp, or a
+    number used as the learning rate of a new SGD, or None for no update.  The numbers are the
     engine's own: the trace watches ``graph.forward``, ``graph.backward`` and
     ``optimizer.step`` as they run.  ``inputs=True`` also backpropagates to the Inputs
     (the default when the graph has no parameters).  ``precision`` is the number of
@@ -345,9 +346,10 @@ def trace(
         The graph to run, or anything with a ``.graph``; its first output is the loss.
     feed : dict
         What ``graph.forward`` is fed, usually one sample.
-    optimizer : SGD or float, optional
-        The update to take and explain: an SGD over the graph's parameters, or a learning
-        rate; None (the default) for none.
+    optimizer : SGD, Adam, RMSProp or float, optional
+        The update to take and explain, with the optimizer's rule and state (velocity;
+        Adam's m, v and their bias correction): an optimizer over the graph's parameters,
+        or a learning rate (plain SGD); None (the default) for none.
     precision : int, optional
         Significant digits of the numbers shown, 1 to 17; 4 by default.
     max_elements : int, optional
@@ -365,8 +367,8 @@ def trace(
     ------
     TypeError
         If ``graph`` is neither a Graph nor has one, ``precision`` or ``max_elements`` is
-        not a whole number, ``inputs`` not a bool, or ``optimizer`` neither an SGD nor a
-        number.
+        not a whole number, ``inputs`` not a bool, or ``optimizer`` neither an optimizer
+        that explains its step (``rule``, ``explain``, ``state_dict``) nor a number.
     tinygraph.GraphError
         If ``precision`` is not from 1 to 17, ``max_elements`` not from 1 to 10⁶, a
         learning rate is not a positive finite number, or the feed does not fit the graph
@@ -427,7 +429,10 @@ def trace(
     steps += _backward_steps(graph, fmt, Layers(graph.nodes), bool(inputs))
     if optimizer is not None:
         steps += _update_steps(graph, optimizer, fmt)
-    return Trace(graph, steps, float(loss_value), optimizer.lr if optimizer else 0.0, precision, max_elements)
+    result = Trace(graph, steps, float(loss_value), optimizer.lr if optimizer else 0.0, precision, max_elements)
+    if optimizer is not None and optimizer.rule("w") != "w ← w − η ∂E/∂w":
+        result.update = f"{type(optimizer).__name__}, {optimizer.rule('w')}"
+    return result
 
 
 def _forward_steps(graph, fmt):
@@ -496,6 +501,9 @@ def _backward_steps(graph, fmt, layers, inputs):
         local_text, local = local_derivative(node)
         if local_text:
             step.say(fmt, _local_line(node, local_text, local))
+        extra = getattr(node, "backward_lines", None)  # a node's own sum written out (a Conv2D's ∂E/∂w)
+        if callable(extra):
+            step.say(fmt, Line.hold(lambda number: node.backward_lines(number), computed=True))
         if local is not None:
             step.arrays["local"] = np.asarray(local).copy()
         per = graph.shape_of(node)

@@ -282,7 +282,7 @@ _SYMBOLS = {
     "⋮": r"\vdots ", "<": r"\lt ", ">": r"\gt ", "{": r"\{", "}": r"\}", "#": r"\#", "%": r"\%", "&": r"\&",
     "$": r"\$", "~": r"\sim ", "\\": r"\backslash ", "^": r"\hat{}", "'": r"\prime ",
 }  # fmt: skip
-_PROSE_WORDS = {"if", "of", "to", "in", "at", "by", "is", "or", "as", "on"}  # prose, not names
+_PROSE_WORDS = {"if", "of", "to", "in", "at", "by", "is", "or", "as", "on", "so"}  # prose, not names
 _FUNCTIONS = {"log": r"\log ", "exp": r"\exp ", "tanh": r"\tanh ", "max": r"\max ", "min": r"\min "}
 _NAME = r"[A-Za-z](?:[A-Za-z0-9]|\u0303)*(?:_[A-Za-z0-9]+)?(?:\[[0-9, :a-z_]*\])?"
 _PIECES = re.compile(
@@ -377,6 +377,14 @@ def to_tex(text: str) -> str:
             k += 1
         elif kind == "space":
             out.append(r"\quad " if len(piece) > 1 else " ")
+        elif piece == "_" and text[m.end() : m.end() + 1] == "{":  # a subscript of several: Σ_{k,u,v}
+            depth, end = 1, m.end() + 1
+            while end < len(text) and depth:
+                depth += {"{": 1, "}": -1}.get(text[end], 0)
+                end += 1
+            out.append("_{" + to_tex(text[m.end() + 1 : end - 1]) + "}")
+            while k < len(pieces) and pieces[k].start() < end:
+                k += 1
         elif piece == "_":  # a subscript (δ_j), or a character of a name (__init__)
             out.append("_" if text[m.end() : m.end() + 1].isalnum() else r"\_")
         else:
