@@ -37,7 +37,7 @@ STRICT, LOOSE = (1e-10, 1e-12), (1e-3, 1e-3)  # relative; absolute per unit of t
 ACTIVATIONS = {"logistic": tg.Logistic, "tanh": tg.Tanh, "relu": tg.ReLU, "step": tg.Step}
 UNARY = {"neg": tg.Negate, "square": tg.Square, "exp": tg.Exp, "abs": tg.Abs, "leaky": tg.LeakyReLU}
 UNARY.update(pow=tg.Power, ln=tg.Log)
-CLAMP = 0.01  # Log's clamp here: log(max(x, ε))
+CLAMP = 0.5  # Log's clamp here: log(max(x, ε)); (near a small ε, 1/x² amplifies rounding beyond the tolerance)
 LOSSES = {"squared": tg.SquaredLoss, "log": tg.LogLoss, "xent": tg.SoftmaxCrossEntropy}
 REDUCING = {"sum", "mean", *LOSSES}  # one value for a whole batch
 FLEXIBLE = {*ACTIVATIONS, *UNARY, "softmax", "scale", "sum", "mean", "add", "mul", "dropout"}  # any feature size
@@ -176,7 +176,8 @@ def backward(kind, arg, v, y, g, batched, reduction):
         return [summed_to(g, v[0], a), summed_to(-g, v[1], b)]
     if kind == "div":  # ∂/∂a = 1/b, ∂/∂b = −a/b²
         a, b = lined_up(v, batched)
-        return [summed_to(g / b, v[0], a), summed_to(-g * a / (b * b), v[1], b)]
+        q = g / b  # (as the node computes it: −(g/b)·(a/b), so that a sum over a batch rounds alike)
+        return [summed_to(q, v[0], a), summed_to(-(q * (a / b)), v[1], b)]
     if kind in UNARY:
         x = v[0]
         local = {
@@ -309,8 +310,8 @@ class Reference:
             raise Stop(f"{kind} input within {near} of 0")
         if kind in ("abs", "leaky") and np.any((z > 0) & (z < near)):
             raise Stop(f"{kind} input within {near} of 0")
-        if kind == "ln" and np.any(np.abs(args[0] - CLAMP) < near):
-            raise Stop(f"Log input within {near} of its clamp")
+        if kind == "ln" and np.any(np.abs(args[0] - CLAMP) < 1e3 * near):  # (its slope jumps by 1/ε there)
+            raise Stop(f"Log input within {1e3 * near} of its clamp")
         if kind == "log" and np.any(np.minimum(args[0], 1 - args[0]) < near):
             raise Stop(f"LogLoss probability within {near} of 0 or 1")
         gap = 1 - np.abs(y)
