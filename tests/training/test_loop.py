@@ -294,3 +294,26 @@ def test_network_fit_takes_any_optimizer(make):
     history = net.fit(X, T, epochs=60, optimizer=opt, batch_size=2, seed=0, progress=False)
     assert history[-1] < history[0]
     assert all(p.grad is not None for p in opt.parameters)
+
+
+def _dropout_net(seed=0):
+    x, t = tg.Input("x", shape=(2,)), tg.Input("t", shape=(1,))
+    h = tg.dense(x, 8, tg.Tanh, seed=seed, name="h")
+    o = tg.dense(tg.Dropout(h, p=0.3, seed=5, name="drop"), 1, tg.Logistic, seed=seed + 1, name="o")
+    return tg.Graph(tg.SquaredLoss(o, t, name="E"))
+
+
+def test_resuming_a_graph_with_dropout_draws_the_masks_of_the_uninterrupted_run(tmp_path):
+    X, T = tg.datasets.xor()
+    data = {"x": X, "t": T[:, None]}
+    whole = _dropout_net()
+    tg.fit(whole, data, tg.Adam(whole.parameters(), lr=0.05), epochs=4, seed=1)
+    first = _dropout_net()
+    tg.fit(first, data, tg.Adam(first.parameters(), lr=0.05), epochs=2, seed=1, checkpoint=tmp_path / "c.npz")
+    again = _dropout_net()  # a new process: fresh nodes, a graph that has run no pass
+    tg.fit(
+        again, data, tg.Adam(again.parameters(), lr=0.05), epochs=4, seed=1, checkpoint=tmp_path / "c.npz", resume=True
+    )
+    assert again.mode.step == whole.mode.step == 16
+    for p, q in zip(again.parameters(), whole.parameters()):
+        np.testing.assert_array_equal(p.value, q.value)

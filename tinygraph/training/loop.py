@@ -336,6 +336,7 @@ _STATE = "__tinygraph_checkpoint__"
 def _save_checkpoint(graph, optimizer, path, epoch, seed, history):
     arrays = {f"param/{p.name}": p.value for p in graph.parameters()}
     info: dict[str, Any] = {"epoch": epoch, "seed": seed, "history": history}
+    info["passes"] = graph.mode.step  # (the graph's passes in training: a Dropout's next mask)
     state = _optimizer_state(optimizer)
     if state is not None:  # its arrays as arrays, its numbers (settings, counts) in the JSON
         arrays.update({f"optimizer/{k}": v for k, v in state.items() if isinstance(v, np.ndarray)})
@@ -409,6 +410,9 @@ def _restore(graph, optimizer, path, epochs, given_seed):
                 f"fit resume: '{path}' does not fit this graph: Parameter '{p.name}' "
                 f"{p.value.shape} is {got} there (nothing was changed)"
             )
+    passes = json.loads(str(arrays[_STATE])).get("passes")  # (none in a checkpoint of an earlier tinygraph)
+    if passes is not None and not (type(passes) is int and passes >= 0):
+        raise GraphError(f"fit resume: '{path}' holds an unreadable count of passes, {passes!r} (nothing was changed)")
     current = _optimizer_state(optimizer)
     if current is not None:  # checked, then put back (or refused: nothing changes)
         saved = json.loads(str(arrays[_STATE])).get("optimizer")
@@ -426,6 +430,8 @@ def _restore(graph, optimizer, path, epochs, given_seed):
             ) from None
     for p in params:
         p.value[...] = arrays[f"param/{p.name}"]
+    if passes is not None:
+        graph.mode.step = passes
     return state
 
 
