@@ -377,15 +377,16 @@ def sine(n: int = 100, noise: float = 0.1, seed: int | None = None) -> tuple[np.
     return X, np.sin(X[:, 0]) + noise * rng.normal(size=n)
 
 
-def _scikit_learn(what: str, loader: str) -> Any:
-    """Return the loader ``sklearn.datasets.<loader>``, or raise an ImportError naming ``what`` and the extra."""
+def _scikit_learn(what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return `load_<what>()` of sklearn.datasets as (float64 features, int64 labels), or say to install it."""
     try:
         import sklearn.datasets
     except ImportError:
         raise ImportError(
             f'datasets.{what} needs scikit-learn: pip install "tinygraph[data]" (or pip install scikit-learn)'
         ) from None
-    return getattr(sklearn.datasets, loader)
+    data = getattr(sklearn.datasets, f"load_{what}")()
+    return data.data.astype(np.float64), data.target.astype(np.int64)
 
 
 def digits(images: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -432,9 +433,9 @@ def digits(images: bool = False) -> tuple[np.ndarray, np.ndarray]:
     (1797, 1, 8, 8)
     """
     images = checks.flag("datasets.digits: images", images)
-    data = _scikit_learn("digits", "load_digits")()
-    X = data.data.astype(np.float64) / 16.0
-    return X.reshape(-1, 1, 8, 8) if images else X, data.target.astype(np.int64)
+    X, T = _scikit_learn("digits")
+    X = X / 16.0
+    return X.reshape(-1, 1, 8, 8) if images else X, T
 
 
 def iris() -> tuple[np.ndarray, np.ndarray]:
@@ -468,8 +469,7 @@ def iris() -> tuple[np.ndarray, np.ndarray]:
     >>> X[0], np.bincount(T)
     (array([5.1, 3.5, 1.4, 0.2]), array([50, 50, 50]))
     """
-    data = _scikit_learn("iris", "load_iris")()
-    return data.data.astype(np.float64), data.target.astype(np.int64)
+    return _scikit_learn("iris")
 
 
 def wine() -> tuple[np.ndarray, np.ndarray]:
@@ -504,8 +504,7 @@ def wine() -> tuple[np.ndarray, np.ndarray]:
     >>> np.round(Z.std(axis=0), 6).tolist() == [1.0] * 13
     True
     """
-    data = _scikit_learn("wine", "load_wine")()
-    return data.data.astype(np.float64), data.target.astype(np.int64)
+    return _scikit_learn("wine")
 
 
 def breast_cancer() -> tuple[np.ndarray, np.ndarray]:
@@ -539,8 +538,7 @@ def breast_cancer() -> tuple[np.ndarray, np.ndarray]:
     >>> X.shape, T.shape, np.bincount(T)
     ((569, 30), (569,), array([212, 357]))
     """
-    data = _scikit_learn("breast_cancer", "load_breast_cancer")()
-    return data.data.astype(np.float64), data.target.astype(np.int64)
+    return _scikit_learn("breast_cancer")
 
 
 def one_hot(labels: Any, n_classes: int | None = None) -> np.ndarray:

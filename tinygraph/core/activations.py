@@ -98,8 +98,8 @@ class Elementwise(Node):
 
     @property
     def gradients(self) -> dict[str, str]:
-        """How z's gradient is formed, for the trace: ∂E/∂y ⊙ the right side of ``derivative``."""
-        return {"z": f"∂E/∂y ⊙ {self.derivative.split(' = ', 1)[1]}"} if self.derivative else {}
+        """How the input's gradient is formed, for the trace: ∂E/∂y ⊙ the right side of ``derivative``."""
+        return {self.symbols()[1][0]: f"∂E/∂y ⊙ {self.derivative.split(' = ', 1)[1]}"} if self.derivative else {}
 
     def infer_shape(self, z: tuple[int, ...]) -> tuple[int, ...]:
         return z

@@ -16,13 +16,15 @@ from ..checks import shown
 from .node import Node, describe
 
 
-def _is_number(c: Any) -> bool:
+def is_number(c: Any) -> bool:
+    """Tell whether ``c`` is a Python or numpy number (not a bool)."""
     return isinstance(c, (int, float, np.integer, np.floating)) and not isinstance(c, bool)
 
 
-def _is_finite(c: Any) -> bool:
+def is_finite(c: Any) -> bool:
+    """Tell whether ``c`` is a finite number (an int too large for a float is not)."""
     try:
-        return _is_number(c) and math.isfinite(c)
+        return is_number(c) and math.isfinite(c)
     except OverflowError:  # an int too large for a float
         return False
 
@@ -518,7 +520,7 @@ class Scale(Node):
     gradients = property(lambda self: {"x": f"{self.c:g} · ∂E/∂y"})
 
     def __init__(self, x: Node, c: float, name: str | None = None) -> None:
-        if not _is_finite(c):
+        if not is_finite(c):
             raise TypeError(f"{describe(Scale, name)}: c must be a finite number, got {shown(c)}")
         self.c = float(c)
         super().__init__(x, name=name)

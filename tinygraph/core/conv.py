@@ -201,11 +201,6 @@ class Conv2D(Node):
         self.gradients["w"] = f"Σ_{{i,j}} ∂E/∂z[c,i,j]·x[k, {rows}, {columns}]   (x correlated with ∂E/∂z)"
         super().__init__(*((x, w) if b is None else (x, w, b)), name=name)
 
-    def symbols(self) -> tuple[str, list[str]]:
-        """Return ``("z", ["x", "w", "b"])``: the output's symbol is z, of which z[c,i,j] is an element."""
-        lhs, ins = super().symbols()
-        return lhs.split("[")[0], ins
-
     def infer_shape(self, x: tuple, w: tuple, b: tuple | None = None) -> tuple[int, ...]:
         names, p, s = [i.name for i in self.inputs], self.padding, self.stride
         if len(w) != 4:

@@ -108,9 +108,6 @@ class Dropout(Node):
     def infer_shape(self, x: tuple[int, ...]) -> tuple[int, ...]:
         return x
 
-    def prepare(self, x: tuple[int, ...], *, dtype: Any, batched: tuple[bool, ...]) -> dict:
-        return {}
-
     def forward(self, x: np.ndarray) -> np.ndarray:
         mode = self.mode
         if not mode.training or self.p == 0:

@@ -22,7 +22,6 @@ scalars reads like micrograd's:
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -30,7 +29,7 @@ import numpy as np
 from ..checks import number
 from .activations import NUMBERS, Elementwise, Logistic, ReLU, Tanh
 from .arithmetic import OPERATORS
-from .combine import Add, Broadcasting, Multiply, Scale
+from .combine import Add, Broadcasting, Multiply, Scale, is_finite, is_number
 from .leaves import Constant
 from .node import Node, describe
 
@@ -51,16 +50,10 @@ def _first(x: np.ndarray, mask: np.ndarray) -> str:
 
 
 class _Unary(Elementwise):
-    """An Elementwise node whose input symbol is forward's argument (x, a, z)."""
+    """An Elementwise node whose input is called x (the symbol of its formula)."""
 
     def __init__(self, x: Node, name: str | None = None) -> None:
         super().__init__(x, name=name)
-
-    @property
-    def gradients(self) -> dict[str, str]:
-        """How the input's gradient is formed, for the trace: ∂E/∂y ⊙ the right side of ``derivative``."""
-        rule = self.derivative.split(" = ", 1)[1] if self.derivative else None
-        return {self.symbols()[1][0]: f"∂E/∂y ⊙ {rule}"} if rule else {}
 
 
 class Subtract(Broadcasting):
@@ -180,14 +173,13 @@ class Divide(Broadcasting):
             zero = b == 0
             raise self.error(f"division by zero: b '{self.inputs[1].name}' holds 0{_where(zero)}")
         a, self.b = self._line_up((a, b))
-        self.y = a / self.b
-        return self.y
+        return a / self.b
 
     def backward(self, grad_out: np.ndarray) -> tuple:
         q = grad_out / self.b  # g ⊙ 1/b
         return (
             self._unbroadcast(q, 0) if self.needs[0] else None,
-            self._unbroadcast(np.negative(q * self.y), 1) if self.needs[1] else None,  # −g ⊙ a/b²
+            self._unbroadcast(np.negative(q * self.value), 1) if self.needs[1] else None,  # −g ⊙ (a/b)/b
         )
 
 
@@ -621,20 +613,9 @@ class LeakyReLU(_Unary):
 
 
 # ---------------------------------------------------------------- what the operators build
-def _is_number(c: Any) -> bool:
-    return isinstance(c, (int, float, np.integer, np.floating)) and not isinstance(c, (bool, np.bool_))
-
-
-def _finite(c: Any) -> bool:
-    try:
-        return math.isfinite(c)
-    except OverflowError:  # an int too large for a float
-        return False
-
-
 def _refused(node: Node, op: str, other: Any, reflected: bool = False) -> TypeError:
     me, it = f"{node.kind} '{node.name}'", type(other).__name__
-    if _is_number(other):
+    if is_number(other):
         why = f"a number must be finite, got {other!r}"
     elif isinstance(other, (list, tuple, np.ndarray)):
         why = "expected a node or a number; wrap arrays in tg.Constant(...) (fixed) or tg.Parameter(...) (trained)"
@@ -647,7 +628,7 @@ def _operand(node: Node, op: str, other: Any, reflected: bool = False) -> Node:
     """Return the other operand as a node: a node itself, a finite number as a Constant of shape ()."""
     if isinstance(other, Node):
         return other
-    if _is_number(other) and _finite(other):
+    if is_finite(other):
         return Constant(float(other))
     raise _refused(node, op, other, reflected)
 
@@ -657,7 +638,7 @@ def _add(a: Node, b: Any) -> Node:
 
 
 def _radd(a: Node, b: Any) -> Node:
-    if _is_number(b) and b == 0:  # 0 + a is a: sum(nodes) starts from 0
+    if is_number(b) and b == 0:  # 0 + a is a: sum(nodes) starts from 0
         return a
     return Add(_operand(a, "+", b, reflected=True), a)
 
@@ -673,7 +654,7 @@ def _rsub(a: Node, b: Any) -> Node:
 def _mul(a: Node, b: Any) -> Node:
     if isinstance(b, Node):
         return Multiply(a, b)
-    if _is_number(b):
+    if is_number(b):
         return Scale(a, b)
     raise TypeError(
         f"{a.kind} '{a.name}' * {type(b).__name__}: multiply by a number (Scale) or a node; "
@@ -684,9 +665,9 @@ def _mul(a: Node, b: Any) -> Node:
 def _truediv(a: Node, b: Any) -> Node:
     if isinstance(b, Node):
         return Divide(a, b)
-    if _is_number(b) and b == 0:
+    if is_number(b) and b == 0:
         raise ZeroDivisionError(f"{a.kind} '{a.name}' / {b!r}: division by zero")
-    if _is_number(b) and _finite(b):
+    if is_finite(b):
         return Scale(a, 1.0 / float(b))
     raise _refused(a, "/", b)
 
@@ -698,7 +679,7 @@ def _rtruediv(a: Node, b: Any) -> Node:
 def _pow(a: Node, p: Any) -> Node:
     if isinstance(p, Node):
         raise TypeError(f"{a.kind} '{a.name}' ** {p.kind} '{p.name}': the exponent must be a fixed number")
-    if not _is_number(p):
+    if not is_number(p):
         raise TypeError(f"{a.kind} '{a.name}' ** {type(p).__name__}: the exponent must be a number")
     return Power(a, p)
 

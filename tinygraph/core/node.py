@@ -457,7 +457,7 @@ class Node(Arithmetic):
         >>> tg.Logistic(tg.Input("z", shape=(2,))).symbols()
         ('y', ['z'])
         """
-        lhs = (self.formula or "y").split(" = ")[0].strip()
+        lhs = (self.formula or "y").split(" = ")[0].split("[")[0].strip()  # (z of "z[c,i,j] = …")
         params = list(inspect.signature(self.forward).parameters.values())
         if any(p.kind == p.VAR_POSITIONAL for p in params):
             return lhs, [chr(ord("a") + i) if i < 26 else f"x{i}" for i in range(len(self.inputs))]

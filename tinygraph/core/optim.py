@@ -169,6 +169,10 @@ class SGD(Optimizer):
             v += g  # v ← μ v + g
             _descend(w, g + mu * v if nesterov else v, lr, block)  # w ← w − η (g + μ v), or w − η v
 
+    def heading(self) -> str:
+        """Return ``"gradient descent, w ← w − η ∂E/∂w"`` (or the rule with its velocity)."""
+        return f"gradient descent, {self.rule('w')}"
+
     def rule(self, name: str = "w") -> str:
         """Return the update of a parameter called ``name``, in words: ``"w ← w − η ∂E/∂w"``."""
         g = f"(∂E/∂{name} + λ {name})" if self.weight_decay else f"∂E/∂{name}"

@@ -326,6 +326,10 @@ class Optimizer:
             getattr(self, c)[:] = [int(state[f"{c}/{i}"]) for i in range(n)]
 
     # -- words ----------------------------------------------------------------------------------
+    def heading(self) -> str:
+        """Return what the update is, for a trace's heading: ``"Adam, w ← w − η m̂/(√v̂ + ε)"``."""
+        return f"{type(self).__name__}, {self.rule('w')}"
+
     def rule(self, name: str = "w") -> str:
         """Return the update of a parameter called ``name``, in plain text: ``"w ← w − η ∂E/∂w"``."""
         raise NotImplementedError

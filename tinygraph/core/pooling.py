@@ -60,11 +60,6 @@ class Pool2D(Node):
         self.stride = self.size if stride is None else whole_number(type(self), name, "stride", stride, 1)
         super().__init__(x, name=name)
 
-    def symbols(self) -> tuple[str, list[str]]:
-        """Return ``("y", ["x"])``: the output's symbol is y, of which y[c,i,j] is an element."""
-        lhs, ins = super().symbols()
-        return lhs.split("[")[0], ins
-
     def where(self) -> tuple[str, str]:
         """Write the input pixel under window offset (u, v) of output pixel (i, j): ``s·i+u``, ``s·j+v``."""
         return index("i", self.stride, "+u", 0), index("j", self.stride, "+v", 0)

@@ -64,7 +64,8 @@ class Reshape(Node):
     derivative = "∂E/∂x = ∂E/∂y reshaped to x's shape"
     derivative_tex = r"\frac{\partial E}{\partial x} = \frac{\partial E}{\partial y} \text{ reshaped to x's shape}"
     gradients = {"x": "∂E/∂y reshaped like x"}
-    lead = 0  # 1 when x carries the batch axis (prepare)
+    x_shape: tuple = ()  # the whole shapes of x and y in these passes (prepare)
+    y_shape: tuple = ()
 
     def __init__(self, x: Node, shape: Any, name: str | None = None) -> None:
         entries = (shape,) if isinstance(shape, (int, np.integer)) else shape
@@ -94,11 +95,11 @@ class Reshape(Node):
         return shape
 
     def prepare(self, x: tuple, *, dtype: Any, batched: tuple[bool, ...]) -> dict:
-        return {"lead": int(batched[0])}
+        lead = int(batched[0])  # (the batch axis, kept as it is)
+        return {"x_shape": x, "y_shape": x[:lead] + self.infer_shape(x[lead:])}
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x_shape = x.shape  # kept for backward
-        return x.reshape(x.shape[: self.lead] + self.infer_shape(x.shape[self.lead :]))
+        return x.reshape(self.y_shape)
 
     def backward(self, grad_out: np.ndarray) -> tuple[np.ndarray]:
         return (grad_out.reshape(self.x_shape),)

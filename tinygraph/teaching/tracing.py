@@ -137,7 +137,7 @@ class Trace:
     ) -> None:
         self.graph, self.steps, self.loss, self.lr, self.precision = graph, steps, loss, lr, precision
         self.numbers = Numbers(precision, max_elements)  # how its numbers are written
-        self.update = "gradient descent, w ← w − η ∂E/∂w"  # the update's rule, as the optimizer states it
+        self.update = "gradient descent, w ← w − η ∂E/∂w"  # the heading of its update (the optimizer's)
 
     def __len__(self):
         """Return the number of steps."""
@@ -368,7 +368,7 @@ def trace(
     TypeError
         If ``graph`` is neither a Graph nor has one, ``precision`` or ``max_elements`` is
         not a whole number, ``inputs`` not a bool, or ``optimizer`` neither an optimizer
-        that explains its step (``rule``, ``explain``, ``state_dict``) nor a number.
+        that explains its step (``heading``, ``rule``, ``explain``, ``state_dict``) nor a number.
     tinygraph.GraphError
         If ``precision`` is not from 1 to 17, ``max_elements`` not from 1 to 10⁶, a
         learning rate is not a positive finite number, or the feed does not fit the graph
@@ -416,10 +416,10 @@ def trace(
         flag("trace: inputs", inputs)
     if optimizer is not None:
         optimizer = as_optimizer(optimizer, graph, "trace")
-        if not all(callable(getattr(optimizer, m, None)) for m in ("state_dict", "rule", "explain")):
+        if not all(callable(getattr(optimizer, m, None)) for m in ("state_dict", "heading", "rule", "explain")):
             raise TypeError(
-                "trace: optimizer must be an SGD, Adam or RMSProp (anything with state_dict(), rule() and "
-                f"explain()) or a learning rate, got {type(optimizer).__name__}"
+                "trace: optimizer must be an SGD, Adam or RMSProp (anything with state_dict(), heading(), rule() "
+                f"and explain()) or a learning rate, got {type(optimizer).__name__}"
             )
     fmt = Numbers(precision, max_elements)
     loss_value = graph.forward(feed)
@@ -430,8 +430,8 @@ def trace(
     if optimizer is not None:
         steps += _update_steps(graph, optimizer, fmt)
     result = Trace(graph, steps, float(loss_value), optimizer.lr if optimizer else 0.0, precision, max_elements)
-    if optimizer is not None and optimizer.rule("w") != "w ← w − η ∂E/∂w":
-        result.update = f"{type(optimizer).__name__}, {optimizer.rule('w')}"
+    if optimizer is not None:
+        result.update = optimizer.heading()
     return result
 
 

@@ -31,6 +31,7 @@ from ..core.graph import DISPLAY
 from ..core.node import as_float_array
 from ..errors import GraphError
 from .loop import fit as _fit
+from .loop import in_mode
 
 
 @dataclass
@@ -453,11 +454,8 @@ class Network:
         tinygraph.GraphError
             If ``X`` fits neither ``(n_in,)`` nor rows of it.
         """
-        graph, was = self.graph, self.graph.training
-        try:
-            return graph.eval().run(self.output, {self.input: X})
-        finally:
-            graph.train(was)
+        with in_mode(self.graph, training=False):
+            return self.graph.run(self.output, {self.input: X})
 
     def accuracy(self, X: Any, T: Any) -> float:
         """Return the fraction of samples classified right.

@@ -276,7 +276,6 @@ def fit(
     loss_node = graph.outputs[0]
     per_batch_mean = averages_the_batch(loss_node)
     params = graph.parameters()
-    before = _optimizer_state(optimizer)
     bar = progress_bar(total=epochs, initial=first, disable=not show, unit="epoch", desc="fit")
     with bar, in_mode(graph, training=True):
         for epoch in range(first, epochs):
@@ -309,7 +308,7 @@ def fit(
                 except (GraphError, TypeError) as exc:  # bad data the first pass over it finds
                     if epoch != first:
                         raise
-                    _put_back(params, start_of_epoch, optimizer, before)
+                    _put_back(params, start_of_epoch, optimizer, start_state)  # (epoch first: as before fit)
                     raise type(exc)(
                         f"fit: epoch {epoch + 1}, step {step + 1}: {exc} (every parameter and the "
                         "optimizer's state are as they were before fit)"
