@@ -136,7 +136,7 @@ def test_sgd_takes_the_steps_of_its_rule(settings, shape):
     want, velocity = sgd_by_hand(values, grads, **settings)
     for gs, after in zip(grads, want):
         for p, g in zip(params, gs):
-            p.grad = g
+            p.grad = g.copy()  # (a step that wrote into it would then differ from grads)
         opt.step()
         for p, w in zip(params, after):
             np.testing.assert_allclose(p.value, w, rtol=1e-12, atol=1e-15)

@@ -174,8 +174,9 @@ def test_the_maps_render_to_png_and_svg(tmp_path):
     assert (tmp_path / "maps.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     svg = tg.render(graph).pipe(format="svg").decode("utf-8")
     top, bottom = maps.POSITIVE_SCALE[-1], maps.NEGATIVE_SCALE[-1]
-    # the max pixel of x and of img, with the colour bars' darkest steps: each colour twice in every node drawn
-    assert svg.count(f'fill="{top}"') >= 2 and svg.count(f'fill="{bottom}"') >= 2
+    # the largest pixel of each sign in img and in h (the two image nodes), and the darkest step of their
+    # two colour bars: each colour four times (blank maps would leave two)
+    assert svg.count(f'fill="{top}"') == 4 and svg.count(f'fill="{bottom}"') == 4
 
 
 @pytest.mark.graphviz
