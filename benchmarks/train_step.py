@@ -134,10 +134,14 @@ class NumpyStep:
                 np.subtract(1.0, h[k], out=tmp)
                 tmp *= h[k]
                 prev *= tmp
-        for p, g in zip(W + b, self.gW + self.gb):  # w ← w − η ∂E/∂w
+        self.update(W + b, self.gW + self.gb)
+        return loss
+
+    def update(self, params, grads):
+        """The optimizer's step, in place: w ← w − η ∂E/∂w (benchmarks/optimizers.py puts others here)."""
+        for p, g in zip(params, grads):
             g *= self.lr
             p -= g
-        return loss
 
     def weights(self):
         return [a for pair in zip(self.W, self.b) for a in pair]
@@ -462,7 +466,12 @@ class TinygraphStep:
         self.graph = self.net.graph
         self.loss_graph = tg.Graph(self.net.loss)  # the step needs the loss only, not o's Softmax
         self.feed = {"x": x, "t": t}
-        self.optimizer = tg.SGD(self.graph.parameters(), lr=lr)
+        self.lr = lr
+        self.optimizer = self.optimizer_for(self.graph.parameters())
+
+    def optimizer_for(self, params):
+        """The optimizer of the step: SGD (benchmarks/optimizers.py builds others here)."""
+        return self.tg.SGD(params, lr=self.lr)
 
     def step(self):
         loss = self.loss_graph.forward(self.feed)
@@ -494,7 +503,12 @@ class TorchStep:
         self.model = torch.nn.Sequential(*layers)
         self.x, self.t = torch.from_numpy(x), torch.from_numpy(t)
         self.scale = 1.0 / x.shape[0] if x.ndim > 1 else 1.0
-        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=lr)
+        self.lr = lr
+        self.optimizer = self.optimizer_for(self.model.parameters())
+
+    def optimizer_for(self, params):
+        """The optimizer of the step: torch.optim.SGD (benchmarks/optimizers.py builds others here)."""
+        return self.torch.optim.SGD(params, lr=self.lr)
 
     def step(self):
         self.optimizer.zero_grad(set_to_none=True)
