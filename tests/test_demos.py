@@ -10,7 +10,7 @@ import pytest
 
 from tinygraph import datasets
 from tinygraph.cli import main
-from tinygraph.demos import DEMOS
+from tinygraph.demos import DEMOS, demo_data
 
 HAS_DOT = bool(shutil.which("dot")) or bool(os.environ.get("CI"))
 
@@ -74,15 +74,23 @@ def test_the_demos_replay_traces_the_sample_its_diagrams_and_trace_show(capsys, 
         assert all("on training sample 1" in t["html"] for t in data["traces"])  # x = [0, 1], t = 1
 
 
+@pytest.mark.parametrize("seed", [0, 3])
 @pytest.mark.parametrize("name, inputs, outputs", [("iris", 4, 3), ("wine", 13, 3), ("breast_cancer", 30, 1)])
-def test_the_measurement_demos_train_on_standardized_columns_of_the_real_data(name, inputs, outputs):
+def test_the_measurement_demos_scale_by_the_training_rows_alone(name, inputs, outputs, seed):
+    # The test rows must take no part in the numbers that scale them: mean and std of the training rows only.
     pytest.importorskip("sklearn", reason="the real data sets need scikit-learn (tinygraph[data])")
     X_raw, T_raw = getattr(datasets, name)()
-    X, T = DEMOS[name].data()
-    np.testing.assert_allclose(X, (X_raw - X_raw.mean(axis=0)) / X_raw.std(axis=0))
-    np.testing.assert_allclose(X.mean(axis=0), 0, atol=1e-12)
-    np.testing.assert_allclose(X.std(axis=0), 1)
-    np.testing.assert_array_equal(T, T_raw)
+    raw_train, raw_test, T_train, T_test = datasets.train_test_split(X_raw, T_raw, test=0.25, seed=seed)
+    mean, std = raw_train.mean(axis=0), raw_train.std(axis=0)  # (plain numpy, the training rows alone)
+    X, T, X_tr, X_te, T_tr, T_te = demo_data(DEMOS[name], seed)
+    np.testing.assert_allclose(X_tr, (raw_train - mean) / std)
+    np.testing.assert_allclose(X_te, (raw_test - mean) / std)
+    np.testing.assert_allclose(X, (X_raw - mean) / std)  # (what the plots see: the same scale)
+    np.testing.assert_allclose(X_tr.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(X_tr.std(axis=0), 1)
+    assert np.abs(X_te.mean(axis=0)).max() > 0.05 and np.abs(X_te.std(axis=0) - 1).max() > 0.05  # only about
+    for got, want in ((T, T_raw), (T_tr, T_train), (T_te, T_test)):
+        np.testing.assert_array_equal(got, want)
     assert DEMOS[name].sizes[0] == inputs and DEMOS[name].sizes[-1] == outputs
 
 

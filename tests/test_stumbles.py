@@ -73,6 +73,9 @@ def test_every_demo_succeeds_on_its_own_defaults(dataset, capsys, tmp_path, trai
     assert captured.err == ""
     found = re.search(r"test accuracy ([\d.]+)%" if DEMOS[dataset].split else r"accuracy ([\d.]+)%", captured.out)
     assert float(found.group(1)) / 100 >= DEMOS[dataset].expect
+    said = re.search(r"each input column scaled by the (\d+) training rows' mean and standard deviation", captured.out)
+    scaled = {"iris": 112, "wine": 134, "breast_cancer": 427}.get(dataset)  # (75% of 150, 178, 569 rows)
+    assert (int(said.group(1)) if said else None) == scaled
 
 
 def test_a_demo_that_falls_short_says_why_on_stderr(capsys, tmp_path, training_only):

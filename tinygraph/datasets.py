@@ -477,8 +477,10 @@ def wine() -> tuple[np.ndarray, np.ndarray]:
 
     Thirteen chemical measurements per wine (alcohol, malic acid, ash, …, proline), in
     their own units and not scaled: they range from below 1 to over 1000, so standardize
-    the columns before training, ``(X - X.mean(axis=0)) / X.std(axis=0)``. The rows are
-    scikit-learn's ``load_wine()``, in its order. Needs scikit-learn (no download).
+    the columns before training: split first, then scale both parts by the training rows'
+    mean and standard deviation (the test rows must take no part in them, as new data would
+    not). The rows are scikit-learn's ``load_wine()``, in its order. Needs scikit-learn (no
+    download).
 
     Returns
     -------
@@ -500,8 +502,10 @@ def wine() -> tuple[np.ndarray, np.ndarray]:
     >>> X, T = tg.datasets.wine()
     >>> X.shape, T.shape, np.bincount(T)
     ((178, 13), (178,), array([59, 71, 48]))
-    >>> Z = (X - X.mean(axis=0)) / X.std(axis=0)
-    >>> np.round(Z.std(axis=0), 6).tolist() == [1.0] * 13
+    >>> X_train, X_test, T_train, T_test = tg.datasets.train_test_split(X, T, seed=0)
+    >>> mean, std = X_train.mean(axis=0), X_train.std(axis=0)  # the training rows' alone
+    >>> X_train, X_test = (X_train - mean) / std, (X_test - mean) / std
+    >>> np.round(X_train.std(axis=0), 6).tolist() == [1.0] * 13
     True
     """
     return _scikit_learn("wine")
@@ -513,7 +517,8 @@ def breast_cancer() -> tuple[np.ndarray, np.ndarray]:
     Thirty features per tumour, computed from a digitized image of a fine needle aspirate
     of the cell nuclei: the mean, standard error and worst value of ten measures (radius,
     texture, perimeter, area, …), in their own units and not scaled (from 0 to over 4000),
-    so standardize the columns before training. The rows are scikit-learn's
+    so standardize the columns before training, by the training rows' mean and standard
+    deviation, after the split (as for ``wine()``). The rows are scikit-learn's
     ``load_breast_cancer()``, in its order. Needs scikit-learn (no download).
 
     Returns

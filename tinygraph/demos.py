@@ -43,6 +43,7 @@ class Demo(NamedTuple):
     batch_size: int = 1
     momentum: float = 0.0
     split: bool = True  # train on 75%, report the accuracy on the other 25%
+    standardize: bool = False  # scale each column by the training rows' mean and standard deviation
     expect: float = 0.9  # the accuracy the defaults reach: below it the demo exits 1, saying so on stderr
     sample: int = 0  # the training sample the diagrams and the trace show
 
@@ -59,18 +60,11 @@ DEMOS = {
     ),
     "circles": Demo(lambda: datasets.circles(300, 0.1, seed=0), [2, 8, 8, 1], Tanh, LogLoss, lr=0.05, epochs=100),
     "digits": Demo(datasets.digits, [64, 32, 10], Tanh, SoftmaxCrossEntropy, lr=0.05, epochs=10),
-    # measurements in their own units: standardized columns (test accuracy at seed 0: 97%, 98%, 98%)
-    "iris": Demo(lambda: standardized(*datasets.iris()), [4, 8, 3], Tanh, SoftmaxCrossEntropy, lr=0.05, epochs=50),
-    "wine": Demo(lambda: standardized(*datasets.wine()), [13, 16, 3], Tanh, SoftmaxCrossEntropy, lr=0.05, epochs=30),
-    "breast_cancer": Demo(
-        lambda: standardized(*datasets.breast_cancer()), [30, 16, 1], Tanh, LogLoss, lr=0.05, epochs=30
-    ),
+    # measurements in their own units, standardized by the training rows (test accuracy at seed 0: 97%, 98%, 98%)
+    "iris": Demo(datasets.iris, [4, 8, 3], Tanh, SoftmaxCrossEntropy, lr=0.05, epochs=50, standardize=True),
+    "wine": Demo(datasets.wine, [13, 16, 3], Tanh, SoftmaxCrossEntropy, lr=0.05, epochs=30, standardize=True),
+    "breast_cancer": Demo(datasets.breast_cancer, [30, 16, 1], Tanh, LogLoss, lr=0.05, epochs=30, standardize=True),
 }
-
-
-def standardized(X, T):
-    """Return ``X`` with every column scaled to mean 0 and standard deviation 1, and ``T`` as it is."""
-    return (X - X.mean(axis=0)) / X.std(axis=0), T
 
 
 def _draw(graph, path, view, made, title=None):
@@ -106,11 +100,20 @@ def demo_title(dataset, sizes, when, X, T, i):
 
 
 def demo_data(spec, seed):
-    """Return a demo's data X, T and its training and test rows (with no split, both are all of them)."""
+    """Return a demo's data X, T and its training and test rows (with no split, both are all of them).
+
+    With ``spec.standardize``, X and both parts are scaled by the training rows' mean and standard
+    deviation, column by column, after the split: the test rows take no part in the numbers that scale
+    them, as data met after training would not (the training rows have mean 0 and standard deviation 1,
+    the test rows only about).
+    """
     X, T = spec.data()
-    if spec.split:
-        return (X, T, *datasets.train_test_split(X, T, test=0.25, seed=seed))
-    return X, T, X, X, T, T
+    parts = datasets.train_test_split(X, T, test=0.25, seed=seed) if spec.split else (X, X, T, T)
+    X_train, X_test, T_train, T_test = parts
+    if spec.standardize:
+        mean, std = X_train.mean(axis=0), X_train.std(axis=0)
+        X, X_train, X_test = ((A - mean) / std for A in (X, X_train, X_test))
+    return X, T, X_train, X_test, T_train, T_test
 
 
 def demo(args):
@@ -147,6 +150,8 @@ def demo(args):
         f"  {kind}, η = {lr}{f', momentum {momentum}' if momentum else ''}, {epochs} epochs of "
         f"{len(X_train)} samples; {len(net.graph)} nodes"
     )
+    if spec.standardize:
+        print(f"  each input column scaled by the {len(X_train)} training rows' mean and standard deviation")
     made, missing_dot = [], None
     shown = spec.sample  # the training sample the diagrams and the trace show
     show_one_sample(net, X_train, T_train, shown)
