@@ -12,6 +12,13 @@ the same 9 weights look for the same stroke everywhere.  The network:
     → Conv2D 32 kernels 3×3, padding 1 → ReLU → MaxPool2D 2   (32, 2, 2)
     → Flatten (128,) → WeightedSum: 10 class scores → SoftmaxCrossEntropy
 
+``tg.digits_cnn(seed)`` builds it, node by node, in ``tinygraph/training/cnn.py``: about twenty
+lines to read beside this file (or ``print(inspect.getsource(tg.digits_cnn))``), a ``conv_block``
+(Conv2D → ReLU → MaxPool2D, with the He initialisation of its kernels) used twice, then Flatten
+and the dense layer.  The network is written there once, for this example and for ``tinygraph
+demo --dataset digits --model cnn``.  This run prints it as built: each node, what it is computed
+from, and the shape of one image's value.
+
 The data: scikit-learn's 1797 digits, split 75% / 25% (1348 to train on, 449 to test on) by
 ``train_test_split(test=0.25, seed=0)``.  The full run reaches at least 98% test accuracy
 (``tests/test_demos.py`` checks it through ``tinygraph demo --dataset digits --model cnn``, which
@@ -29,25 +36,12 @@ import numpy as np
 import tinygraph as tg
 
 
-def conv_block(h, c_in, c_out, k, rng):
-    """Conv2D (c_out kernels of c_in × 3 × 3, zeros around so the size stays) → ReLU → MaxPool2D 2."""
-    # He initialisation: ReLU halves the variance, so the weights get variance 2/fan_in (fan_in = c_in·3·3).
-    K = tg.Parameter(rng.normal(size=(c_out, c_in, 3, 3)) * np.sqrt(2 / (c_in * 9)), name=f"K{k}")
-    b = tg.Parameter(np.zeros(c_out), name=f"b{k}")
-    z = tg.Conv2D(h, K, b, padding=1, name=f"conv{k}")  # each output pixel: Σ over a 3×3 patch of every channel
-    return tg.MaxPool2D(tg.ReLU(z, name=f"h{k}"), size=2, name=f"pool{k}")  # halves the height and the width
-
-
-def build(seed=0):
-    """Return the loss graph and the nodes x, t and z (the class scores)."""
-    rng = np.random.default_rng(seed)
-    x, t = tg.Input("x", shape=(1, 8, 8)), tg.Input("t", shape=())  # an image; its digit, a class index
-    h = conv_block(x, 1, 16, 1, rng)  # (16, 4, 4): 16 feature maps
-    h = conv_block(h, 16, 32, 2, rng)  # (32, 2, 2)
-    flat = tg.Flatten(h, name="flat")  # (128,): the maps as one vector, for the dense layer
-    W = tg.Parameter(rng.normal(size=(flat.shape[0], 10)) / np.sqrt(flat.shape[0]), name="W")
-    z = tg.WeightedSum(flat, W, tg.Parameter(np.zeros(10), name="c"), name="z")  # 10 class scores
-    return tg.Graph(tg.SoftmaxCrossEntropy(z, t, name="E")), x, t, z
+def show(graph):
+    """Print the computed nodes in the order the graph runs them: what each is made from, and its shape."""
+    for node in graph.nodes:
+        if node.inputs:  # (the leaves, x, t and the weights, are what these are computed from)
+            made = f"{type(node).__name__}({', '.join(i.name for i in node.inputs)})"
+            print(f"  {node.name:>5} = {made:<26} {node.shape}")
 
 
 def main(argv=None):
@@ -58,9 +52,10 @@ def main(argv=None):
 
     X, T = tg.datasets.digits(images=True)  # X (1797, 1, 8, 8) in [0, 1]; T the digits 0…9
     X_train, X_test, T_train, T_test = tg.datasets.train_test_split(X, T, test=0.25, seed=0)
-    graph, x, t, z = build(args.seed)
+    graph, x, t, z = tg.digits_cnn(args.seed)  # the network: read it in tinygraph/training/cnn.py
     weights = sum(p.value.size for p in graph.parameters())
     print(f"{len(graph.nodes)} nodes, {weights} weights; {len(X_train)} training and {len(X_test)} test images")
+    show(graph)
 
     # Adam scales each weight's step by the size of its recent gradients; the learning rate shrinks
     # by 10% an epoch, so that the last epochs settle instead of jumping around the minimum.

@@ -1860,6 +1860,20 @@ def test_dense_refuses_bools_and_absurd_sizes(case):
     refused(lambda: tg.dense(x, n_out), "n_out", "'x'", seconds=10)
 
 
+@FUZZ
+@given(seed=st.one_of(st.none(), st.integers(0, 2**64), st.sampled_from([-1, 1.5, True, "0", NAN, np.int64(3)])))
+def test_digits_cnn_builds_for_any_seed_or_names_it(seed):
+    call = lambda: tg.digits_cnn(seed)
+    if not (seed is None or is_whole(seed, 0)):
+        refused(call, "seed")
+        return
+    graph, x, t, z = call()
+    assert graph.run(z, {x: np.ones((2, 1, 8, 8))}).shape == (2, 10)
+    if seed is not None:
+        again = tg.digits_cnn(seed)[0]
+        assert all(np.array_equal(p.value, q.value) for p, q in zip(graph.parameters(), again.parameters()))
+
+
 # ============================================================================================= datasets
 GENERATED = [
     tg.datasets.xor,

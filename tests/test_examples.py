@@ -100,6 +100,11 @@ def test_digits_cnn_learns_in_its_quick_run():
     # (2 epochs; the full run's 98% is checked by test_demos.py's run of `tinygraph demo --model cnn`)
     out = run_example("digits_cnn.py")
     assert "17 nodes, 6090 weights; 1348 training and 449 test images" in out and "epoch  2" in out
+    built = re.findall(r"^ +(\w+) = (\w+)\(([\w, ]*)\) +(\([\d, ]*\))$", out, flags=re.M)  # tg.digits_cnn, as built
+    assert built[0] == ("conv1", "Conv2D", "x, K1, b1", "(16, 8, 8)")  # (padding 1 keeps the 8×8)
+    assert built[2] == ("pool1", "MaxPool2D", "h1", "(16, 4, 4)")
+    assert built[-1] == ("E", "SoftmaxCrossEntropy", "z, t", "()")
+    assert [name for name, *_ in built] == ["conv1", "h1", "pool1", "conv2", "h2", "pool2", "flat", "z", "E"]
     assert float(re.search(r"test accuracy ([\d.]+)%", out).group(1)) >= 85
 
 

@@ -14,7 +14,8 @@ The public names, by what they are for:
 - losses: ``SquaredLoss``, ``LogLoss``, ``SoftmaxCrossEntropy``
 - your own nodes: ``Node``, ``Elementwise``, ``Loss``; ``check_node``
 - the engine: ``Graph``, ``topological_order``, ``GraphError``
-- training: ``SGD``, ``Adam``, ``RMSProp``, ``fit``, ``dense``, ``mlp``, ``Network``, ``Layer``
+- training: ``SGD``, ``Adam``, ``RMSProp``, ``fit``, ``dense``, ``mlp``, ``Network``, ``Layer``;
+  ``digits_cnn`` (a small CNN, built node by node)
 - checking: ``gradcheck``, ``check_node``, ``GradcheckReport``
 - seeing: ``render``, ``to_dot``, ``dot_available``, ``GraphvizNotFound``, ``trace``,
   ``Trace``, ``TraceStep``
@@ -78,7 +79,7 @@ from .core import (
 from .errors import GraphError
 from .finite_differences import GradcheckReport, check_node, gradcheck
 from .teaching import GraphvizNotFound, Recording, Snapshot, Trace, TraceStep, dot_available, render, to_dot, trace
-from .training import Layer, Network, dense, fit, load, load_parameters, mlp, save
+from .training import Layer, Network, dense, digits_cnn, fit, load, load_parameters, mlp, save
 from .version import __version__
 
 __all__ = [
@@ -129,6 +130,7 @@ __all__ = [
     "fit",
     "dense",
     "mlp",
+    "digits_cnn",
     "Network",
     "Layer",
     "gradcheck",

@@ -8,26 +8,11 @@ from typing import NamedTuple
 
 from . import datasets, plot
 from .checks import number, output_path, whole
-from .core import (
-    SGD,
-    Adam,
-    Conv2D,
-    Flatten,
-    Graph,
-    Input,
-    Logistic,
-    LogLoss,
-    MaxPool2D,
-    Parameter,
-    SoftmaxCrossEntropy,
-    SquaredLoss,
-    Tanh,
-    WeightedSum,
-)
+from .core import SGD, Adam, Logistic, LogLoss, SoftmaxCrossEntropy, SquaredLoss, Tanh
 from .core.activations import ReLU
 from .errors import GraphError
 from .teaching import GraphvizNotFound, Recording, render, to_dot, trace
-from .training import fit, mlp
+from .training import digits_cnn, fit, mlp
 from .version import __version__
 
 
@@ -307,27 +292,6 @@ def replay(args):
     )
     print(f"wrote {path.resolve()} ({path.stat().st_size / 1e6:.1f} MB): open it in a browser")
     return 0
-
-
-def digits_cnn(seed=0):
-    """Build the CNN of ``examples/digits_cnn.py`` (the same weights for a seed); return (graph, x, t, z).
-
-    x (1, 8, 8) → [Conv2D 3×3, padding 1 → ReLU → MaxPool2D 2] with 16, then 32 kernels → Flatten (128)
-    → WeightedSum to the 10 class scores z → SoftmaxCrossEntropy with the class index t.
-    """
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    x, t = Input("x", shape=(1, 8, 8)), Input("t", shape=())
-    h, c_in = x, 1
-    for k, c_out in enumerate((16, 32), start=1):
-        K = Parameter(rng.normal(size=(c_out, c_in, 3, 3)) * np.sqrt(2 / (c_in * 9)), name=f"K{k}")
-        z = Conv2D(h, K, Parameter(np.zeros(c_out), name=f"b{k}"), padding=1, name=f"conv{k}")
-        h, c_in = MaxPool2D(ReLU(z, name=f"h{k}"), size=2, name=f"pool{k}"), c_out
-    flat = Flatten(h, name="flat")
-    W = Parameter(rng.normal(size=(flat.shape[0], 10)) / np.sqrt(flat.shape[0]), name="W")
-    z = WeightedSum(flat, W, Parameter(np.zeros(10), name="c"), name="z")
-    return Graph(SoftmaxCrossEntropy(z, t, name="E")), x, t, z
 
 
 def cnn_demo(args):
