@@ -31,11 +31,25 @@ def index(letter: str, s: int, offset: str, p: int) -> str:
     return text + (f"−{p}" if p else "")
 
 
+def out_size(n: int, k: int, s: int, p: int = 0) -> int:
+    """Return how many windows of k pixels, s apart, fit in n pixels with p zeros each side: (n + 2p − k) // s + 1."""
+    return (n + 2 * p - k) // s + 1
+
+
+def at_offset(a: np.ndarray, u: int, v: int, s: int, out: tuple[int, ...]) -> np.ndarray:
+    """Return the view of ``a`` under window offset (u, v) of every output pixel (i, j): ``a[..., s·i+u, s·j+v]``.
+
+    ``out`` is the output's (H_out, W_out); the view is that size in its last two axes.
+    """
+    ho, wo = out
+    return a[..., u : u + s * ho : s, v : v + s * wo : s]
+
+
 def col2im(grad_xp: np.ndarray, grad_cols: np.ndarray, s: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Pair each kernel offset's columns of ``grad_cols`` with the pixels of ``grad_xp`` they were taken from."""
     _, kh, kw, _, ho, wo = grad_cols.shape
     return [
-        (grad_xp[:, :, u : u + s * ho : s, v : v + s * wo : s], grad_cols[:, u, v].transpose(1, 0, 2, 3))
+        (at_offset(grad_xp, u, v, s, (ho, wo)), grad_cols[:, u, v].transpose(1, 0, 2, 3))
         for u in range(kh)
         for v in range(kw)
     ]
@@ -219,7 +233,7 @@ class Conv2D(Node):
                 f"the {w[2]}×{w[3]} kernel of w '{names[1]}' is larger than the padded image {height}×{width} "
                 f"(x '{names[0]}' {x}, padding {p})"
             )
-        return (w[0], (height - w[2]) // s + 1, (width - w[3]) // s + 1)
+        return (w[0], out_size(x[1], w[2], s, p), out_size(x[2], w[3], s, p))
 
     def prepare(self, x: tuple, w: tuple, b: tuple | None = None, *, dtype: Any, batched: tuple[bool, ...]) -> dict:
         if any(batched[1:]):
@@ -230,7 +244,7 @@ class Conv2D(Node):
         n, (c, h, wd) = (x[0] if batched[0] else 1), x[-3:]
         o, _, kh, kw = w
         s, p = self.stride, self.padding
-        ho, wo = (h + 2 * p - kh) // s + 1, (wd + 2 * p - kw) // s + 1
+        ho, wo = out_size(h, kh, s, p), out_size(wd, kw, s, p)
         xp = np.zeros((n, c, h + 2 * p, wd + 2 * p), dtype)  # zeros around: only the middle is written
         window = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::s, ::s]
         cols = own((c, kh, kw, n, ho, wo), dtype)  # the patches: one column per (sample, i, j)
@@ -355,8 +369,7 @@ class Conv2D(Node):
         if x.ndim == 3:
             x, g = x[None], g[None]
         xp = np.pad(x[:, :1], ((0, 0), (0, 0), (p, p), (p, p)))[:, 0]
-        ho, wo = g.shape[2:]
-        picked = xp[:, : s * ho : s, : s * wo : s]  # the pixel under w[0,0,0,0] at every position
+        picked = at_offset(xp, 0, 0, s, g.shape[2:])  # the pixel under w[0,0,0,0] at every position
         total = float(np.sum(g[:, 0].astype(float) * picked))
         wn, xn, zn = self.inputs[1].name, self.inputs[0].name, self.name
         sums, n = ("n,i,j", "n,") if self.x.ndim == 4 else ("i,j", "")

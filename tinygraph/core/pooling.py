@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .conv import index, own, whole_number
+from .conv import at_offset, index, out_size, own, whole_number
 from .node import Node
 
 
@@ -74,11 +74,11 @@ class Pool2D(Node):
             raise self.error(
                 f"the {k}×{k} window is larger than the {x[1]}×{x[2]} image of x '{self.inputs[0].name}' {x}"
             )
-        return (x[0], (x[1] - k) // s + 1, (x[2] - k) // s + 1)
+        return (x[0], out_size(x[1], k, s), out_size(x[2], k, s))
 
     def prepare(self, x: tuple, *, dtype: Any, batched: tuple[bool, ...]) -> dict:
         k, s, (h, w) = self.size, self.stride, x[-2:]
-        ho, wo = (h - k) // s + 1, (w - k) // s + 1
+        ho, wo = out_size(h, k, s), out_size(w, k, s)
         out, covers = x[:-2] + (ho, wo), s == k and h == k * ho and w == k * wo  # every pixel in one window
         return {
             "y": own(out, dtype),
@@ -92,9 +92,8 @@ class Pool2D(Node):
 
     def pixels(self, x: np.ndarray) -> list[np.ndarray]:
         """Return, per window offset (u, v) in row-major order, that pixel of every window: ``x[..., u::s, v::s]``."""
-        k, s = self.size, self.stride
-        ho, wo = self.y.shape[-2:]
-        return [x[..., u : u + s * ho : s, v : v + s * wo : s] for u in range(k) for v in range(k)]
+        k, s, out = self.size, self.stride, self.y.shape[-2:]
+        return [at_offset(x, u, v, s, out) for u in range(k) for v in range(k)]
 
     def send(self, part: Callable[[int, np.ndarray], Any]) -> np.ndarray:
         """Return ∂E/∂x; ``part(o, out)`` writes what the pixels at window offset o receive."""
