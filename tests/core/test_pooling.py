@@ -146,3 +146,17 @@ def test_avg_pool_lines_show_the_means():
     steps = tg.trace(tg.Graph(tg.Sum(pool, name="E")), {"x": np.array([[[1.0, 2.0], [3.0, 6.0]]])})
     assert steps[1].title == "pool[c,i,j] = (1/4) Σ_{u,v < 2} x[c, 2·i+u, 2·j+v]"
     assert steps[1].lines == ["window (0,0): mean(1, 2, 3, 6) = 3"]
+
+
+def test_each_pool_states_its_text_in_k_and_s_and_each_node_has_its_own_numbers():
+    assert tg.MaxPool2D.formula == "y[c,i,j] = max_{u,v < k} x[c, s·i+u, s·j+v]"
+    assert tg.AvgPool2D.derivative == "∂y[c,i,j]/∂x[c, s·i+u, s·j+v] = 1/k²"
+    x = tg.Input("x", shape=(1, 6, 6))
+    big, small = tg.MaxPool2D(x, size=3, stride=1), tg.MaxPool2D(x, size=2)
+    assert big.formula == "y[c,i,j] = max_{u,v < 3} x[c, i+u, j+v]"
+    assert big.formula_tex == r"y_{c,i,j} = \max_{u,v < 3} x_{c,\, i+u,\, j+v}"
+    assert small.derivative == "∂y[c,i,j]/∂x[c, 2·i+u, 2·j+v] = 1 for the window's (first) maximum, else 0"
+    mean = tg.AvgPool2D(x, size=3, stride=2)
+    assert mean.formula == "y[c,i,j] = (1/9) Σ_{u,v < 3} x[c, 2·i+u, 2·j+v]"
+    assert mean.derivative_tex == r"\frac{\partial y_{c,i,j}}{\partial x_{c,\, 2 i+u,\, 2 j+v}} = \frac{1}{9}"
+    assert mean.gradients == {"x": "∂E/∂y[c,i,j]/9 to every pixel of its window"}

@@ -18,6 +18,9 @@ class Pool2D(Node):
     ``x[..., u::s, v::s]`` (cut to the output's size) holds that pixel of every window at
     once, so each pass over the k² offsets works on whole images, never window by window.
 
+    A subclass states its formula, derivative and gradient in the symbols k and s, beside its
+    forward and backward; each node's text has its own k and s put in.
+
     Parameters
     ----------
     x : Node
@@ -54,15 +57,30 @@ class Pool2D(Node):
     covers = True
     x: Any = None  # the last input (for the trace)
     winners = False  # MaxPool2D keeps where each window's maximum was
+    # stated by each subclass in the symbols k and s; each node's own numbers are put in (numbered)
+    formula: str
+    formula_tex: str
+    derivative: str
+    derivative_tex: str
+    word: str  # what the trace calls a window's number: "max", "mean"
 
     def __init__(self, x: Node, size: int = 2, stride: int | None = None, name: str | None = None) -> None:
         self.size = whole_number(type(self), name, "size", size, 1)
         self.stride = self.size if stride is None else whole_number(type(self), name, "stride", stride, 1)
         super().__init__(x, name=name)
+        cls = type(self)
+        self.formula, self.formula_tex = self.numbered(cls.formula), self.numbered(cls.formula_tex)
+        self.derivative, self.derivative_tex = self.numbered(cls.derivative), self.numbered(cls.derivative_tex)
+        self.gradients = {symbol: self.numbered(text) for symbol, text in cls.gradients.items()}
 
-    def where(self) -> tuple[str, str]:
-        """Write the input pixel under window offset (u, v) of output pixel (i, j): ``s·i+u``, ``s·j+v``."""
-        return index("i", self.stride, "+u", 0), index("j", self.stride, "+v", 0)
+    def numbered(self, text: str) -> str:
+        """Return ``text``, in the symbols k and s, with this node's k and s put in: ``2·i+u``, ``1/4``."""
+        k, rows, columns = self.size, index("i", self.stride, "+u", 0), index("j", self.stride, "+v", 0)
+        known = {"s·i+u": rows, "s·j+v": columns, "s i+u": rows.replace("·", " "), "s j+v": columns.replace("·", " ")}
+        known.update({"k²": str(k * k), "k^2": str(k * k), "< k": f"< {k}"})
+        for symbols, numbers in known.items():
+            text = text.replace(symbols, numbers)
+        return text
 
     def infer_shape(self, x: tuple) -> tuple[int, ...]:
         k, s = self.size, self.stride
@@ -108,8 +126,21 @@ class Pool2D(Node):
                 pixel += buffer
         return grad_x
 
-    def windows(self, number: Callable[[Any], str], word: str) -> list[str]:
-        """Write the first windows of the first channel (of the first sample) as ``word(…) = …``."""
+    def lines(self, number: Callable[[Any], str]) -> list[str]:
+        """Write the first windows of the first channel (up to 4) as ``max(…) = …`` or ``mean(…) = …``.
+
+        For a batch, of its first sample; a maximum also says which pixel it is.
+
+        Parameters
+        ----------
+        number : callable
+            Formats one number (the trace's precision).
+
+        Returns
+        -------
+        list of str
+            One line per window shown, then a line on the others.
+        """
         x, y, xn = self.x, np.asarray(self.value), self.inputs[0].name
         lead = (0, 0) if x.ndim == 4 else (0,)
         k, s = self.size, self.stride
@@ -118,8 +149,8 @@ class Pool2D(Node):
         for i, j in [(i, j) for i in range(ho) for j in range(wo)][:4]:
             window = x[lead + (slice(s * i, s * i + k), slice(s * j, s * j + k))]
             numbers = ", ".join(number(v) for v in window.ravel())
-            text = f"window ({i},{j}): {word}({numbers}) = {number(y[lead + (i, j)])}"
-            if word == "max":
+            text = f"window ({i},{j}): {self.word}({numbers}) = {number(y[lead + (i, j)])}"
+            if self.winners:
                 u, v = divmod(int(np.argmax(window)), k)
                 text += f" at {xn}[{','.join(map(str, lead + (s * i + u, s * j + v)))}]"
             out.append(text)
@@ -186,18 +217,12 @@ class MaxPool2D(Pool2D):
 
     prefix = "maxpool"
     winners = True
+    word = "max"
+    formula = "y[c,i,j] = max_{u,v < k} x[c, s·i+u, s·j+v]"
+    formula_tex = r"y_{c,i,j} = \max_{u,v < k} x_{c,\, s i+u,\, s j+v}"
     derivative = "∂y[c,i,j]/∂x[c, s·i+u, s·j+v] = 1 for the window's (first) maximum, else 0"
     derivative_tex = r"\frac{\partial y_{c,i,j}}{\partial x_{c,\, s i+u,\, s j+v}} = [\text{it is the maximum}]"
     gradients = {"x": "∂E/∂y[c,i,j] to the maximum of its window, 0 elsewhere"}
-
-    def __init__(self, x: Node, size: int = 2, stride: int | None = None, name: str | None = None) -> None:
-        super().__init__(x, size, stride, name=name)
-        rows, columns = self.where()
-        tex = rf"x_{{c,\, {rows},\, {columns}}}".replace("·", " ")
-        self.formula = f"y[c,i,j] = max_{{u,v < {self.size}}} x[c, {rows}, {columns}]"
-        self.formula_tex = rf"y_{{c,i,j}} = \max_{{u,v < {self.size}}} {tex}"
-        self.derivative = f"∂y[c,i,j]/∂x[c, {rows}, {columns}] = 1 for the window's (first) maximum, else 0"
-        self.derivative_tex = rf"\frac{{\partial y_{{c,i,j}}}}{{\partial {tex}}} = [\text{{it is the maximum}}]"
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x  # kept for the trace
@@ -220,21 +245,6 @@ class MaxPool2D(Pool2D):
     def backward(self, grad_out: np.ndarray) -> tuple[np.ndarray]:
         won = self.won  # ∂E/∂x at window offset o: ∂E/∂y where offset o won, else 0
         return (self.send(lambda o, out: np.multiply(grad_out, won[o], out=out)),)
-
-    def lines(self, number: Callable[[Any], str]) -> list[str]:
-        """Write the first windows of the first channel (up to 4): their pixels, the maximum, where it is.
-
-        Parameters
-        ----------
-        number : callable
-            Formats one number (the trace's precision).
-
-        Returns
-        -------
-        list of str
-            One line per window shown, then a line on the others.
-        """
-        return self.windows(number, "max")
 
 
 class AvgPool2D(Pool2D):
@@ -286,16 +296,12 @@ class AvgPool2D(Pool2D):
     """
 
     prefix = "avgpool"
-
-    def __init__(self, x: Node, size: int = 2, stride: int | None = None, name: str | None = None) -> None:
-        super().__init__(x, size, stride, name=name)
-        rows, columns, k2 = *self.where(), self.size**2
-        tex = rf"x_{{c,\, {rows},\, {columns}}}".replace("·", " ")
-        self.formula = f"y[c,i,j] = (1/{k2}) Σ_{{u,v < {self.size}}} x[c, {rows}, {columns}]"
-        self.formula_tex = rf"y_{{c,i,j}} = \frac{{1}}{{{k2}}} \sum_{{u,v < {self.size}}} {tex}"
-        self.derivative = f"∂y[c,i,j]/∂x[c, {rows}, {columns}] = 1/{k2}"
-        self.derivative_tex = rf"\frac{{\partial y_{{c,i,j}}}}{{\partial {tex}}} = \frac{{1}}{{{k2}}}"
-        self.gradients = {"x": f"∂E/∂y[c,i,j]/{k2} to every pixel of its window"}
+    word = "mean"
+    formula = "y[c,i,j] = (1/k²) Σ_{u,v < k} x[c, s·i+u, s·j+v]"
+    formula_tex = r"y_{c,i,j} = \frac{1}{k^2} \sum_{u,v < k} x_{c,\, s i+u,\, s j+v}"
+    derivative = "∂y[c,i,j]/∂x[c, s·i+u, s·j+v] = 1/k²"
+    derivative_tex = r"\frac{\partial y_{c,i,j}}{\partial x_{c,\, s i+u,\, s j+v}} = \frac{1}{k^2}"
+    gradients = {"x": "∂E/∂y[c,i,j]/k² to every pixel of its window"}
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x  # kept for the trace
@@ -309,18 +315,3 @@ class AvgPool2D(Pool2D):
     def backward(self, grad_out: np.ndarray) -> tuple[np.ndarray]:
         scaled = np.multiply(grad_out, np.asarray(1 / self.size**2, grad_out.dtype), out=self.scaled)  # ∂E/∂y / k²
         return (self.send(lambda o, out: np.copyto(out, scaled)),)
-
-    def lines(self, number: Callable[[Any], str]) -> list[str]:
-        """Write the first windows of the first channel (up to 4) as their means.
-
-        Parameters
-        ----------
-        number : callable
-            Formats one number (the trace's precision).
-
-        Returns
-        -------
-        list of str
-            One line per window shown, then a line on the others.
-        """
-        return self.windows(number, "mean")
