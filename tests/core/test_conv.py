@@ -252,6 +252,25 @@ def small_cnn(rng, n_classes=3):
     return tg.Graph(tg.SoftmaxCrossEntropy(z, t, name="E")), K, b
 
 
+def small_cnn_weight_gradient(image, target, K, b, graph):
+    """∂E/∂K[0,0,0,0] of small_cnn, back-propagated by hand in plain numpy (one sample)."""
+    W, c = graph["W"].value, graph["c"].value
+    z = reference(image, K, b, 1, 1)  # (2, 6, 6)
+    h = np.maximum(z, 0)
+    windows = h.reshape(2, 3, 2, 3, 2).transpose(0, 1, 3, 2, 4).reshape(2, 3, 3, 4)  # [c, i, j, 2·u + v]
+    scores = windows.max(axis=-1).ravel() @ W + c
+    p = np.exp(scores - scores.max())
+    grad_scores = p / p.sum() - np.eye(len(scores))[target]  # softmax − one-hot
+    grad_pooled = (W @ grad_scores).reshape(2, 3, 3)
+    grad_h = np.zeros_like(h)
+    for ch, i, j in np.ndindex(2, 3, 3):  # each window's gradient to its first maximum
+        u, v = divmod(int(np.argmax(windows[ch, i, j])), 2)
+        grad_h[ch, 2 * i + u, 2 * j + v] = grad_pooled[ch, i, j]
+    grad_z = grad_h * (z > 0)
+    padded = np.pad(image[0], 1)  # x[0, i−1, j−1]: under K[0,0,0,0] at output pixel (i, j)
+    return float(np.sum(grad_z[0] * padded[:6, :6]))
+
+
 def test_the_trace_writes_one_pixel_per_channel_and_the_weight_gradient_as_its_sum(rng):
     graph, K, b = small_cnn(rng)
     image = rng.normal(size=(1, 6, 6))
@@ -271,7 +290,9 @@ def test_the_trace_writes_one_pixel_per_channel_and_the_weight_gradient_as_its_s
     line = next(x for x in back.lines if x.startswith("∂E/∂K[0,0,0,0] = Σ_{i,j} ∂E/∂conv[0,i,j]·x[0, i−1, j−1] = "))
     assert "…" in line and re.search(r"\(36 products, \d+ of them 0\)$", line)  # 6×6 positions: shortened
     assert "…" not in line.split(" = ")[2].split(" + ")[0]  # (it starts with a product that is not 0)
-    assert float(line.split(" = ")[-1].split()[0]) == pytest.approx(K.grad[0, 0, 0, 0], rel=1e-5)
+    expected = small_cnn_weight_gradient(image, 2, K.value, b.value, graph)
+    assert float(line.split(" = ")[-1].split()[0]) == pytest.approx(expected, rel=1e-5)
+    assert K.grad[0, 0, 0, 0] == pytest.approx(expected, rel=1e-10)
     assert back.parts[back.lines.index(line)].computed  # an exercise asks for it
     pool = next(s for s in steps.phase("forward") if s.node is not None and s.node.name == "pool")
     assert pool.lines[0].startswith("window (0,0): max(") and " at h[0," in pool.lines[0]
