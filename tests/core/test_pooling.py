@@ -89,6 +89,39 @@ def test_max_sends_each_gradient_to_its_windows_first_maximum(shape, size, strid
         np.testing.assert_allclose(X.grad, expected, rtol=1e-14, atol=1e-14)
 
 
+def mean_gradient(x, g, k, s):
+    """∂E/∂x of an average pool: each window's g/k² to each of its pixels, window by window (one sample)."""
+    grad = np.zeros(x.shape)
+    for ch, i, j in np.ndindex(g.shape):
+        grad[ch, s * i : s * i + k, s * j : s * j + k] += g[ch, i, j] / k**2
+    return grad
+
+
+GRADIENT = {tg.MaxPool2D: max_gradient, tg.AvgPool2D: mean_gradient}
+
+
+@pytest.mark.parametrize("size,stride", [(2, None), (2, 1)])  # windows side by side, overlapping
+@pytest.mark.parametrize("cls", POOLS)
+def test_a_pool_shared_by_two_graphs_of_other_shapes_works_in_each_as_if_alone(cls, size, stride, rng):
+    X, G = tg.Input("x"), tg.Input("g")  # (shapes unknown: each graph learns its own)
+    pool = cls(X, size, stride, name="pool")
+    graphs = [tg.Graph(tg.Sum(tg.Multiply(pool, G), name=f"E{n}")) for n in range(2)]  # ∂E/∂pool = g
+    s = size if stride is None else stride
+    feeds = []
+    for shape in [(3, 1, 5, 5), (2, 2, 4, 6)]:
+        x = rng.normal(size=shape)
+        ho, wo = (shape[2] - size) // s + 1, (shape[3] - size) // s + 1
+        feeds.append({"x": x, "g": rng.normal(size=shape[:2] + (ho, wo))})
+    for _ in range(3):  # the loop, then the unrolled code, each graph in turn
+        for graph, feed in zip(graphs, feeds):
+            x, g = feed["x"], feed["g"]
+            y = np.stack([reference(xi, size, s, PICK[cls]) for xi in x])
+            assert np.isclose(graph.forward(feed), np.sum(y * g), rtol=1e-12)
+            graph.backward(inputs=True)
+            expected = np.stack([GRADIENT[cls](xi, gi, size, s) for xi, gi in zip(x, g)])
+            np.testing.assert_allclose(X.grad, expected, rtol=1e-12, atol=1e-14)
+
+
 def test_of_tied_pixels_the_first_in_row_major_order_wins():
     x = tg.Parameter(np.array([[[1.0, 2.0, 0.0, 0.0], [2.0, 2.0, 0.0, 0.0]]]), name="x")
     graph = tg.Graph(tg.Sum(tg.MaxPool2D(x, name="y"), name="E"))

@@ -50,6 +50,7 @@ class Pool2D(Node):
     # kept for a set of shapes (prepare): the output, the gradient, where each window's maximum was
     y: Any = None
     grad_x: Any = None
+    into: list = []
     won: Any = None
     taken: Any = None
     part: Any = None
@@ -98,19 +99,24 @@ class Pool2D(Node):
         k, s, (h, w) = self.size, self.stride, x[-2:]
         ho, wo = out_size(h, k, s), out_size(w, k, s)
         out, covers = x[:-2] + (ho, wo), s == k and h == k * ho and w == k * wo  # every pixel in one window
+        grad_x = own(x, dtype)
         return {
             "y": own(out, dtype),
-            "grad_x": own(x, dtype),
-            "won": own((k * k,) + out, np.bool_) if self.winners else None,
+            "grad_x": grad_x,
+            "into": self.pixels(grad_x, (ho, wo)),  # ∂E/∂x's pixels at each window offset
+            "won": list(own((k * k,) + out, np.bool_)) if self.winners else None,  # one array per offset
             "taken": own(out, np.bool_) if self.winners else None,
             "part": None if covers else own(out, dtype),  # what one offset sends, added where windows overlap
             "scaled": None if self.winners else own(out, dtype),
             "covers": covers,
         }
 
-    def pixels(self, x: np.ndarray) -> list[np.ndarray]:
-        """Return, per window offset (u, v) in row-major order, that pixel of every window: ``x[..., u::s, v::s]``."""
-        k, s, out = self.size, self.stride, self.y.shape[-2:]
+    def pixels(self, x: np.ndarray, out: tuple[int, ...]) -> list[np.ndarray]:
+        """Return, per window offset (u, v) in row-major order, that pixel of every window: ``x[..., u::s, v::s]``.
+
+        ``out`` is the output's (H_out, W_out).
+        """
+        k, s = self.size, self.stride
         return [at_offset(x, u, v, s, out) for u in range(k) for v in range(k)]
 
     def send(self, part: Callable[[int, np.ndarray], Any]) -> np.ndarray:
@@ -118,7 +124,7 @@ class Pool2D(Node):
         grad_x, covers, buffer = self.grad_x, self.covers, self.part
         if not covers:
             grad_x.fill(0)
-        for o, pixel in enumerate(self.pixels(grad_x)):
+        for o, pixel in enumerate(self.into):
             if covers:  # every pixel in one window: written once
                 part(o, pixel)
             else:
@@ -226,7 +232,8 @@ class MaxPool2D(Pool2D):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x  # kept for the trace
-        pixels, y, won, taken = self.pixels(x), self.y, self.won, self.taken
+        y, won, taken = self.y, self.won, self.taken
+        pixels = self.pixels(x, y.shape[-2:])
         if len(pixels) == 1:
             np.copyto(y, pixels[0])
         else:
@@ -305,7 +312,8 @@ class AvgPool2D(Pool2D):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x  # kept for the trace
-        pixels, y = self.pixels(x), self.y
+        y = self.y
+        pixels = self.pixels(x, y.shape[-2:])
         np.copyto(y, pixels[0])
         for pixel in pixels[1:]:
             y += pixel
