@@ -7,7 +7,7 @@ from collections import namedtuple
 import graphviz
 import numpy as np
 
-from ..core import Graph
+from ..core import Graph, topological_order
 from .drawing import GRAD, HIGHLIGHT, batched, colored, html_text, is_loss, row, tooltip, top_label, value_of
 from .words import format_array, number
 
@@ -50,9 +50,8 @@ def find_layers(graph: Graph, partial: bool = False) -> list:
         made = _after(graph, images)
         starts = [n for n in graph.nodes if id(n) in made and len(graph.shape_of(n) or ()) == 1 and feeds_layer(n)]
         if not starts:
-            names = ", ".join(f"'{n.name}'" for n in images[:4]) + (" …" if len(images) > 4 else "")
             raise NotLayered(
-                f"the network view does not apply: {names} have samples of more than one axis (images) "
+                f"the network view does not apply: {_names(images)} have samples of more than one axis (images) "
                 "and no fully connected layers follow them"
             )
         starts, before = starts[:1], _before(starts[0])  # (the first: the layers after it must be a chain)
@@ -110,13 +109,12 @@ def _after(graph, nodes):
 
 def _before(node):
     """Return the ids of the nodes ``node`` is computed from (not its own)."""
-    found, todo = set(), list(node.inputs)
-    while todo:
-        n = todo.pop()
-        if id(n) not in found:
-            found.add(id(n))
-            todo.extend(n.inputs)
-    return found
+    return {id(n) for n in topological_order([node]) if n is not node}
+
+
+def _names(nodes):
+    """Name the first four of ``nodes``, quoted, with "…" for the rest."""
+    return ", ".join(f"'{n.name}'" for n in nodes[:4]) + (" …" if len(nodes) > 4 else "")
 
 
 def _shown(n):
@@ -323,9 +321,8 @@ def _note(graph, layers):
     if x.role == "input":
         return None
     images = image_part(graph)
-    names = ", ".join(f"'{n.name}'" for n in images[:4]) + (" …" if len(images) > 4 else "")
     return (
-        f"the network view draws only the fully connected part, from '{x.name}' on;\n{names} "
+        f"the network view draws only the fully connected part, from '{x.name}' on;\n{_names(images)} "
         "have samples of more than one axis (images): they are drawn in the graph view"
     )
 
