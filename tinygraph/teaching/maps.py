@@ -51,6 +51,7 @@ def _ramp(anchors: tuple) -> list[str]:
 
 
 POSITIVE_SCALE, NEGATIVE_SCALE = _ramp(_POSITIVE), _ramp(_NEGATIVE)
+_TABLE = np.array([BLANK] + POSITIVE_SCALE + NEGATIVE_SCALE + [UNKNOWN])  # a colour by index: see colours
 
 
 def is_stack(shape: tuple[int, ...] | None) -> bool:
@@ -75,9 +76,8 @@ def colours(stack: Any, top: float | None = None) -> np.ndarray:
     level = np.zeros(a.shape, dtype=int)
     if top > 0:
         level[finite] = np.clip(np.ceil(np.abs(a[finite]) / top * LEVELS), 0, LEVELS).astype(int)
-    table = np.array([BLANK] + POSITIVE_SCALE + NEGATIVE_SCALE + [UNKNOWN])
     index = np.where(a < 0, LEVELS + level, level)
-    return table[np.where(finite, index, 2 * LEVELS + 1)]
+    return _TABLE[np.where(finite, index, 2 * LEVELS + 1)]
 
 
 def _shrink(stack: np.ndarray) -> tuple[np.ndarray, int]:
