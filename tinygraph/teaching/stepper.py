@@ -270,9 +270,14 @@ def _body(trace, uid, views, global_keys, exercise=False, expand=None):
     )
 
 
+def _unique_id():
+    """Return a fresh id for a stepper's element: unique across kernels (two notebooks' outputs on one page)."""
+    return f"tg-trace-{uuid.uuid4().hex[:12]}"
+
+
 def page(trace, title, network=None, exercise=False, expand=None):
     """Write a whole HTML page: one file, no outside resources."""
-    uid = f"tg-trace-{uuid.uuid4().hex[:12]}"  # (unique across kernels: two notebooks' outputs on one page)
+    uid = _unique_id()
     summary = (
         f"Loss E = {trace.loss:.6g}; {len(trace.phase('forward'))} forward, "
         f"{len(trace.phase('backward'))} backward and {len(trace.phase('update'))} update steps"
@@ -296,7 +301,7 @@ def widget(trace, network=None):
     Without Graphviz it is the trace's text, with a note, so that a notebook cell still shows
     every step instead of an error.
     """
-    uid = f"tg-trace-{uuid.uuid4().hex[:12]}"  # (unique across kernels: two notebooks' outputs on one page)
+    uid = _unique_id()
     try:
         return f"<style>{_CSS}{TYPESET_CSS}</style>{_body(trace, uid, _views(trace, network), global_keys=False)}"
     except GraphvizNotFound as missing:
