@@ -23,7 +23,10 @@ def help_of(capsys, *command):
 
 
 class _NoRecording:
-    """Stands in for tg.Recording where only the training matters (it records, and changes, nothing)."""
+    """Stands in for tg.Recording, and for what trace returns, where only the training matters.
+
+    It records, and changes, nothing; its page is only the path it was given.
+    """
 
     next_step = -1
 
@@ -46,11 +49,6 @@ class _NoRecording:
         return str(path)
 
 
-class _NoPage:
-    def to_html(self, path, **options):
-        return str(path)
-
-
 @pytest.fixture
 def training_only(monkeypatch):
     """The demos without their pictures and pages, which cost most of a demo's time and are the same
@@ -58,7 +56,7 @@ def training_only(monkeypatch):
     import tinygraph.demos as demos
 
     monkeypatch.setattr(demos, "Recording", _NoRecording)
-    monkeypatch.setattr(demos, "trace", lambda *args, **options: _NoPage())
+    monkeypatch.setattr(demos, "trace", lambda *args, **options: _NoRecording())
     monkeypatch.setattr(demos, "_draw", lambda *args, **options: None)
 
 
