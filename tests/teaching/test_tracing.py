@@ -1,5 +1,6 @@
 """The step-by-step trace: its numbers are the engine's numbers, and the worked example's are right."""
 
+import html
 import re
 
 import numpy as np
@@ -132,6 +133,23 @@ def test_large_arrays_are_summarised_but_kept_in_full():
     given = tr[0]
     assert "shape (20, 10): mean" in given.text()
     assert given.arrays["W1"].shape == (20, 10)
+
+
+@pytest.mark.graphviz
+def test_the_pages_full_values_cut_large_arrays_short_and_keep_the_rest_whole():
+    rng = np.random.default_rng(0)
+    net = tg.mlp([20, 10, 3], seed=0)
+    X = rng.normal(size=(64, 20))  # a batch: 1280 numbers
+    tr = tg.trace(net, {"x": X, "t": np.eye(3)[rng.integers(0, 3, 64)]})
+    given = re.search(r"<summary>full values</summary><pre>(.*?)</pre>", tr.to_html(), re.S).group(1)
+    given = html.unescape(given)
+    head, first = re.search(r"x =\nshape \(64, 20\): (.*)\nx\[0, :8\] = (\[[^]]*\])", given).groups()
+    mean, norm = (float(v) for v in re.fullmatch(r"mean (\S+), norm (\S+)", head).groups())
+    assert mean == pytest.approx(X.mean(), rel=1e-7) and norm == pytest.approx(np.sqrt((X**2).sum()), rel=1e-7)
+    assert np.allclose(np.array(first[1:-1].split(), dtype=float), X[0, :8], rtol=1e-7, atol=0)
+    W1 = net.graph["W1"].value  # (20, 10): 200 numbers, whole
+    assert W1.size == 200 and np.array2string(W1, precision=8, threshold=300, max_line_width=100) in given
+    assert "step.arrays in Python has them whole" in given and tr[0].arrays["x"].shape == (64, 20)
 
 
 def test_trace_rejects_wrong_arguments():

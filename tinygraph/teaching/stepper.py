@@ -20,6 +20,9 @@ from .network import NotLayered, find_layers
 from .typeset import CSS as TYPESET_CSS
 from .typeset import SCRIPT as EXERCISE_SCRIPT
 from .typeset import step_html
+from .words import format_array
+
+FULL, FIRST = 256, 8  # "full values": arrays of up to FULL numbers whole, larger ones their first FIRST
 
 _CSS = """
 .tg-stepper { font-family: Helvetica, Arial, sans-serif; color: #222; max-width: 1600px; }
@@ -207,10 +210,24 @@ _EXERCISE_NOTE = (
 
 
 def _full_values(step):
-    parts = []
+    """Write the arrays behind a step's numbers: whole up to FULL numbers, else their shape and first numbers.
+
+    (The step keeps them whole, in ``step.arrays``: a page of a batch's every number would
+    be megabytes that nobody reads.)
+    """
+    parts, cut = [], False
     for key, value in step.arrays.items():
-        text = np.array2string(np.asarray(value), precision=8, threshold=10**6, max_line_width=100)
+        a = np.asarray(value)
+        if a.size <= FULL:
+            text = np.array2string(a, precision=8, threshold=FULL, max_line_width=100)
+        else:  # its shape, mean and norm, as the diagrams write it, and its first row
+            first = a[(0,) * (a.ndim - 1)][:FIRST]
+            where = ", ".join(["0"] * (a.ndim - 1) + [f":{FIRST}" if a.shape[-1] > FIRST else ":"])
+            numbers = np.array2string(first, precision=8, max_line_width=100)
+            text, cut = f"{format_array(a, 8, FULL)}\n{key}[{where}] = {numbers}", True
         parts.append(f"{key} =\n{text}")
+    if cut:
+        parts.append(f"(arrays of more than {FULL} numbers are cut short here; step.arrays in Python has them whole)")
     return "\n\n".join(parts)
 
 
