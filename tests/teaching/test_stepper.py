@@ -210,13 +210,51 @@ def test_zoom_buttons_keys_wheel_fit_and_drag(browser, trace_page):
     page.close()
 
 
+def unshared(page):
+    """The page with each <use> of a drawing the steps share replaced by that drawing."""
+    defs = dict(re.findall(r'<g id="(tg-trace-\w+-\d+)">\n(.*?)\n</g>(?=<g id="tg-trace-|</defs>)', page, re.S))
+    return re.sub(r'<use href="#([\w-]+)"/>', lambda found: defs[found.group(1)], page)
+
+
 def test_the_page_draws_each_step_as_the_step_alone_would_be_drawn(trace_page):
     from tinygraph.teaching import stepper
 
     tr, path = trace_page  # (the diagrams are drawn several at a time; each must land at its own step)
-    text = path.read_text(encoding="utf-8")
+    text = unshared(path.read_text(encoding="utf-8"))
     places = [text.index(stepper._svg(dot)) for dot in stepper.drawings(tr, "graph")]
     assert places == sorted(places)
+
+
+@pytest.fixture(scope="module")
+def image_trace():
+    """A trace of x (18,) → img (2, 3, 3) → h = tanh → Sum E: two nodes drawn as feature maps."""
+    x = tg.Input("x", shape=(18,))
+    graph = tg.Graph(tg.Sum(tg.Tanh(tg.Reshape(x, (2, 3, 3), name="img"), name="h"), name="E"))
+    return tg.trace(graph, {"x": np.linspace(-1, 1, 18)})
+
+
+def test_a_drawing_the_steps_repeat_is_written_once_and_drawn_in_each(browser, image_trace, tmp_path, monkeypatch):
+    from tinygraph.teaching import maps, stepper
+
+    page = image_trace.to_html()
+    alone = [stepper._svg(dot) for dot in stepper.drawings(image_trace, "graph")]
+    text = unshared(page)
+    places = [text.index(svg) for svg in alone]  # every step as it is drawn alone, in order
+    assert places == sorted(places)
+    darkest = f'fill="{maps.NEGATIVE_SCALE[-1]}"'  # (x = -1: a pixel of img's maps, and of its scale)
+    assert 0 < page.count(darkest) < sum(svg.count(darkest) for svg in alone)
+    (tmp_path / "shared.html").write_text(page, encoding="utf-8")
+    monkeypatch.setattr(stepper, "SHARED", 10**9)  # (every step with its own copy)
+    assert "<use " not in image_trace.to_html(tmp_path / "copies.html") and "<use " in page
+    pictures = []
+    for name in ("shared.html", "copies.html"):
+        shown, errors, _ = open_page(browser, tmp_path / name)
+        for _ in range(len(image_trace) - 1):  # the last step: img and h drawn, neither of them orange
+            shown.keyboard.press("ArrowRight")
+        pictures.append(shown.locator(".tg-pair.tg-current .tg-frame svg").screenshot())
+        assert errors == []
+        shown.close()
+    assert pictures[0] == pictures[1]
 
 
 def shapes_of(svg):

@@ -95,6 +95,27 @@ def pipe(dot: graphviz.Digraph, format: str) -> bytes:
         raise GraphvizNotFound(str(exc)) from None
 
 
+def pipe_svgs(dots: list[graphviz.Digraph]) -> list[str]:
+    """Draw several graphs of one layout engine in one ``dot`` run; return their SVG elements, in order.
+
+    Starting Graphviz costs about as much as drawing a small graph, so a trace's steps are
+    drawn together (GraphvizNotFound when ``dot`` is missing).
+    """
+    if not dots:
+        return []
+    try:
+        out = graphviz.pipe(dots[0].engine, "svg", "".join(dot.source for dot in dots).encode("utf-8"))
+    except graphviz.ExecutableNotFound as exc:
+        raise GraphvizNotFound(str(exc)) from None
+    svgs = re.findall(r"<svg\b.*?</svg>\n", out.decode("utf-8"), re.S)  # (each after its own XML prolog)
+    if len(svgs) != len(dots):
+        raise GraphError(f"pipe_svgs: Graphviz drew {len(svgs)} SVGs for {len(dots)} graphs")
+    return [_ALONE.sub(r'\1"graph0"', svg, count=1) for svg in svgs]  # (the id of each drawn alone)
+
+
+_ALONE = re.compile(r'(<g id=)"page\d+,\d+_graph0"')  # Graphviz's id of a graph's group in a run of several
+
+
 def measure(dots: list[graphviz.Digraph]) -> dict[str, tuple[float, float]]:
     """Return each node's largest natural (width, height) in inches over the drawings, by its DOT id.
 

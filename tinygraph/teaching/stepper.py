@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -15,7 +16,7 @@ import numpy as np
 from ..checks import output_path
 from ..errors import GraphError
 from .diagrams import build
-from .drawing import FORMATS, HIGHLIGHT, GraphvizNotFound, measure, pipe
+from .drawing import FORMATS, HIGHLIGHT, GraphvizNotFound, measure, pipe, pipe_svgs
 from .network import NotLayered, find_layers
 from .typeset import CSS as TYPESET_CSS
 from .typeset import SCRIPT as EXERCISE_SCRIPT
@@ -23,6 +24,7 @@ from .typeset import step_html
 from .words import format_array
 
 FULL, FIRST = 256, 8  # "full values": arrays of up to FULL numbers whole, larger ones their first FIRST
+SHARED = 1000  # a node's drawing of at least this many characters is written once on a page, used by each step
 
 _CSS = """
 .tg-stepper { font-family: Helvetica, Arial, sans-serif; color: #222; max-width: 1600px; }
@@ -37,7 +39,7 @@ _CSS = """
 .tg-hint { color: #666; font-size: 12px; }
 .tg-pair { display: flex; gap: 16px; align-items: flex-start; flex-wrap: wrap; margin: 0 0 18px; }
 .tg-frame { flex: 5 1 700px; overflow: auto; border: 1px solid #ddd; border-radius: 6px; padding: 4px; }
-.tg-frame svg { max-width: 100%; height: auto; }
+.tg-frame svg { max-width: 100%; height: auto; } .tg-shared { position: absolute; }
 .tg-js .tg-frame { max-height: 80vh; cursor: grab; } .tg-js .tg-frame.tg-dragging { cursor: grabbing; }
 .tg-js .tg-frame svg { max-width: none; display: block; }
 .tg-zoom, .tg-views { display: inline-flex; gap: 4px; } .tg-bar .tg-zoom button { padding: 6px 10px; min-width: 38px; }
@@ -196,9 +198,21 @@ def drawings(trace, view, titles=None, exercise=False, expand=None):
 
 
 def _svg(dot):
+    """Draw one diagram as an SVG element to inline in a page."""
     svg = pipe(dot, "svg").decode("utf-8")
-    svg = svg.replace(' fill="#fffffe">', ' fill="none">')  # (Graphviz writes transparent text as near-white)
-    return svg[svg.index("<svg") :]  # drop the XML prolog and doctype: it is inlined
+    return _inline(svg[svg.index("<svg") :])  # (without the XML prolog and doctype)
+
+
+def _svgs(dots, runs):
+    """Draw the diagrams as ``_svg`` does, in about ``runs`` ``dot`` runs at once (each starts slowly)."""
+    size = max(1, -(-len(dots) // runs))
+    chunks = [dots[i : i + size] for i in range(0, len(dots), size)]
+    with ThreadPoolExecutor(max_workers=len(chunks)) as pool:  # (each run is a process of its own)
+        return [_inline(svg) for chunk in pool.map(pipe_svgs, chunks) for svg in chunk]
+
+
+def _inline(svg):
+    return svg.replace(' fill="#fffffe">', ' fill="none">')  # (Graphviz writes transparent text as near-white)
 
 
 _EXERCISE_NOTE = (
@@ -231,6 +245,30 @@ def _full_values(step):
     return "\n\n".join(parts)
 
 
+_NODE_BODY = re.compile(r'(<g id="a_node\d+"><a [^>]*>\n)(.*?)(\n</a>\n</g>\n</g>)', re.S)  # (Graphviz's SVG)
+
+
+def _share(drawn, uid):
+    """Write each large node drawing once, in a hidden SVG's defs; every step that shows it uses it.
+
+    Most of a node's drawing does not change from step to step (the feature maps of a CNN
+    are most of its page), so the steps share it; the node of each step, in orange, keeps
+    its own.  Return the SVGs by view, and the hidden SVG to put on the page before them.
+    """
+    defs: dict[str, str] = {}
+
+    def use(found):
+        body = found.group(2)
+        if len(body) < SHARED or HIGHLIGHT in body:
+            return found.group(0)
+        ref = defs.setdefault(body, f"{uid}-{len(defs)}")
+        return f'{found.group(1)}<use href="#{ref}"/>{found.group(3)}'
+
+    shared = {view: [_NODE_BODY.sub(use, svg) for svg in svgs] for view, svgs in drawn.items()}
+    parts = "".join(f'<g id="{ref}">\n{body}\n</g>' for body, ref in defs.items())
+    return shared, f'<svg class="tg-shared" width="0" height="0" aria-hidden="true"><defs>{parts}</defs></svg>'
+
+
 def _views(trace, network):
     """Return the views each step is drawn in: the graph, and its neurons for a layered network (unless False)."""
     if network is False:
@@ -244,10 +282,11 @@ def _views(trace, network):
 
 def _body(trace, uid, views, global_keys, exercise=False, expand=None):
     pairs = []
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:  # (each diagram is a dot process)
-        opened = {view: expand if view == "graph" else None for view in views}  # (the network view has neurons)
+    opened = {view: expand if view == "graph" else None for view in views}  # (the network view has neurons)
+    with ThreadPoolExecutor(max_workers=len(views)) as pool:  # (each view measures its nodes in a dot run)
         dots = list(pool.map(lambda view: drawings(trace, view, exercise=exercise, expand=opened[view]), views))
-        drawn = dict(zip(views, (list(pool.map(_svg, d)) for d in dots)))
+    drawn = {view: _svgs(d, min(4, os.cpu_count() or 1)) for view, d in zip(views, dots)}
+    drawn, shared = _share(drawn, uid)
     for i, step in enumerate(trace.steps):
         names = " ".join(n.name for n in step.highlight)
         svg = "".join(f'<div class="tg-view" data-view="{view}">{drawn[view][i]}</div>' for view in views)
@@ -281,7 +320,7 @@ def _body(trace, uid, views, global_keys, exercise=False, expand=None):
             else ""
         )
         + '<span class="tg-hint">← → step · + − 0 or ctrl + wheel zoom · drag to pan</span></div>'
-        f'<div class="tg-main">{"".join(pairs)}</div>'
+        f'<div class="tg-main">{shared}{"".join(pairs)}</div>'
         f"<script>{script}{EXERCISE_SCRIPT % {'id': json.dumps(uid), 'precision': trace.precision} if exercise else ''}"
         "</script></div>"
     )
