@@ -145,6 +145,9 @@ class SGD(Optimizer):
         """
         plan, settings, velocity = self._ready(), self._settings, self.velocity
         lam = settings["weight_decay"]
+        # Plain SGD has a loop of its own, the update inline: through the general loop below (two tests
+        # and a call of _descend more per parameter) the step of a 2-3-1 or 64-32-10 mlp at batch 1
+        # takes 8 to 9% more instructions (measured with callgrind).
         if velocity is None and not lam:
             for p, w, _, _, lr, block in plan:
                 if block is None:
@@ -153,21 +156,14 @@ class SGD(Optimizer):
                     _descend(w, p.grad, lr, block)
             return
         mu, nesterov = settings["momentum"], settings["nesterov"]
-        if velocity is not None and not (lam or nesterov):  # the usual momentum
-            for (p, w, _, _, lr, block), v in zip(plan, velocity):
-                v *= mu
-                v += p.grad  # v ← μ v + ∂E/∂w
-                _descend(w, v, lr, block)  # w ← w − η v
-            return
         for i, (p, w, _, _, lr, block) in enumerate(plan):
-            g = np.multiply(w, lam) + p.grad if lam else p.grad  # g ← ∂E/∂w + λ w
-            if velocity is None:
-                _descend(w, g, lr, block)
-                continue
-            v = velocity[i]
-            v *= mu
-            v += g  # v ← μ v + g
-            _descend(w, g + mu * v if nesterov else v, lr, block)  # w ← w − η (g + μ v), or w − η v
+            g = np.multiply(w, lam) + p.grad if lam else p.grad  # g = ∂E/∂w + λ w (fresh: SGD keeps no scratch)
+            if velocity is not None:
+                v = velocity[i]
+                v *= mu
+                v += g  # v ← μ v + g
+                g = g + mu * v if nesterov else v  # Nesterov looks ahead: g + μ v
+            _descend(w, g, lr, block)  # w ← w − η g
 
     def heading(self) -> str:
         """Return ``"gradient descent, w ← w − η ∂E/∂w"`` (or the rule with its velocity)."""
