@@ -9,18 +9,7 @@ from typing import Any
 import numpy as np
 
 from .leaves import Parameter
-from .optimizer import Optimizer, Setting, fraction, pair, rate
-
-
-def _scratch(parameters: tuple[Parameter, ...], wanted: bool) -> list:
-    """One scratch array per parameter, shaped like its value: views of one buffer per dtype (None if not wanted)."""
-    if not wanted:
-        return [None] * len(parameters)
-    largest: dict = {}
-    for p in parameters:
-        largest[p.value.dtype] = max(largest.get(p.value.dtype, 0), p.value.size)
-    buffers = {dtype: np.empty(n, dtype) for dtype, n in largest.items()}
-    return [buffers[p.value.dtype][: p.value.size].reshape(p.value.shape) for p in parameters]
+from .optimizer import Optimizer, Setting, decayed, fraction, pair, rate
 
 
 class Adam(Optimizer):
@@ -118,11 +107,6 @@ class Adam(Optimizer):
     ) -> None:
         super().__init__(parameters, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
-    def _entries(self) -> list:
-        """Return the plan: per parameter (node, value, shape, gradient dtype, scratch, scratch for g + λw)."""
-        tmp, decayed = _scratch(self._parameters, True), _scratch(self._parameters, bool(self.weight_decay))
-        return [(p, p.value, p.value.shape, p.grad.dtype, a, b) for p, a, b in zip(self._parameters, tmp, decayed)]
-
     def step(self) -> None:
         """Apply one update to every parameter (after ``graph.backward()``); every one is checked first.
 
@@ -136,12 +120,9 @@ class Adam(Optimizer):
         """
         plan = self._ready()
         (b1, b2), eps, lr, lam = self.betas, self.eps, self.lr, self.weight_decay
-        for i, (p, w, _, _, tmp, decayed) in enumerate(plan):
+        for i, (p, w, _, _, tmp, g_tmp) in enumerate(plan):
             t = self.t[i] = self.t[i] + 1
-            g = p.grad
-            if lam:
-                g = np.multiply(w, lam, out=decayed)
-                g += p.grad  # g ← ∂E/∂w + λ w
+            g = decayed(p.grad, w, lam, g_tmp) if lam else p.grad  # g = ∂E/∂w + λ w
             root = math.sqrt(1 - b2**t)  # √(1 − β2ᵗ): v̂ = v/(1 − β2ᵗ), so √v̂ = √v/root
             _adam(w, g, self.m[i], self.v[i], tmp, b1, b2, eps * root, lr * root / (1 - b1**t))
 
@@ -261,11 +242,6 @@ class RMSProp(Optimizer):
     def _active(self, settings: dict) -> tuple[str, ...]:
         return self.slots if settings["momentum"] else self.slots[:1]
 
-    def _entries(self) -> list:
-        """Return the plan: per parameter (node, value, shape, gradient dtype, scratch, scratch for g + λw)."""
-        tmp, decayed = _scratch(self._parameters, True), _scratch(self._parameters, bool(self.weight_decay))
-        return [(p, p.value, p.value.shape, p.grad.dtype, a, b) for p, a, b in zip(self._parameters, tmp, decayed)]
-
     def step(self) -> None:
         """Apply one update to every parameter (after ``graph.backward()``); every one is checked first.
 
@@ -279,11 +255,8 @@ class RMSProp(Optimizer):
         """
         plan = self._ready()
         alpha, eps, lr, mu, lam = self.alpha, self.eps, self.lr, self.momentum, self.weight_decay
-        for i, (p, w, _, _, tmp, decayed) in enumerate(plan):
-            g = p.grad
-            if lam:
-                g = np.multiply(w, lam, out=decayed)
-                g += p.grad  # g ← ∂E/∂w + λ w
+        for i, (p, w, _, _, tmp, g_tmp) in enumerate(plan):
+            g = decayed(p.grad, w, lam, g_tmp) if lam else p.grad  # g = ∂E/∂w + λ w
             s = self.mean_square[i]
             np.multiply(g, g, out=tmp)
             tmp *= 1 - alpha

@@ -65,6 +65,24 @@ def pair(what: str, value: Any) -> tuple[float, float]:
     return fraction(f"{what}[0], β1,", value[0]), fraction(f"{what}[1], β2,", value[1])
 
 
+def decayed(grad: np.ndarray, w: np.ndarray, lam: float, out: np.ndarray | None) -> np.ndarray:
+    """Return the gradient every rule reads with weight decay λ > 0, ``g = ∂E/∂w + λ w`` (into ``out``, or fresh)."""
+    g = np.multiply(w, lam, out)  # (out given by position: numpy reads a keyword out=None far more slowly)
+    g += grad
+    return g
+
+
+def _scratch(parameters: tuple[Parameter, ...], wanted: bool) -> list:
+    """One scratch array per parameter, shaped like its value: views of one buffer per dtype (None if not wanted)."""
+    if not wanted:
+        return [None] * len(parameters)
+    largest: dict = {}
+    for p in parameters:
+        largest[p.value.dtype] = max(largest.get(p.value.dtype, 0), p.value.size)
+    buffers = {dtype: np.empty(n, dtype) for dtype, n in largest.items()}
+    return [buffers[p.value.dtype][: p.value.size].reshape(p.value.shape) for p in parameters]
+
+
 class Setting:
     """One setting of an optimizer (``lr``, ``momentum``, …): read like an attribute, set through its check.
 
@@ -216,8 +234,13 @@ class Optimizer:
         return self._plan
 
     def _entries(self) -> list:
-        """Return the plan: per parameter (node, value, shape, gradient dtype, and two things the step keeps)."""
-        return [(p, p.value, p.value.shape, p.grad.dtype, None, None) for p in self._parameters]
+        """Return the plan: per parameter (node, value, shape, gradient dtype, scratch, scratch for g + λw).
+
+        The scratch arrays are shaped like the value (the second None without weight decay);
+        ``_ready`` checks the first four, the step uses the two after them.
+        """
+        tmp, g_tmp = _scratch(self._parameters, True), _scratch(self._parameters, bool(self.weight_decay))
+        return [(p, p.value, p.value.shape, p.grad.dtype, a, b) for p, a, b in zip(self._parameters, tmp, g_tmp)]
 
     def _index(self, parameter: Parameter) -> int:
         for i, p in enumerate(self._parameters):
