@@ -232,6 +232,38 @@ def test_resuming_adam_from_a_checkpoint_is_the_uninterrupted_run_bit_for_bit(tm
         assert "optimizer/m/0" in saved.files and "optimizer/v/3" in saved.files
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: tg.SGD(ps, lr=0.3, momentum=0.8, nesterov=True, weight_decay=0.01),
+        lambda ps: tg.Adam(ps, lr=0.02, betas=(0.8, 0.99), weight_decay=1e-3),
+        lambda ps: tg.RMSProp(ps, lr=0.01, alpha=0.9, momentum=0.5),
+    ],
+)
+def test_a_checkpoint_puts_back_the_optimizer_state_exactly_as_a_saved_file_does(tmp_path, make):
+    X, T = tg.datasets.xor()
+    data = {"x": X, "t": T[:, None]}
+    net = tg.mlp([2, 3, 1], seed=0)
+    opt = make(net.parameters())
+    tg.fit(net, data, opt, epochs=3, batch_size=2, seed=1, checkpoint=tmp_path / "c.npz", progress=False)
+    tg.save(net, tmp_path / "n.npz", optimizer=opt)
+    trained = opt.state_dict()  # what the run left, read off the optimizer that took its steps
+    other = tg.mlp([2, 3, 1], seed=7)
+    from_checkpoint = make(other.parameters())
+    tg.fit(other, data, from_checkpoint, epochs=3, seed=1, checkpoint=tmp_path / "c.npz", resume=True)  # 0 epochs left
+    loaded = tg.load(tmp_path / "n.npz")
+    from_file = make(loaded.parameters())
+    tg.load_parameters(loaded, tmp_path / "n.npz", optimizer=from_file)
+    for restored in (from_checkpoint.state_dict(), from_file.state_dict()):
+        assert restored.keys() == trained.keys()
+        for key, value in trained.items():
+            if isinstance(value, np.ndarray):
+                assert restored[key].dtype == value.dtype and np.array_equal(restored[key], value), key
+            else:
+                assert restored[key] == value, key
+    assert any(isinstance(v, np.ndarray) and v.any() for v in trained.values())  # (a state that moved)
+
+
 def test_resume_refuses_a_checkpoint_of_another_optimizer_and_changes_nothing(tmp_path):
     X, T = tg.datasets.xor()
     net = tg.mlp([2, 3, 1], seed=0)

@@ -455,7 +455,9 @@ def test_a_file_without_an_optimizer_state_or_with_another_ones_changes_nothing(
     before = values(other.graph)
     rms = tg.RMSProp(other.parameters())
     state = rms.state_dict()
-    with pytest.raises(tg.GraphError, match="plain.npz' holds no optimizer state; save it with"):
+    with pytest.raises(
+        tg.GraphError, match=r"^load_parameters: '[^']*plain.npz' holds no optimizer state; save it with"
+    ):
         io.load_parameters(other, tmp_path / "plain.npz", optimizer=rms)
     with pytest.raises(tg.GraphError, match=r"adam.npz' holds an optimizer state that does not fit .*not RMSProp"):
         io.load_parameters(other, tmp_path / "adam.npz", optimizer=rms)

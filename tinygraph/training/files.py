@@ -1,4 +1,4 @@
-"""Reading and writing ``.npz`` files: atomic writes, eager reads, never pickle."""
+"""Reading and writing ``.npz`` files: atomic writes, eager reads, never pickle; an optimizer's state in them."""
 
 from __future__ import annotations
 
@@ -58,6 +58,35 @@ def write_npz(path: str, arrays: dict, what: str) -> None:
             raise GraphError(f"{what}: cannot write '{path}': {exc.strerror or exc}") from exc
         raise
     _fsync_folder(folder)
+
+
+def pack_optimizer_state(state: dict, prefix: str) -> tuple[dict, dict]:
+    """Split an optimizer's ``state_dict()`` for an ``.npz`` file: ``(arrays, numbers)``.
+
+    ``arrays`` holds its arrays under ``prefix`` + key (``"optimizer/m/0"``), ``numbers`` the
+    rest (the class name, the settings, the counts), for the file's JSON text.
+    ``unpack_optimizer_state`` puts the two together again.
+    """
+    arrays = {prefix + k: v for k, v in state.items() if isinstance(v, np.ndarray)}
+    return arrays, {k: v for k, v in state.items() if not isinstance(v, np.ndarray)}
+
+
+def unpack_optimizer_state(optimizer: Any, numbers: Any, arrays: dict, prefix: str, path: Any, what: str) -> None:
+    """Put a state that ``pack_optimizer_state`` split back into ``optimizer``, or change nothing.
+
+    ``numbers`` is what the file's JSON holds, ``arrays`` the file's arrays, of which those
+    under ``prefix`` are the state's.  ``optimizer.load_state_dict`` checks all of it before
+    it changes anything; what it refuses is a GraphError naming ``what`` and ``path``.
+    """
+    state = numbers
+    if isinstance(numbers, dict):  # (anything else is refused by load_state_dict, with its reason)
+        state = {**numbers, **{k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)}}
+    try:
+        optimizer.load_state_dict(state)
+    except (GraphError, TypeError) as exc:
+        raise GraphError(
+            f"{what}: '{path}' holds an optimizer state that does not fit this optimizer (nothing was changed): {exc}"
+        ) from None
 
 
 def _fsync_folder(folder: str) -> None:

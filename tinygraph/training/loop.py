@@ -18,7 +18,7 @@ from ..core import Input, as_optimizer, graph_of
 from ..core.node import as_float_array
 from ..core.shapes import shape_hint
 from ..errors import GraphError
-from .files import name_problem, path_of, read_npz, write_npz
+from .files import name_problem, pack_optimizer_state, path_of, read_npz, unpack_optimizer_state, write_npz
 
 PROGRESS_MIN_STEPS = 20_000  # runs with at least this many steps show a progress bar
 
@@ -338,8 +338,8 @@ def _save_checkpoint(graph, optimizer, path, epoch, seed, history):
     info["passes"] = graph.mode.step  # (the graph's passes in training: a Dropout's next mask)
     state = _optimizer_state(optimizer)
     if state is not None:  # its arrays as arrays, its numbers (settings, counts) in the JSON
-        arrays.update({f"optimizer/{k}": v for k, v in state.items() if isinstance(v, np.ndarray)})
-        info["optimizer"] = {k: v for k, v in state.items() if not isinstance(v, np.ndarray)}
+        packed, info["optimizer"] = pack_optimizer_state(state, "optimizer/")
+        arrays.update(packed)
     arrays[_STATE] = np.array(json.dumps(info, default=lambda x: x.item() if isinstance(x, np.generic) else str(x)))
     write_npz(path, arrays, "fit checkpoint")
 
@@ -414,19 +414,11 @@ def _restore(graph, optimizer, path, epochs, given_seed):
         raise GraphError(f"fit resume: '{path}' holds an unreadable count of passes, {passes!r} (nothing was changed)")
     current = _optimizer_state(optimizer)
     if current is not None:  # checked, then put back (or refused: nothing changes)
-        saved = json.loads(str(arrays[_STATE])).get("optimizer")
-        if saved is None:  # written by an earlier tinygraph: SGD's velocity only, the settings given
-            saved = {k: v for k, v in current.items() if not isinstance(v, np.ndarray)}
-            saved.update({k: v for k, v in arrays.items() if k.startswith("velocity/")})
-        elif isinstance(saved, dict):
-            saved.update({k.removeprefix("optimizer/"): v for k, v in arrays.items() if k.startswith("optimizer/")})
-        try:
-            optimizer.load_state_dict(saved)
-        except (GraphError, TypeError) as exc:
-            raise GraphError(
-                f"fit resume: '{path}' holds an optimizer state that does not fit this optimizer: {exc} "
-                "(nothing was changed)"
-            ) from None
+        numbers = json.loads(str(arrays[_STATE])).get("optimizer")
+        if numbers is None:  # written by an earlier tinygraph: SGD's velocity/i only, with the settings given
+            numbers = pack_optimizer_state(current, "")[1]
+            arrays = {**arrays, **{f"optimizer/{k}": v for k, v in arrays.items() if k.startswith("velocity/")}}
+        unpack_optimizer_state(optimizer, numbers, arrays, "optimizer/", path, "fit resume")
     for p in params:
         p.value[...] = arrays[f"param/{p.name}"]
     if passes is not None:

@@ -13,7 +13,7 @@ from ..core import Logistic, LogLoss, ReLU, SoftmaxCrossEntropy, SquaredLoss, St
 from ..core.leaves import checked_value
 from ..errors import GraphError
 from ..version import __version__
-from .files import name_problem, path_of, read_npz, write_npz
+from .files import name_problem, pack_optimizer_state, path_of, read_npz, unpack_optimizer_state, write_npz
 from .layers import Network, mlp
 
 ARCHITECTURE_KEY = "__tinygraph_architecture__"
@@ -129,23 +129,22 @@ def save(graph_or_network: Any, path: Any, optimizer: Any = None) -> None:
     if isinstance(graph_or_network, Network):
         arrays[ARCHITECTURE_KEY] = np.array(_architecture(graph_or_network))  # 0-d unicode, no pickle
     if state is not None:
-        arrays.update({f"{OPTIMIZER_KEY}/{k}": v for k, v in state.items() if isinstance(v, np.ndarray)})
-        arrays[OPTIMIZER_KEY] = np.array(json.dumps({k: v for k, v in state.items() if not isinstance(v, np.ndarray)}))
+        packed, numbers = pack_optimizer_state(state, OPTIMIZER_KEY + "/")
+        arrays.update(packed)
+        arrays[OPTIMIZER_KEY] = np.array(json.dumps(numbers))
     write_npz(path, arrays, "save")
 
 
-def _optimizer_state(arrays: dict, path: Any, what: str) -> dict:
-    """Return the optimizer state a file holds, as ``state_dict()`` gave it (its contents are checked on loading)."""
+def _optimizer_numbers(arrays: dict, path: Any, what: str) -> dict:
+    """Return the numbers of the optimizer state a file holds, its JSON read (its contents are checked on loading)."""
     if OPTIMIZER_KEY not in arrays:
         raise GraphError(f"{what}: '{path}' holds no optimizer state; save it with tg.save(net, path, optimizer=opt)")
-    text, state = arrays[OPTIMIZER_KEY], None
+    text, numbers = arrays[OPTIMIZER_KEY], None
     with contextlib.suppress(ValueError):
-        state = json.loads(str(text)) if text.dtype.kind == "U" and text.ndim == 0 else None
-    if not isinstance(state, dict):
+        numbers = json.loads(str(text)) if text.dtype.kind == "U" and text.ndim == 0 else None
+    if not isinstance(numbers, dict):
         raise GraphError(f"{what}: '{path}' has an unreadable optimizer state (nothing was changed)")
-    prefix = OPTIMIZER_KEY + "/"
-    state.update({k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)})
-    return state
+    return numbers
 
 
 def _assign(graph: Any, arrays: dict, path: Any, what: str, optimizer: Any = None) -> None:
@@ -167,13 +166,8 @@ def _assign(graph: Any, arrays: dict, path: Any, what: str, optimizer: Any = Non
     if problems:
         raise GraphError(f"{what}: '{path}' does not fit this graph (nothing was changed): " + "; ".join(problems))
     if optimizer is not None:  # (checks all of its state before it changes any)
-        try:
-            optimizer.load_state_dict(_optimizer_state(arrays, path, what))
-        except (GraphError, TypeError) as exc:
-            raise GraphError(
-                f"{what}: '{path}' holds an optimizer state that does not fit this optimizer "
-                f"(nothing was changed): {exc}"
-            ) from None
+        numbers = _optimizer_numbers(arrays, path, what)
+        unpack_optimizer_state(optimizer, numbers, arrays, OPTIMIZER_KEY + "/", path, what)
     for name, p in params.items():
         p.value[...] = stored[name]  # in place, keeping the parameter's dtype
 
