@@ -365,7 +365,7 @@ def _writable(path, graph):
 
 
 def _state(arrays, path, epochs):
-    """Return the epoch, seed and history a checkpoint holds, every field checked."""
+    """Return what the checkpoint's JSON holds, read once (a dict), its epoch, seed and history checked."""
     state = None
     with contextlib.suppress(ValueError):
         text = arrays[_STATE]
@@ -386,7 +386,7 @@ def _state(arrays, path, epochs):
         )
     if epoch > epochs:
         raise GraphError(f"fit resume: '{path}' is at epoch {epoch}, beyond epochs={epochs} (nothing was changed)")
-    return epoch, seed, [float(h) for h in history]
+    return state
 
 
 def _restore(graph, optimizer, path, epochs, given_seed):
@@ -395,10 +395,11 @@ def _restore(graph, optimizer, path, epochs, given_seed):
     if _STATE not in arrays:
         raise GraphError(f"fit resume: '{path}' is not a checkpoint written by fit")
     state = _state(arrays, path, epochs)
-    if given_seed is not None and int(given_seed) != state[1]:
+    seed = state["seed"]
+    if given_seed is not None and int(given_seed) != seed:
         raise GraphError(
-            f"fit resume: '{path}' was trained with seed={state[1]}, but seed={given_seed} was given; "
-            f"pass seed={state[1]} (or None) to continue that run (nothing was changed)"
+            f"fit resume: '{path}' was trained with seed={seed}, but seed={given_seed} was given; "
+            f"pass seed={seed} (or None) to continue that run (nothing was changed)"
         )
     params = graph.parameters()
     for p in params:
@@ -409,12 +410,12 @@ def _restore(graph, optimizer, path, epochs, given_seed):
                 f"fit resume: '{path}' does not fit this graph: Parameter '{p.name}' "
                 f"{p.value.shape} is {got} there (nothing was changed)"
             )
-    passes = json.loads(str(arrays[_STATE])).get("passes")  # (none in a checkpoint of an earlier tinygraph)
+    passes = state.get("passes")  # (none in a checkpoint of an earlier tinygraph)
     if passes is not None and not (type(passes) is int and passes >= 0):
         raise GraphError(f"fit resume: '{path}' holds an unreadable count of passes, {passes!r} (nothing was changed)")
     current = _optimizer_state(optimizer)
     if current is not None:  # checked, then put back (or refused: nothing changes)
-        numbers = json.loads(str(arrays[_STATE])).get("optimizer")
+        numbers = state.get("optimizer")
         if numbers is None:  # written by an earlier tinygraph: SGD's velocity/i only, with the settings given
             numbers = pack_optimizer_state(current, "")[1]
             arrays = {**arrays, **{f"optimizer/{k}": v for k, v in arrays.items() if k.startswith("velocity/")}}
@@ -423,7 +424,7 @@ def _restore(graph, optimizer, path, epochs, given_seed):
         p.value[...] = arrays[f"param/{p.name}"]
     if passes is not None:
         graph.mode.step = passes
-    return state
+    return state["epoch"], seed, [float(h) for h in state["history"]]
 
 
 def _optimizer_state(optimizer):
