@@ -16,6 +16,8 @@ from tinygraph.teaching.words import (
     number,
     substitute,
     tex_name,
+    tex_number,
+    to_tex,
 )
 
 
@@ -31,6 +33,35 @@ def test_format_array_rows_and_summaries():
     assert format_array(np.ones(100)) == "shape (100,): mean 1, norm 10"
     assert Numbers(3, 12)(np.array([[1.0, 2.0], [3.0, 4.0]])) == "[[1, 2], [3, 4]]"
     assert Numbers(3, 12).tex(np.array([1.0, 2.0])) == r"\begin{bmatrix}1 & 2\end{bmatrix}"
+
+
+@pytest.mark.parametrize(
+    "text,tex",
+    [
+        ("2.5e-7", r"2.5 \times 10^{-7}"),
+        ("-1e+12", r"-1 \times 10^{12}"),
+        ("1e-05", r"1 \times 10^{-5}"),
+        ("0.25", "0.25"),
+        ("x1e5", "x1e5"),  # (a name, not a number)
+    ],
+)
+def test_numbers_in_e_notation_become_powers_of_ten_in_latex(text, tex):
+    assert tex_number(text) == tex
+
+
+def test_e_notation_never_reaches_the_math_as_the_letter_e():
+    # In math, 2.5e-7 would read as 2.5·e − 7.  Held numbers (Numbers.tex) and numbers written
+    # into a line's text (an η of 1e-05) both become powers of ten.
+    assert Numbers(4, 12).tex(np.array(2.5e-7)) == r"2.5 \times 10^{-7}"
+    assert Numbers(4, 12).tex(np.array([1.0, -3e-9])) == r"\begin{bmatrix}1 & -3 \times 10^{-9}\end{bmatrix}"
+    assert to_tex("old − 1e-05 · g") == r"\text{old }-  1 \times 10^{-5} \cdot  g"
+    x, t = tg.Input("x", shape=(1,)), tg.Input("t", shape=(1,))
+    z = tg.WeightedSum(x, tg.Parameter([[2.5e-7]], name="w"), name="z")
+    trace = tg.trace(tg.Graph(tg.SquaredLoss(z, t, name="E")), {"x": [1.0], "t": [0.0]})
+    assert r"z[0] = 1\cdot 2.5 \times 10^{-7} = 2.5 \times 10^{-7}" in trace.to_markdown()
+    page = trace.to_html()
+    assert "<mn>2.5</mn><mo>&#x000D7;</mo><msup><mn>10</mn>" in page
+    assert "<mn>2.5</mn><mi>e</mi>" not in page
 
 
 @pytest.mark.parametrize("name,tex", [("z1", "z_{1}"), ("W2", "W_{2}"), ("E", "E"), ("a.b_c", r"\mathrm{a.b c}")])

@@ -110,10 +110,23 @@ class Numbers:
         if a.size > self.max_elements or a.ndim > 2:
             return r"\text{" + self(a).replace("{", "").replace("}", "") + "}"
         if a.ndim == 0:
-            return self(a)
+            return tex_number(self(a))
         rows = a.reshape(1, -1) if a.ndim == 1 else a
-        body = r" \\ ".join(" & ".join(self(v) for v in row) for row in rows)
+        body = r" \\ ".join(" & ".join(tex_number(self(v)) for v in row) for row in rows)
         return r"\begin{bmatrix}" + body + r"\end{bmatrix}"
+
+
+def tex_number(text: str) -> str:
+    r"""Write the numbers of a text in LaTeX: ``2.5e-7`` as 2.5 × 10⁻⁷ (in math, e − 7 would read as e minus 7).
+
+    >>> tex_number("2.5e-7"), tex_number("-1e+12"), tex_number("1e-05"), tex_number("0.25")
+    ('2.5 \\times 10^{-7}', '-1 \\times 10^{12}', '1 \\times 10^{-5}', '0.25')
+    """
+    return re.sub(_E_NOTATION, lambda m: rf"{m[1]} \times 10^{{{int(m[2])}}}", text)
+
+
+# A number in e notation, as number() or :g write it (not the end of a name, such as x1e5).
+_E_NOTATION = r"(?<![A-Za-z0-9_.])(\d+(?:\.\d+)?)e([-+]?\d+)(?![A-Za-z0-9_])"
 
 
 def dE(name: str) -> str:
@@ -291,6 +304,7 @@ _PIECES = re.compile(
             r"(?P<token>-?\ue000\d+\ue001)",
             rf"(?P<partial>∂(?P<top>{_NAME})/∂(?P<bottom>{_NAME}))",
             r"(?P<power>\^\()",
+            rf"(?P<number>{_E_NOTATION})",
             r"(?P<word>[A-Za-z]{3,}(?![A-Za-z0-9_\[]))",
             rf"(?P<name>{_NAME})",
             r"(?P<space> {2,}| )",
@@ -368,6 +382,8 @@ def to_tex(text: str) -> str:
             out.append("^{(" + to_tex(text[m.end() : end - 1]) + ")}")
             while k < len(pieces) and pieces[k].start() < end:
                 k += 1
+        elif kind == "number":
+            out.append(tex_number(piece))
         elif kind == "word":
             out.append(_FUNCTIONS.get(piece, r"\mathrm{" + piece + "}"))
         elif kind == "name":
