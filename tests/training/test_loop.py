@@ -349,3 +349,57 @@ def test_resuming_a_graph_with_dropout_draws_the_masks_of_the_uninterrupted_run(
     assert again.mode.step == whole.mode.step == 16
     for p, q in zip(again.parameters(), whole.parameters()):
         np.testing.assert_array_equal(p.value, q.value)
+
+
+def _states_equal(a, b):
+    """Whether two state_dict()s hold the same keys, numbers and arrays (bit for bit)."""
+    return a.keys() == b.keys() and all(
+        np.array_equal(a[k], b[k]) if isinstance(a[k], np.ndarray) else a[k] == b[k] for k in a
+    )
+
+
+def test_a_resumed_run_refused_in_its_first_epoch_puts_back_what_was_there_before_fit(tmp_path):
+    # Class index 7 of 3 classes: the first pass over the rows finds it, after the checkpoint was loaded.
+    X = np.random.default_rng(0).normal(size=(12, 4))
+    T = np.arange(12) % 3
+    net = tg.mlp([4, 5, 3], loss=tg.SoftmaxCrossEntropy, seed=0)
+    tg.fit(net, {"x": X, "t": T}, tg.Adam(net.parameters(), lr=0.01), epochs=2, seed=1, checkpoint=tmp_path / "c.npz")
+    saved = (tmp_path / "c.npz").read_bytes()
+    fresh = tg.mlp([4, 5, 3], loss=tg.SoftmaxCrossEntropy, seed=9)
+    adam = tg.Adam(fresh.parameters(), lr=0.01)
+    values, state, passes = [p.value.copy() for p in fresh.parameters()], adam.state_dict(), fresh.graph.mode.step
+    bad = T.copy()
+    bad[3] = 7
+    with pytest.raises(tg.GraphError, match=r"epoch 3, step \d+: .*class indices.*as they were before fit"):
+        tg.fit(fresh, {"x": X, "t": bad}, adam, epochs=4, seed=1, checkpoint=tmp_path / "c.npz", resume=True)
+    assert all(np.array_equal(p.value, v) for p, v in zip(fresh.parameters(), values))
+    assert _states_equal(adam.state_dict(), state) and adam.t == [0] * 4
+    assert fresh.graph.mode.step == passes
+    assert (tmp_path / "c.npz").read_bytes() == saved
+
+
+def test_resume_refuses_a_checkpoint_of_a_graph_with_more_parameters(tmp_path):
+    # Plain SGD keeps no array per parameter, so only the parameters can tell the two graphs apart.
+    X, T = tg.datasets.xor()
+    x, t = tg.Input("x", shape=(2,)), tg.Input("t", shape=(1,))
+    W, b = tg.Parameter(np.zeros((2, 1)), name="W"), tg.Parameter(np.zeros(1), name="b")
+    bigger = tg.Graph(tg.SquaredLoss(tg.Add(tg.WeightedSum(x, W, b), tg.Parameter([0.5], name="extra")), t))
+    tg.fit(bigger, {x: X, t: T[:, None]}, 0.1, epochs=1, seed=0, checkpoint=tmp_path / "c.npz")
+    x, t = tg.Input("x", shape=(2,)), tg.Input("t", shape=(1,))
+    W, b = tg.Parameter(np.ones((2, 1)), name="W"), tg.Parameter(np.ones(1), name="b")
+    smaller = tg.Graph(tg.SquaredLoss(tg.WeightedSum(x, W, b), t))
+    with pytest.raises(tg.GraphError, match=r"does not fit this graph: it holds Parameter 'extra' \(1,\), which"):
+        tg.fit(smaller, {x: X, t: T[:, None]}, 0.1, epochs=3, seed=0, checkpoint=tmp_path / "c.npz", resume=True)
+    assert W.value.tolist() == [[1.0], [1.0]] and b.value.tolist() == [1.0]
+
+
+@pytest.mark.parametrize("where", ["", "newdir/"])
+def test_a_checkpoint_path_that_names_no_file_is_refused_before_training(tmp_path, monkeypatch, where):
+    monkeypatch.chdir(tmp_path)
+    X, T = tg.datasets.xor()
+    net = tg.mlp([2, 3, 1], seed=0)
+    before = [p.value.copy() for p in net.parameters()]
+    with pytest.raises(tg.GraphError, match=f"fit: checkpoint '{where}' names no file; give the path of a file"):
+        tg.fit(net, {"x": X, "t": T[:, None]}, 0.5, epochs=2, checkpoint=where)
+    assert all(np.array_equal(p.value, v) for p, v in zip(net.parameters(), before))
+    assert list(tmp_path.iterdir()) == []

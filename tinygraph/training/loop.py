@@ -266,8 +266,9 @@ def fit(
     given_seed = seed
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % 2**63)
-    history, first = [], 0
+    history, first, before_fit = [], 0, None
     if resume and os.path.exists(checkpoint):
+        before_fit = [p.value.copy() for p in graph.parameters()], _optimizer_state(optimizer), graph.mode.step
         first, seed, history = _restore(graph, optimizer, checkpoint, epochs, given_seed)
     if record is not None:
         record.begin(first * steps_per_epoch, epochs * steps_per_epoch)
@@ -308,7 +309,11 @@ def fit(
                 except (GraphError, TypeError) as exc:  # bad data the first pass over it finds
                     if epoch != first:
                         raise
-                    _put_back(params, start_of_epoch, optimizer, start_state)  # (epoch first: as before fit)
+                    if before_fit is None:  # (the start of the first epoch is the state before fit)
+                        _put_back(params, start_of_epoch, optimizer, start_state)
+                    else:  # resumed: back to before the checkpoint was loaded
+                        _put_back(params, before_fit[0], optimizer, before_fit[1])
+                        graph.mode.step = before_fit[2]
                     raise type(exc)(
                         f"fit: epoch {epoch + 1}, step {step + 1}: {exc} (every parameter and the "
                         "optimizer's state are as they were before fit)"
@@ -353,6 +358,8 @@ def _writable(path, graph):
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise GraphError(f"fit: checkpoint '{path}' is a folder; give the path of a file in it")
+    if not os.path.basename(path):  # "" or "new/": a file cannot be written there
+        raise GraphError(f"fit: checkpoint '{path}' names no file; give the path of a file")
     if not os.path.isdir(folder):
         raise GraphError(f"fit: checkpoint '{path}': the folder '{folder}' does not exist")
     try:  # the one sure test that the folder takes new files: make one
@@ -402,6 +409,13 @@ def _restore(graph, optimizer, path, epochs, given_seed):
             f"pass seed={seed} (or None) to continue that run (nothing was changed)"
         )
     params = graph.parameters()
+    names = {f"param/{p.name}" for p in params}
+    extra = [k for k in arrays if k.startswith("param/") and k not in names]  # (a checkpoint of another graph)
+    if extra:
+        raise GraphError(
+            f"fit resume: '{path}' does not fit this graph: it holds Parameter '{extra[0].removeprefix('param/')}' "
+            f"{arrays[extra[0]].shape}, which this graph has not (nothing was changed)"
+        )
     for p in params:
         stored = arrays.get(f"param/{p.name}")
         if stored is None or stored.shape != p.value.shape or stored.dtype.kind != "f":
