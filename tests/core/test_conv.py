@@ -183,7 +183,7 @@ def test_a_training_step_allocates_little(rng):
 def test_shapes_that_do_not_fit_are_refused_naming_the_node():
     x, w = tg.Input("img", shape=(3, 8, 8)), tg.Parameter(np.zeros((4, 3, 3, 3)), name="K")
     with pytest.raises(
-        tg.GraphError, match=r"Conv2D 'c': w 'K2' must have shape \(C_out, C_in, kH, kW\), got \(4, 9\)"
+        tg.GraphError, match=r"Conv2D 'c': w 'K2' must have shape \(C_out, C_in, kH, kW\) of sizes >= 1, got \(4, 9\)"
     ):
         tg.Conv2D(x, tg.Parameter(np.zeros((4, 9)), name="K2"), name="c")
     with pytest.raises(
@@ -197,6 +197,16 @@ def test_shapes_that_do_not_fit_are_refused_naming_the_node():
     with pytest.raises(tg.GraphError, match=r"Conv2D 'c': the 3×3 kernel of w 'K' is larger than the padded image 2×4"):
         tg.Conv2D(tg.Input("small", shape=(3, 2, 4)), w, name="c")
     assert tg.Conv2D(tg.Input("small", shape=(3, 1, 1)), w, padding=1).shape == (4, 1, 1)  # the padding makes room
+
+
+@pytest.mark.parametrize("k_shape", [(4, 1, 0, 3), (4, 1, 3, 0), (0, 1, 3, 3), (4, 0, 3, 3)])
+def test_a_kernel_with_a_side_of_zero_is_refused(k_shape):
+    # A 0×3 kernel would give more output rows than the image has (5 of 4), a kernel of 0 channels no output.
+    x = tg.Input("img", shape=(k_shape[1], 4, 4))
+    with pytest.raises(
+        tg.GraphError, match=rf"Conv2D 'c': w 'K' must have shape .* of sizes >= 1, got {re.escape(str(k_shape))}"
+    ):
+        tg.Conv2D(x, tg.Parameter(np.zeros(k_shape), name="K"), name="c")
 
 
 def test_shapes_known_only_when_fed_are_checked_on_the_first_pass():

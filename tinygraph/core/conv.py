@@ -114,10 +114,10 @@ class Conv2D(Node):
     ------
     tinygraph.GraphError
         If ``stride`` is not a positive whole number or ``padding`` not a non-negative one;
-        if the shapes do not fit: ``w`` not 4-D, ``x`` not an image ``(C_in, H, W)`` per
-        sample, x's channels not w's C_in, ``b`` not ``(C_out,)``, or the kernel larger than
-        the padded image; or if ``w`` or ``b`` is fed a batch.  A shape is checked when the
-        node is built if it is known then, else on the first forward pass.
+        if the shapes do not fit: ``w`` not 4-D or with a size of 0, ``x`` not an image
+        ``(C_in, H, W)`` per sample, x's channels not w's C_in, ``b`` not ``(C_out,)``, or the
+        kernel larger than the padded image; or if ``w`` or ``b`` is fed a batch.  A shape is
+        checked when the node is built if it is known then, else on the first forward pass.
     TypeError
         If an input is not a Node.
 
@@ -217,8 +217,8 @@ class Conv2D(Node):
 
     def infer_shape(self, x: tuple, w: tuple, b: tuple | None = None) -> tuple[int, ...]:
         names, p, s = [i.name for i in self.inputs], self.padding, self.stride
-        if len(w) != 4:
-            raise self.error(f"w '{names[1]}' must have shape (C_out, C_in, kH, kW), got {w}")
+        if len(w) != 4 or 0 in w:
+            raise self.error(f"w '{names[1]}' must have shape (C_out, C_in, kH, kW) of sizes >= 1, got {w}")
         if len(x) != 3:
             raise self.error(f"x '{names[0]}' must be an image (C_in, H, W) per sample, got per-sample shape {x}")
         if x[0] != w[1]:
