@@ -174,6 +174,15 @@ def test_html_is_one_offline_file_with_every_step(tmp_path):
     assert tr._repr_html_().count('class="tg-step"') == len(tr)
 
 
+@pytest.mark.parametrize("title", [3, None, b"bytes"])
+def test_a_page_title_that_is_not_text_is_a_type_error_and_writes_nothing(tmp_path, title):
+    graph, feed = worked_example()
+    tr = tg.trace(graph, feed, optimizer=0.5)
+    with pytest.raises(TypeError, match=rf"to_html: title must be a str, got {type(title).__name__}"):
+        tr.to_html(tmp_path / "trace.html", title=title)
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.graphviz
 def test_frames_one_picture_per_step(tmp_path):
     graph, feed = worked_example()

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import flag, output_path, whole, write_text
+from ..checks import flag, output_path, shown, whole, write_text
 from ..core import Graph, Node, as_optimizer, graph_of
 from ..errors import GraphError
 from .stepper import frames, page, widget
@@ -280,13 +280,16 @@ class Trace:
         GraphvizNotFound
             If the Graphviz program ``dot`` is missing (it draws each step).
         TypeError
-            If ``path`` is not a str or os.PathLike.
+            If ``path`` is not a str or os.PathLike, ``title`` not a str, or ``network`` or
+            ``exercise`` not a bool.
         tinygraph.GraphError
             If ``path`` is a folder or lies below a file, or ``expand`` names a node that is
             not in the graph, cannot be opened up, or is too large (nothing is written).
         """
         if path is not None:
             path = output_path("to_html", path)
+        if not isinstance(title, str):
+            raise TypeError(f"to_html: title must be a str, got {type(title).__name__} {shown(title)}")
         if network is not None:
             flag("to_html: network", network)
         flag("to_html: exercise", exercise)
