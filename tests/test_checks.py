@@ -77,3 +77,17 @@ def test_write_text_makes_the_folders_above_and_writes_the_text(tmp_path):
     path = str(tmp_path / "a" / "b" / "page.html")
     assert write_text(path, "<p>é</p>") == path
     assert (tmp_path / "a" / "b" / "page.html").read_text(encoding="utf-8") == "<p>é</p>"
+
+
+def test_takes_files_makes_and_removes_one_or_says_why_the_folder_takes_none(tmp_path, monkeypatch):
+    import tempfile
+
+    assert checks.takes_files(str(tmp_path), "w") == str(tmp_path)
+    assert list(tmp_path.iterdir()) == []  # (the probe is gone)
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "mkstemp", full)
+    with pytest.raises(tg.GraphError, match="^w: cannot write here: No space left on device$"):
+        checks.takes_files(str(tmp_path), "w: cannot write here")

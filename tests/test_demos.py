@@ -112,3 +112,22 @@ def test_the_digits_cnn_demo_reaches_98_percent_and_writes_its_graph_and_trace(c
 def test_the_cnn_takes_the_digits_only(capsys, tmp_path):
     assert main(["demo", "--dataset", "moons", "--model", "cnn", "--out", str(tmp_path)]) == 2
     assert "--model cnn takes --dataset digits" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("model", ["mlp", "cnn"])
+def test_the_demo_refuses_an_output_folder_that_takes_no_files_before_training(capsys, tmp_path, monkeypatch, model):
+    import tempfile
+
+    if model == "cnn":
+        pytest.importorskip("sklearn", reason="the digits need scikit-learn (tinygraph[data])")
+
+    def read_only(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    argv = ["demo", "--model", model, "--dataset", "digits" if model == "cnn" else "xor", "--out", str(tmp_path)]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert f"tinygraph demo: --out: cannot write in the folder '{tmp_path}': Read-only file system" in captured.err
+    assert "epoch" not in captured.out and "Traceback" not in captured.err
+    assert list(tmp_path.iterdir()) == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -166,6 +167,21 @@ def output_path(what: str, path: Any, folder: bool = False) -> str:
     if not os.path.isdir(above):
         raise GraphError(f"{what}: '{path}' lies below '{above}', which is a file")
     return path
+
+
+def takes_files(folder: str, what: str) -> str:
+    """Return ``folder`` once it is known to take new files, else raise a GraphError: ``what``, then the reason.
+
+    The one sure test is to make one (permissions, a read-only file system, a quota): a
+    temporary file is made there and removed.
+    """
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".tinygraph-probe-", dir=folder)
+        os.close(fd)
+        os.remove(probe)
+    except OSError as exc:
+        raise GraphError(f"{what}: {exc.strerror or exc}") from exc
+    return folder
 
 
 def write_text(path: str, text: str) -> str:

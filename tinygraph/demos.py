@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from . import datasets, plot
-from .checks import number, output_path, whole
+from .checks import number, output_path, takes_files, whole
 from .core import SGD, Adam, Logistic, LogLoss, SoftmaxCrossEntropy, SquaredLoss, Tanh
 from .core.activations import ReLU
 from .errors import GraphError
@@ -224,7 +224,7 @@ def _plots(net, history, X, T, out):
 
 
 def folder(path, what):
-    """Return the output folder ``path``, made if need be, once it is known to be one (before any work)."""
+    """Return the output folder ``path``, made if need be, once it is known to take files (before any work)."""
     out = Path(path)
     if out.exists() and not out.is_dir():
         raise GraphError(f"{what}: '{out}' is a file; give a folder for the output")
@@ -232,6 +232,7 @@ def folder(path, what):
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise GraphError(f"{what}: cannot make the folder '{out}': {exc.strerror or exc}") from exc
+    takes_files(str(out), f"{what}: cannot write in the folder '{out}'")
     return out
 
 

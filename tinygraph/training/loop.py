@@ -6,14 +6,13 @@ import contextlib
 import json
 import math
 import os
-import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
-from ..checks import shown
+from ..checks import shown, takes_files
 from ..core import Input, as_optimizer, graph_of
 from ..core.node import as_float_array
 from ..core.shapes import shape_hint
@@ -362,12 +361,7 @@ def _writable(path, graph):
         raise GraphError(f"fit: checkpoint '{path}' names no file; give the path of a file")
     if not os.path.isdir(folder):
         raise GraphError(f"fit: checkpoint '{path}': the folder '{folder}' does not exist")
-    try:  # the one sure test that the folder takes new files: make one
-        fd, probe = tempfile.mkstemp(prefix=".tinygraph-probe-", dir=folder)
-        os.close(fd)
-        os.remove(probe)
-    except OSError as exc:
-        raise GraphError(f"fit: cannot write checkpoint '{path}': {exc.strerror or exc}") from exc
+    takes_files(folder, f"fit: cannot write checkpoint '{path}'")
     return path
 
 
