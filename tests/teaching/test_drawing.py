@@ -1,6 +1,10 @@
 """What both diagrams share (tinygraph/teaching/drawing.py): label text, the state drawn, roles, dot."""
 
+import html
+import re
+
 import numpy as np
+import pytest
 
 import tinygraph as tg
 from tinygraph.teaching import drawing
@@ -10,6 +14,16 @@ def test_label_text_is_escaped_for_graphviz():
     assert drawing.html_text('a<b> & "c"\nd') == 'a&lt;b&gt; &amp; &quot;c&quot;<BR ALIGN="LEFT"/>d'
     assert drawing.colored("x", "#123456") == '<FONT COLOR="#123456">x</FONT>'
     assert drawing.tooltip("a\\b") == "a\\\\b"
+
+
+@pytest.mark.graphviz
+def test_a_tooltip_shows_a_names_backslashes_as_they_are():
+    # Graphviz reads a tooltip's backslashes twice: \N once read is the node's DOT id, \G the graph's.
+    names = ["\\N", "a\\G", "b\\\\", "c\\"]
+    graph = tg.Graph(*[tg.Sum(tg.Parameter([1.0], name=name), name=f"E{i}") for i, name in enumerate(names)])
+    svg = tg.render(graph, format="svg").pipe(format="svg").decode()
+    tips = [html.unescape(t) for t in re.findall(r'<a xlink:title="([^"]*)"', svg)]
+    assert [t for t in tips if t.startswith("Parameter")] == [f"Parameter '{name}'" for name in names]
 
 
 def test_the_values_drawn_are_the_nodes_own_or_a_given_state():

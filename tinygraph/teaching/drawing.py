@@ -157,8 +157,13 @@ def colored(s: Any, color: str) -> str:
 
 
 def tooltip(s: Any) -> str:
-    """Escape text for a plain Graphviz label or tooltip: backslashes, <…> and &…; taken literally."""
+    """Escape text for a plain Graphviz label: backslashes, <…> and &…; taken literally."""
     return graphviz.escape(str(s).replace("&", "&amp;"))
+
+
+def hover(s: Any) -> str:
+    """Escape text for a Graphviz tooltip: Graphviz reads its backslashes twice, so they are doubled once more."""
+    return tooltip(str(s).replace("\\", "\\\\"))
 
 
 def batched(graph: Graph, node: Node, a: Any) -> bool:
@@ -257,7 +262,7 @@ def graph_view(dot: graphviz.Digraph, graph: Graph, opts: dict, note: str | None
         if ids[id(node)] in (opts.get("steady") or {}):  # one size in every step of a trace
             width, height = opts["steady"][ids[id(node)]]
             attrs.update(width=f"{width:.4f}", height=f"{height:.4f}", fixedsize="true")
-        dot.node(ids[id(node)], _node_label(graph, node, opts), tooltip=tooltip(f"{node.kind} '{node.name}'"), **attrs)
+        dot.node(ids[id(node)], _node_label(graph, node, opts), tooltip=hover(f"{node.kind} '{node.name}'"), **attrs)
     for node in graph.nodes:
         names = _input_names(node)
         for k, inp in enumerate(node.inputs):

@@ -18,7 +18,7 @@ from ..core import Graph, Node
 from ..core.node import Scalar
 from ..errors import GraphError
 from ..notation import element
-from .drawing import GRAD, HIGHLIGHT, batched, colored, grad_of, html_text, node_ids, row, tooltip, value_of
+from .drawing import GRAD, HIGHLIGHT, batched, colored, grad_of, hover, html_text, node_ids, row, tooltip, value_of
 from .words import number
 
 MAX_SCALARS = 64  # per expanded node: beyond this the drawing is no longer read, number by number
@@ -167,7 +167,7 @@ def _frame(dot: graphviz.Digraph, graph: Graph, node: Node, scalars: list[Scalar
                 width, height = opts["steady"][sid]
                 attrs.update(width=f"{width:.4f}", height=f"{height:.4f}", fixedsize="true")
             label = _label(graph, node, s, batch, opts)
-            frame_dot.node(sid, label, tooltip=tooltip(f"{s.name}: {s.kind} in {node.kind} '{node.name}'"), **attrs)
+            frame_dot.node(sid, label, tooltip=hover(f"{s.name}: {s.kind} in {node.kind} '{node.name}'"), **attrs)
         for s in scalars:
             for key in s.after:
                 frame_dot.edge(f"{nid}_{key}", f"{nid}_{s.key}", color="#555555", arrowsize="0.6")

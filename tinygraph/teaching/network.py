@@ -8,7 +8,7 @@ import graphviz
 import numpy as np
 
 from ..core import Graph, topological_order
-from .drawing import GRAD, HIGHLIGHT, batched, colored, html_text, is_loss, row, tooltip, top_label, value_of
+from .drawing import GRAD, HIGHLIGHT, batched, colored, hover, html_text, is_loss, row, top_label, value_of
 from .words import format_array, number
 
 POSITIVE, NEGATIVE = "#1f5fbf", "#d62728"  # weight signs
@@ -278,7 +278,7 @@ def network_view(dot: graphviz.Digraph, graph: Graph, layers: list, opts: dict) 
                     node_id,
                     f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0">{rows}</TABLE>>',
                     pos=f"{k * dx:.2f},{top - i * dy:.2f}!",
-                    tooltip=tooltip(lines[0][0]),
+                    tooltip=hover(lines[0][0]),
                     **attrs,
                 )
     if opts.get("steady") == {}:  # (a trace's measuring pass: only the neurons' sizes are wanted)
@@ -295,7 +295,7 @@ def network_view(dot: graphviz.Digraph, graph: Graph, layers: list, opts: dict) 
             color=POSITIVE if w >= 0 else NEGATIVE if w < 0 else "#94a3b8",
             arrowsize="0.6",
             penwidth=f"{0.6 + 3.4 * abs(w) / biggest:.2f}" if w == w else "1",
-            tooltip=tooltip(f"{W.name}[{i},{j}] = {number(w, p)}"),
+            tooltip=hover(f"{W.name}[{i},{j}] = {number(w, p)}"),
         )
         if labelled and w == w:  # on the line near the tail, where the edges of one neuron fan out
             attrs.update(
