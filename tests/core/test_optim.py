@@ -169,3 +169,18 @@ def test_sgd_states_its_rule_in_words():
     assert tg.SGD(w, momentum=0.9, nesterov=True).rule() == "w ← w − η (g + μ v)"
     shown = repr(tg.SGD(w, lr=0.1, momentum=0.9, nesterov=True))
     assert shown == "SGD(1 parameters, lr=0.1, momentum=0.9, nesterov=True)"
+
+
+@pytest.mark.parametrize("run", ["fit", "trace"])
+def test_an_optimizer_of_another_graphs_parameters_is_refused_naming_one(run):
+    X, T = tg.datasets.xor()
+    net, other = tg.mlp([2, 3, 1], seed=0), tg.mlp([2, 3, 1], seed=1)
+    sgd = tg.SGD(other.parameters(), lr=0.1, momentum=0.9)
+    before = [p.value.copy() for p in net.parameters() + other.parameters()]
+    with pytest.raises(tg.GraphError, match=f"^{run}: the optimizer updates Parameter 'W1', which is not in this"):
+        if run == "fit":
+            tg.fit(net, {"x": X, "t": T[:, None]}, sgd, epochs=1)
+        else:
+            tg.trace(net, {"x": X[0], "t": T[:1]}, optimizer=sgd)
+    assert all(np.array_equal(p.value, v) for p, v in zip(net.parameters() + other.parameters(), before))
+    assert not any(v.any() for v in sgd.velocity)

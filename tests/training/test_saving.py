@@ -478,6 +478,19 @@ def test_save_refuses_an_optimizer_of_other_parameters(tmp_path):
     assert not os.listdir(tmp_path)
 
 
+def test_load_parameters_refuses_an_optimizer_of_other_parameters(tmp_path):
+    net, sgd = trained(lambda ps: tg.SGD(ps, lr=0.1, momentum=0.9))
+    io.save(net, tmp_path / "n.npz", optimizer=sgd)
+    fresh, other = tg.mlp([2, 3, 1], seed=1), tg.mlp([2, 3, 1], seed=2)
+    theirs = tg.SGD(other.parameters(), lr=0.5)
+    before = [p.value.copy() for p in fresh.parameters()]
+    match = "load_parameters: the optimizer updates Parameter 'W1', which is not in this graph"
+    with pytest.raises(tg.GraphError, match=match):
+        io.load_parameters(fresh, tmp_path / "n.npz", optimizer=theirs)
+    assert all(np.array_equal(p.value, v) for p, v in zip(fresh.parameters(), before))
+    assert theirs.lr == 0.5 and theirs.momentum == 0.0  # its settings are not the file's
+
+
 def test_an_unreadable_optimizer_state_is_refused(tmp_path):
     net, adam = trained(tg.Adam)
     io.save(net, tmp_path / "n.npz", optimizer=adam)

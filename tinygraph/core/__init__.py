@@ -14,7 +14,7 @@ from .leaves import Constant, Input, Parameter
 from .losses import LogLoss, Loss, SoftmaxCrossEntropy, SquaredLoss
 from .node import Node, kept
 from .ops import AppendOne, Softmax, WeightedSum
-from .optim import SGD, as_optimizer
+from .optim import SGD, as_optimizer, of_graph
 from .plan import topological_order
 from .pooling import AvgPool2D, MaxPool2D
 from .reshape import Flatten, Reshape

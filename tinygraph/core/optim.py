@@ -25,6 +25,20 @@ def as_optimizer(optimizer: Any, graph: Any, what: str) -> Any:
             f"{what}: optimizer must be an SGD, Adam or RMSProp (anything with step()) or a learning rate, "
             f"got {type(optimizer).__name__}"
         )
+    return of_graph(optimizer, graph, what)
+
+
+def of_graph(optimizer: Any, graph: Any, what: str) -> Any:
+    """Return ``optimizer`` once every Parameter it updates is known to be in ``graph``, else raise a GraphError.
+
+    An optimizer of one's own without a tuple or list of ``parameters`` is taken as it is.
+    """
+    parameters = getattr(optimizer, "parameters", ())
+    ours = {id(p) for p in graph.parameters()}
+    outside = [p for p in parameters if id(p) not in ours] if isinstance(parameters, (tuple, list)) else []
+    if outside:
+        name = getattr(outside[0], "name", outside[0])
+        raise GraphError(f"{what}: the optimizer updates Parameter '{name}', which is not in this graph")
     return optimizer
 
 

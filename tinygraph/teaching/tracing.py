@@ -374,8 +374,8 @@ def trace(
         that explains its step (``heading``, ``rule``, ``explain``, ``state_dict``) nor a number.
     tinygraph.GraphError
         If ``precision`` is not from 1 to 17, ``max_elements`` not from 1 to 10⁶, a
-        learning rate is not a positive finite number, or the feed does not fit the graph
-        (as for ``graph.forward``).
+        learning rate is not a positive finite number, the optimizer updates a Parameter that
+        is not in the graph, or the feed does not fit the graph (as for ``graph.forward``).
 
     See Also
     --------

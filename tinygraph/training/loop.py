@@ -205,9 +205,10 @@ def fit(
         If ``epochs``, ``batch_size`` or ``checkpoint_every`` is not a whole number >= 1 or
         ``seed`` not one >= 0; ``data`` is not a non-empty dict, a key is no Input of the
         graph, an Input is missing or given twice, an array's rows do not fit its Input's
-        declared shape, or the arrays differ in length or are empty; the first output is
-        not one number; ``resume`` is given without ``checkpoint``, the checkpoint cannot
-        be written or does not fit the graph; ``record`` already holds a run, its test
+        declared shape, or the arrays differ in length or are empty; the optimizer updates a
+        Parameter that is not in the graph; the first output is not one number; ``resume``
+        is given without ``checkpoint``, the checkpoint cannot be written or does not fit the
+        graph; ``record`` already holds a run, its test
         data does not fit, or the graph cannot take the training rows as one batch (what a
         snapshot evaluates); or the loss becomes nan or inf.
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..checks import shown
-from ..core import Logistic, LogLoss, ReLU, SoftmaxCrossEntropy, SquaredLoss, Step, Tanh, graph_of
+from ..core import Logistic, LogLoss, ReLU, SoftmaxCrossEntropy, SquaredLoss, Step, Tanh, graph_of, of_graph
 from ..core.leaves import checked_value
 from ..errors import GraphError
 from ..version import __version__
@@ -113,11 +113,7 @@ def save(graph_or_network: Any, path: Any, optimizer: Any = None) -> None:
     if optimizer is not None:
         if not callable(getattr(optimizer, "state_dict", None)):
             raise TypeError(f"save: optimizer must be an SGD, Adam or RMSProp, got {type(optimizer).__name__}")
-        ours = {id(p) for p in graph.parameters()}
-        outside = [p.name for p in getattr(optimizer, "parameters", ()) if id(p) not in ours]
-        if outside:
-            raise GraphError(f"save: the optimizer updates Parameter '{outside[0]}', which is not in this graph")
-        state = optimizer.state_dict()
+        state = of_graph(optimizer, graph, "save").state_dict()
     arrays = {}
     for p in graph.parameters():
         problem = "tinygraph reserves it" if _ours(p.name) else name_problem(p.name)
@@ -206,8 +202,8 @@ def load_parameters(graph_or_network: Any, path: Any, optimizer: Any = None) -> 
         If the file cannot be read, is not an ``.npz`` of arrays tinygraph writes, or does
         not fit the graph: a Parameter missing or of another shape, values that are not
         floats, or arrays of no Parameter (the message lists every mismatch); or, with
-        ``optimizer``, it holds no optimizer state or one that does not fit.  Nothing is
-        changed then.
+        ``optimizer``, it holds no optimizer state or one that does not fit, or the optimizer
+        updates a Parameter that is not in the graph.  Nothing is changed then.
 
     See Also
     --------
@@ -233,6 +229,8 @@ def load_parameters(graph_or_network: Any, path: Any, optimizer: Any = None) -> 
     graph = graph_of(graph_or_network, "load_parameters")
     if optimizer is not None and not callable(getattr(optimizer, "load_state_dict", None)):
         raise TypeError(f"load_parameters: optimizer must be an SGD, Adam or RMSProp, got {type(optimizer).__name__}")
+    if optimizer is not None:
+        of_graph(optimizer, graph, "load_parameters")
     _assign(graph, read_npz(path, "load_parameters"), path, "load_parameters", optimizer)
     return graph_or_network
 
