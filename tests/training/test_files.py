@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tinygraph as tg
-from tinygraph.training.files import path_of, read_npz, write_npz
+from tinygraph.training.files import json_of, path_of, read_npz, write_npz
 
 
 def test_a_round_trip_keeps_every_array_exactly(tmp_path):
@@ -95,3 +95,13 @@ def test_a_member_twice_and_too_many_members_are_refused(tmp_path, monkeypatch):
     write_npz(str(tmp_path / "g.npz"), {"a": np.ones(1), "b": np.ones(1)}, "test")
     with pytest.raises(tg.GraphError, match="it has 2 members, more than the 1 a file may hold"):
         read_npz(tmp_path / "g.npz", "test")
+
+
+def test_json_of_reads_one_text_and_nothing_else(tmp_path):
+    write_npz(str(tmp_path / "a.npz"), {"d": np.array('{"lr": 0.5, "t": [1, 2]}'), "n": np.array([1.0])}, "test")
+    arrays = read_npz(tmp_path / "a.npz", "test")
+    assert json_of(arrays["d"]) == {"lr": 0.5, "t": [1, 2]}
+    assert json_of(arrays["n"]) is None  # numbers, not text
+    assert json_of(np.array(["{}", "{}"])) is None  # texts, not one
+    with pytest.raises(ValueError):
+        json_of(np.array("{not json"))

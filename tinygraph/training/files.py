@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import uuid
@@ -58,6 +59,15 @@ def write_npz(path: str, arrays: dict, what: str) -> None:
             raise GraphError(f"{what}: cannot write '{path}': {exc.strerror or exc}") from exc
         raise
     _fsync_folder(folder)
+
+
+def json_of(text: np.ndarray) -> Any:
+    """Return what a 0-d text array of a file holds, read as JSON; None if it is not one text.
+
+    tinygraph stores its descriptions (an architecture, an optimizer's numbers, a checkpoint's
+    state) so: ``np.array(json.dumps(...))``.  Text that is not JSON raises a ValueError.
+    """
+    return json.loads(str(text)) if text.dtype.kind == "U" and text.ndim == 0 else None
 
 
 def pack_optimizer_state(state: dict, prefix: str) -> tuple[dict, dict]:

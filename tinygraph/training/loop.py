@@ -17,7 +17,7 @@ from ..core import Input, as_optimizer, graph_of
 from ..core.node import as_float_array
 from ..core.shapes import shape_hint
 from ..errors import GraphError
-from .files import name_problem, pack_optimizer_state, path_of, read_npz, unpack_optimizer_state, write_npz
+from .files import json_of, name_problem, pack_optimizer_state, path_of, read_npz, unpack_optimizer_state, write_npz
 
 PROGRESS_MIN_STEPS = 20_000  # runs with at least this many steps show a progress bar
 
@@ -370,8 +370,7 @@ def _state(arrays, path, epochs):
     """Return what the checkpoint's JSON holds, read once (a dict), its epoch, seed and history checked."""
     state = None
     with contextlib.suppress(ValueError):
-        text = arrays[_STATE]
-        state = json.loads(str(text)) if text.dtype.kind == "U" and text.ndim == 0 else None
+        state = json_of(arrays[_STATE])
     ok = isinstance(state, dict) and {"epoch", "seed", "history"} <= state.keys()
     epoch, seed, history = (state["epoch"], state["seed"], state["history"]) if ok else (None, None, None)
     if not (

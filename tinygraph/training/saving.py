@@ -13,7 +13,7 @@ from ..core import Logistic, LogLoss, ReLU, SoftmaxCrossEntropy, SquaredLoss, St
 from ..core.leaves import checked_value
 from ..errors import GraphError
 from ..version import __version__
-from .files import name_problem, pack_optimizer_state, path_of, read_npz, unpack_optimizer_state, write_npz
+from .files import json_of, name_problem, pack_optimizer_state, path_of, read_npz, unpack_optimizer_state, write_npz
 from .layers import Network, mlp
 
 ARCHITECTURE_KEY = "__tinygraph_architecture__"
@@ -135,9 +135,9 @@ def _optimizer_numbers(arrays: dict, path: Any, what: str) -> dict:
     """Return the numbers of the optimizer state a file holds, its JSON read (its contents are checked on loading)."""
     if OPTIMIZER_KEY not in arrays:
         raise GraphError(f"{what}: '{path}' holds no optimizer state; save it with tg.save(net, path, optimizer=opt)")
-    text, numbers = arrays[OPTIMIZER_KEY], None
+    numbers = None
     with contextlib.suppress(ValueError):
-        numbers = json.loads(str(text)) if text.dtype.kind == "U" and text.ndim == 0 else None
+        numbers = json_of(arrays[OPTIMIZER_KEY])
     if not isinstance(numbers, dict):
         raise GraphError(f"{what}: '{path}' has an unreadable optimizer state (nothing was changed)")
     return numbers
@@ -248,10 +248,9 @@ def _node_class(table: dict, name: Any, role: str, path: Any) -> Any:
 
 def _architecture_of(arrays: dict, path: Any) -> dict:
     """Return the architecture description, every field checked (sizes: 2 to 1000 whole numbers >= 1)."""
-    text = arrays[ARCHITECTURE_KEY]
     problem = None
     try:
-        arch = json.loads(str(text)) if text.dtype.kind == "U" and text.ndim == 0 else None
+        arch = json_of(arrays[ARCHITECTURE_KEY])
     except ValueError as exc:
         arch, problem = None, f"it is not JSON ({exc})"
     keys = ("sizes", "bias", "dtype", "activation", "output_activation", "loss")
