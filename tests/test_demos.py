@@ -101,7 +101,8 @@ def test_the_digits_cnn_demo_reaches_98_percent_and_writes_its_graph_and_trace(c
     monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
     assert main(["demo", "--dataset", "digits", "--model", "cnn", "--out", str(tmp_path / "o")]) == 0
     out = capsys.readouterr().out
-    assert "a CNN (conv 16@3×3, pool, conv 32@3×3, pool, dense 10)" in out and "epoch     20  mean loss" in out
+    assert "a CNN (conv 16@3×3, maxpool 2×2, conv 32@3×3, maxpool 2×2, dense 10)" in out
+    assert "epoch     20  mean loss" in out
     assert float(re.search(r"test accuracy ([\d.]+)%", out).group(1)) >= 98
     assert {"graph_before.dot", "graph_after.dot", "trace.md"} <= {p.name for p in (tmp_path / "o").iterdir()}
     page = (tmp_path / "o" / "trace.md").read_text(encoding="utf-8")
@@ -131,3 +132,16 @@ def test_the_demo_refuses_an_output_folder_that_takes_no_files_before_training(c
     assert f"tinygraph demo: --out: cannot write in the folder '{tmp_path}': Read-only file system" in captured.err
     assert "epoch" not in captured.out and "Traceback" not in captured.err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_cnn_demo_describes_the_layers_of_the_graph_it_built():
+    import tinygraph as tg
+    from tinygraph.demos import layers_text
+
+    graph, *_ = tg.digits_cnn(seed=0)
+    assert layers_text(graph) == "conv 16@3×3, maxpool 2×2, conv 32@3×3, maxpool 2×2, dense 10"
+    x = tg.Input("x", shape=(3, 9, 9))
+    h = tg.AvgPool2D(tg.Conv2D(x, tg.Parameter(np.zeros((4, 3, 5, 5)))), size=3)  # (4, 5, 5) → (4, 1, 1)
+    z = tg.WeightedSum(tg.Flatten(h), tg.Parameter(np.zeros((4, 7))))
+    graph = tg.Graph(tg.SoftmaxCrossEntropy(z, tg.Input("t", shape=())))
+    assert layers_text(graph) == "conv 4@5×5, avgpool 3×3, dense 7"

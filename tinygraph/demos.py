@@ -295,6 +295,24 @@ def replay(args):
     return 0
 
 
+def layers_text(graph):
+    """Describe a CNN's layers as its graph has them, in order: ``conv 16@3×3, maxpool 2×2, …, dense 10``.
+
+    Read off the nodes' kinds and shapes: a Conv2D's kernels, a pooling node's window, a
+    WeightedSum's outputs (the nodes between them, activations and Flatten, say nothing new).
+    """
+    words = []
+    for node in graph.nodes:
+        if node.kind == "Conv2D":
+            kernels, _, kh, kw = graph.shape_of(node.inputs[1])
+            words.append(f"conv {kernels}@{kh}×{kw}")
+        elif node.kind in ("MaxPool2D", "AvgPool2D"):
+            words.append(f"{node.prefix} {node.size}×{node.size}")
+        elif node.kind == "WeightedSum":
+            words.append(f"dense {graph.shape_of(node)[0]}")
+    return ", ".join(words)
+
+
 def cnn_demo(args):
     """Train ``digits_cnn`` on the digits as 8×8 images with Adam; write its graph diagrams, a trace and a plot."""
     import numpy as np
@@ -312,7 +330,7 @@ def cnn_demo(args):
     X_train, X_test, T_train, T_test = datasets.train_test_split(X, T, test=0.25, seed=args.seed)
     graph, x, t, z = digits_cnn(args.seed)
     out = folder(args.out, "--out")
-    print(f"tinygraph {__version__} demo: digits as 8×8 images, a CNN (conv 16@3×3, pool, conv 32@3×3, pool, dense 10)")
+    print(f"tinygraph {__version__} demo: digits as 8×8 images, a CNN ({layers_text(graph)})")
     print(
         f"  Adam, η = {lr} (× 0.9 after each epoch), {epochs} epochs of {len(X_train)} images in batches of 32; "
         f"{len(graph.nodes)} nodes, {sum(p.value.size for p in graph.parameters())} weights"
