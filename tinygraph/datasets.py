@@ -442,9 +442,11 @@ def iris() -> tuple[np.ndarray, np.ndarray]:
     """Load Fisher's iris flowers (UCI, 150 flowers, 3 species), as shipped inside scikit-learn.
 
     Four measurements per flower, in centimetres as measured (not scaled): sepal length,
-    sepal width, petal length, petal width. Setosa stands apart from the other two, which
-    overlap a little. The rows are scikit-learn's ``load_iris()``, in its order (sorted by
-    species). Needs scikit-learn (no download: the data is inside the package).
+    sepal width, petal length, petal width, so standardize the columns before training, by
+    the training rows' mean and standard deviation, after the split (as for ``wine()``).
+    Setosa stands apart from the other two, which overlap a little. The rows are
+    scikit-learn's ``load_iris()``, in its order (sorted by species). Needs scikit-learn
+    (no download: the data is inside the package).
 
     Returns
     -------
