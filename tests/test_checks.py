@@ -91,3 +91,24 @@ def test_takes_files_makes_and_removes_one_or_says_why_the_folder_takes_none(tmp
     monkeypatch.setattr(tempfile, "mkstemp", full)
     with pytest.raises(tg.GraphError, match="^w: cannot write here: No space left on device$"):
         checks.takes_files(str(tmp_path), "w: cannot write here")
+
+
+def test_writable_probes_the_folder_a_file_goes_in_even_one_still_to_be_made(tmp_path, monkeypatch):
+    import tempfile
+
+    path = str(tmp_path / "new" / "page.html")
+    assert checks.writable("w", path) == path
+    assert list(tmp_path.iterdir()) == []  # (the folder is not made, the probe is gone)
+    probed = []
+
+    def read_only(*args, dir=None, **kwargs):
+        probed.append(dir)
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    message = f"^w: cannot write '{path}' in the folder '{tmp_path}': Read-only file system$"
+    with pytest.raises(tg.GraphError, match=message.replace("\\", "\\\\")):
+        checks.writable("w", path)
+    assert probed == [str(tmp_path)]  # (where "new" would be made)
+    with pytest.raises(tg.GraphError, match="is a folder"):  # (output_path's own checks come first)
+        checks.writable("w", str(tmp_path))

@@ -134,6 +134,24 @@ def test_the_demo_refuses_an_output_folder_that_takes_no_files_before_training(c
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("command", ["replay", "trace"])
+def test_replay_and_trace_refuse_a_folder_that_takes_no_files_before_any_work(capsys, tmp_path, monkeypatch, command):
+    import tempfile
+
+    def read_only(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    page = tmp_path / "out.html"
+    argv = ["replay", "--epochs", "2", "--out", str(page)] if command == "replay" else ["trace", "--html", str(page)]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    option = "--out" if command == "replay" else "--html"
+    assert f"{option}: cannot write '{page}' in the folder '{tmp_path}': Read-only file system" in captured.err
+    assert "epoch" not in captured.out and "Traceback" not in captured.err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_the_cnn_demo_describes_the_layers_of_the_graph_it_built():
     import tinygraph as tg
     from tinygraph.demos import layers_text

@@ -161,12 +161,18 @@ def output_path(what: str, path: Any, folder: bool = False) -> str:
     if os.path.isdir(path) != folder and os.path.exists(path):
         kind, wanted = ("file", "folder") if folder else ("folder", "file")
         raise GraphError(f"{what}: '{path}' is a {kind}; give the path of a {wanted}")
-    above = os.path.dirname(os.path.abspath(path))
-    while not os.path.exists(above):
-        above = os.path.dirname(above)
+    above = existing_above(path)
     if not os.path.isdir(above):
         raise GraphError(f"{what}: '{path}' lies below '{above}', which is a file")
     return path
+
+
+def existing_above(path: str) -> str:
+    """Return the nearest folder (or file) above ``path`` that exists: where its missing folders would be made."""
+    above = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(above):
+        above = os.path.dirname(above)
+    return above
 
 
 def takes_files(folder: str, what: str) -> str:
@@ -182,6 +188,17 @@ def takes_files(folder: str, what: str) -> str:
     except OSError as exc:
         raise GraphError(f"{what}: {exc.strerror or exc}") from exc
     return folder
+
+
+def writable(what: str, path: Any) -> str:
+    """Return ``output_path(what, path)`` once the folder it goes in takes new files (see ``takes_files``).
+
+    A folder still to be made is probed where it would be made.  Nothing is left behind.
+    """
+    path = output_path(what, path)
+    folder = path if os.path.isdir(path) else existing_above(path)
+    takes_files(folder, f"{what}: cannot write '{path}' in the folder '{folder}'")
+    return path
 
 
 def write_text(path: str, text: str) -> str:

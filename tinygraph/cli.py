@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from . import datasets
-from .checks import output_path
+from .checks import writable
 from .core import Graph, Input, Logistic, Parameter, SoftmaxCrossEntropy, SquaredLoss, WeightedSum
 from .demos import ACTIVATIONS, DEMOS, demo, demo_title, folder, replay, show_one_sample
 from .errors import GraphError
@@ -86,7 +86,7 @@ def trace_command(args):
             return 2
         graph, feed = worked_example()
         title = "Backpropagation step by step: the 2-2-2 worked example"
-    output_path("--html", args.html)  # (a missing folder is made; a file in the way is refused)
+    writable("--html", args.html)  # (a missing folder is made; a file in the way, or no room for files: refused)
     tr = trace(graph, feed, optimizer=args.lr, precision=args.precision)
     if args.exercise:
         return _exercise(tr, args.html, title)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from . import datasets, plot
-from .checks import number, output_path, takes_files, whole
+from .checks import number, takes_files, whole, writable
 from .core import SGD, Adam, Logistic, LogLoss, SoftmaxCrossEntropy, SquaredLoss, Tanh
 from .core.activations import ReLU
 from .errors import GraphError
@@ -267,7 +267,7 @@ def replay(args):
     activation = ACTIVATIONS[args.activation] if args.activation else spec.activation
     epochs = spec.epochs if args.epochs is None else whole("--epochs", args.epochs)
     lr = spec.lr if args.lr is None else number("--lr", args.lr, low=0, strict="low")
-    output_path("--out", args.out)  # (a folder, or a file in the way, is refused before training)
+    writable("--out", args.out)  # (a folder, a file in the way, or no room for files: refused before training)
     net = mlp(sizes, activation=activation, loss=spec.loss, seed=args.seed)
     rec = Recording(test=(X_test, T_test) if spec.split else None)
     arch = "-".join(map(str, sizes))
