@@ -378,6 +378,30 @@ def test_a_resumed_run_refused_in_its_first_epoch_puts_back_what_was_there_befor
     assert (tmp_path / "c.npz").read_bytes() == saved
 
 
+@pytest.mark.parametrize("key,value", [("param/W1", np.nan), ("optimizer/v/2", np.inf)])
+def test_resume_refuses_a_checkpoint_with_non_finite_numbers_and_changes_nothing(tmp_path, key, value):
+    # fit stops where numbers stop being finite, so a run cannot go on from them.
+    X, T = tg.datasets.xor()
+    net = tg.mlp([2, 3, 1], seed=0)
+    feed = {"x": X, "t": T[:, None]}
+    tg.fit(net, feed, tg.Adam(net.parameters()), epochs=1, seed=0, checkpoint=tmp_path / "c.npz", progress=False)
+    with np.load(tmp_path / "c.npz") as stored:
+        arrays = dict(stored)
+    assert key in arrays  # (the names a checkpoint of this network holds)
+    arrays[key] = arrays[key].copy()
+    arrays[key].flat[0] = value
+    np.savez(tmp_path / "c.npz", **arrays)
+    saved = (tmp_path / "c.npz").read_bytes()
+    fresh = tg.mlp([2, 3, 1], seed=5)
+    adam = tg.Adam(fresh.parameters())
+    values = [p.value.copy() for p in fresh.parameters()]
+    with pytest.raises(tg.GraphError, match=rf"c.npz' holds non-finite numbers \(nan or inf\) in '{key}' \(nothing"):
+        tg.fit(fresh, feed, adam, epochs=2, seed=0, checkpoint=tmp_path / "c.npz", resume=True, progress=False)
+    assert all(np.array_equal(p.value, v) for p, v in zip(fresh.parameters(), values))
+    assert adam.t == [0] * 4 and not any(m.any() for m in adam.m)
+    assert (tmp_path / "c.npz").read_bytes() == saved
+
+
 def test_resume_refuses_a_checkpoint_of_a_graph_with_more_parameters(tmp_path):
     # Plain SGD keeps no array per parameter, so only the parameters can tell the two graphs apart.
     X, T = tg.datasets.xor()

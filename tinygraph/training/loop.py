@@ -207,9 +207,8 @@ def fit(
         graph, an Input is missing or given twice, an array's rows do not fit its Input's
         declared shape, or the arrays differ in length or are empty; the optimizer updates a
         Parameter that is not in the graph; the first output is not one number; ``resume``
-        is given without ``checkpoint``, the checkpoint cannot be written or does not fit the
-        graph; ``record`` already holds a run, its test
-        data does not fit, or the graph cannot take the training rows as one batch (what a
+        is given without ``checkpoint``, the checkpoint cannot be written, does not fit the
+        graph or holds nan or inf; ``record`` already holds a run, its test data does not fit, or the graph cannot take the training rows as one batch (what a
         snapshot evaluates); or the loss becomes nan or inf.
 
     Notes
@@ -418,6 +417,12 @@ def _restore(graph, optimizer, path, epochs, given_seed):
                 f"fit resume: '{path}' does not fit this graph: Parameter '{p.name}' "
                 f"{p.value.shape} is {got} there (nothing was changed)"
             )
+    kept = ("param/", "optimizer/", "velocity/")  # (fit stops at non-finite numbers: it cannot go on from them)
+    bad = [k for k, v in arrays.items() if k.startswith(kept) and v.dtype.kind == "f" and not np.isfinite(v).all()]
+    if bad:
+        raise GraphError(
+            f"fit resume: '{path}' holds non-finite numbers (nan or inf) in '{bad[0]}' (nothing was changed)"
+        )
     passes = state.get("passes")  # (none in a checkpoint of an earlier tinygraph)
     if passes is not None and not (type(passes) is int and passes >= 0):
         raise GraphError(f"fit resume: '{path}' holds an unreadable count of passes, {passes!r} (nothing was changed)")
