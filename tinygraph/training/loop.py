@@ -208,8 +208,9 @@ def fit(
         declared shape, or the arrays differ in length or are empty; the optimizer updates a
         Parameter that is not in the graph; the first output is not one number; ``resume``
         is given without ``checkpoint``, the checkpoint cannot be written, does not fit the
-        graph or holds nan or inf; ``record`` already holds a run, its test data does not fit, or the graph cannot take the training rows as one batch (what a
-        snapshot evaluates); or the loss becomes nan or inf.
+        graph or holds nan or inf; ``record`` already holds a run, its test data does not fit,
+        or the graph cannot take the training rows as one batch (what a snapshot evaluates);
+        or the loss becomes nan or inf.
 
     Notes
     -----
