@@ -135,7 +135,7 @@ class Adam(Optimizer):
         i, n, (b1, b2) = self._index(parameter), parameter.name, self.betas
         g, lines, _ = self._gradient(parameter, old, number)
         m, v, t = self.m[i], self.v[i], self.t[i]
-        square = f"({g})²" if g.startswith("∂") else f"{g}²"
+        square = _squared(g)
         return lines + [
             f"m ← β1 m + (1 − β1) {g} = {b1:g} · {number(before[f'm/{i}'])} + {1 - b1:g} · {g} = {number(m)}",
             f"v ← β2 v + (1 − β2) {square} = {b2:g} · {number(before[f'v/{i}'])} + {1 - b2:g} · {square} = {number(v)}",
@@ -150,15 +150,25 @@ def _adam(w, g, m, v, tmp, b1, b2, eps, step):
     np.multiply(g, 1 - b1, out=tmp)
     m *= b1
     m += tmp  # m ← β1 m + (1 − β1) g
-    np.multiply(g, g, out=tmp)
-    tmp *= 1 - b2
-    v *= b2
-    v += tmp  # v ← β2 v + (1 − β2) g²
+    _mean_of_squares(v, g, b2, tmp)  # v ← β2 v + (1 − β2) g²
     np.sqrt(v, out=tmp)
     tmp += eps
     np.divide(m, tmp, out=tmp)
     tmp *= step
     w -= tmp  # w ← w − η m̂/(√v̂ + ε)
+
+
+def _mean_of_squares(mean: np.ndarray, g: np.ndarray, beta: float, tmp: np.ndarray) -> None:
+    """Update the running mean of the squares in place, through ``tmp``: mean ← β mean + (1 − β) g²."""
+    np.multiply(g, g, out=tmp)
+    tmp *= 1 - beta
+    mean *= beta
+    mean += tmp
+
+
+def _squared(g: str) -> str:
+    """Write the square of the gradient ``g`` names: ``(∂E/∂w)²``, or ``g²``."""
+    return f"({g})²" if g.startswith("∂") else f"{g}²"
 
 
 class RMSProp(Optimizer):
@@ -258,10 +268,7 @@ class RMSProp(Optimizer):
         for i, (p, w, _, _, tmp, g_tmp) in enumerate(plan):
             g = decayed(p.grad, w, lam, g_tmp) if lam else p.grad  # g = ∂E/∂w + λ w
             s = self.mean_square[i]
-            np.multiply(g, g, out=tmp)
-            tmp *= 1 - alpha
-            s *= alpha
-            s += tmp  # s ← α s + (1 − α) g²
+            _mean_of_squares(s, g, alpha, tmp)  # s ← α s + (1 − α) g²
             np.sqrt(s, out=tmp)
             tmp += eps
             np.divide(g, tmp, out=tmp)  # g/(√s + ε)
@@ -283,7 +290,7 @@ class RMSProp(Optimizer):
         """Return the lines of the last step of ``parameter`` (see ``Optimizer.explain``)."""
         i, n, a, eta = self._index(parameter), parameter.name, self.alpha, self.lr
         g, lines, _ = self._gradient(parameter, old, number)
-        square = f"({g})²" if g.startswith("∂") else f"{g}²"
+        square = _squared(g)
         s_old = number(before[f"mean_square/{i}"])
         lines.append(
             f"s ← α s + (1 − α) {square} = {a:g} · {s_old} + {1 - a:g} · {square} = {number(self.mean_square[i])}"

@@ -31,6 +31,19 @@ def index(letter: str, s: int, offset: str, p: int) -> str:
     return text + (f"−{p}" if p else "")
 
 
+def put_in(text: str, s: int, p: int = 0) -> str:
+    """Return ``text``, in the symbols s and p (``s·i+u−p``; LaTeX ``s i+u-p``), with a node's s and p put in.
+
+    Conv2D and the pools state their text once, in the symbols; each node shows its own numbers.
+    """
+    for letter, offset in (("i", "+u"), ("j", "+v")):
+        plain = index(letter, s, offset, p)
+        tex = plain.replace("·", " ").replace("−", "-")
+        text = text.replace(f"s·{letter}{offset}−p", plain).replace(f"s {letter}{offset}-p", tex)
+        text = text.replace(f"s·{letter}{offset}", plain).replace(f"s {letter}{offset}", tex)
+    return text
+
+
 def out_size(n: int, k: int, s: int, p: int = 0) -> int:
     """Return how many windows of k pixels, s apart, fit in n pixels with p zeros each side: (n + 2p − k) // s + 1."""
     return (n + 2 * p - k) // s + 1
@@ -164,7 +177,10 @@ class Conv2D(Node):
     prefix = "conv"
     formula = "z[c,i,j] = Σ_{k,u,v} w[c,k,u,v]·x[k, s·i+u−p, s·j+v−p] + b[c]"
     formula_tex = r"z_{c,i,j} = \sum_{k,u,v} w_{c,k,u,v}\, x_{k,\, s i+u-p,\, s j+v-p} + b_c"
-    derivative = "∂z[c,i,j]/∂w[c,k,u,v] = x[k, s·i+u−p, s·j+v−p], ∂z[c,i,j]/∂x[k, s·i+u−p, s·j+v−p] = w[c,k,u,v]"
+    derivative = (
+        "∂z[c,i,j]/∂w[c,k,u,v] = x[k, s·i+u−p, s·j+v−p], ∂z[c,i,j]/∂x[k, s·i+u−p, s·j+v−p] = w[c,k,u,v], "
+        "∂z[c,i,j]/∂b[c] = 1"
+    )
     derivative_tex = (
         r"\frac{\partial z_{c,i,j}}{\partial w_{c,k,u,v}} = x_{k,\, s i+u-p,\, s j+v-p},\ "
         r"\frac{\partial z_{c,i,j}}{\partial x_{k,\, s i+u-p,\, s j+v-p}} = w_{c,k,u,v},\ "
@@ -197,22 +213,16 @@ class Conv2D(Node):
     ) -> None:
         self.stride = whole_number(Conv2D, name, "stride", stride, 1)
         self.padding = p = whole_number(Conv2D, name, "padding", padding, 0)
+        formula, formula_tex, derivative, derivative_tex = (
+            Conv2D.formula, Conv2D.formula_tex, Conv2D.derivative, Conv2D.derivative_tex
+        )  # fmt: skip
+        if b is None:  # (the class states its text with the bias, last)
+            formula, formula_tex = formula.removesuffix(" + b[c]"), formula_tex.removesuffix(" + b_c")
+            derivative, derivative_tex = derivative.rsplit(", ", 1)[0], derivative_tex.rsplit(r",\ ", 1)[0]
         s = self.stride
-        rows, columns = index("i", s, "+u", p), index("j", s, "+v", p)
-        self.formula = f"z[c,i,j] = Σ_{{k,u,v}} w[c,k,u,v]·x[k, {rows}, {columns}]" + (" + b[c]" if b else "")
-        self.derivative = (
-            f"∂z[c,i,j]/∂w[c,k,u,v] = x[k, {rows}, {columns}], ∂z[c,i,j]/∂x[k, {rows}, {columns}] = w[c,k,u,v]"
-            + (", ∂z[c,i,j]/∂b[c] = 1" if b else "")
-        )
-        tex_rows, tex_columns = (t.replace("·", " ").replace("−", "-") for t in (rows, columns))
-        self.formula_tex = rf"z_{{c,i,j}} = \sum_{{k,u,v}} w_{{c,k,u,v}}\, x_{{k,\, {tex_rows},\, {tex_columns}}}" + (
-            " + b_c" if b else ""
-        )
-        self.derivative_tex = Conv2D.derivative_tex.replace("s i+u-p", tex_rows).replace("s j+v-p", tex_columns)
-        if b is None:
-            self.derivative_tex = self.derivative_tex.rsplit(r",\ ", 1)[0]
-        self.gradients = dict(Conv2D.gradients)
-        self.gradients["w"] = f"Σ_{{i,j}} ∂E/∂z[c,i,j]·x[k, {rows}, {columns}]   (x correlated with ∂E/∂z)"
+        self.formula, self.formula_tex = put_in(formula, s, p), put_in(formula_tex, s, p)
+        self.derivative, self.derivative_tex = put_in(derivative, s, p), put_in(derivative_tex, s, p)
+        self.gradients = {symbol: put_in(text, s, p) for symbol, text in Conv2D.gradients.items()}
         super().__init__(*((x, w) if b is None else (x, w, b)), name=name)
 
     def infer_shape(self, x: tuple, w: tuple, b: tuple | None = None) -> tuple[int, ...]:

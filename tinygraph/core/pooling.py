@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .conv import at_offset, index, out_size, own, whole_number
+from .conv import at_offset, out_size, own, put_in, whole_number
 from .node import Node
 
 
@@ -76,12 +76,10 @@ class Pool2D(Node):
 
     def numbered(self, text: str) -> str:
         """Return ``text``, in the symbols k and s, with this node's k and s put in: ``2·i+u``, ``1/4``."""
-        k, rows, columns = self.size, index("i", self.stride, "+u", 0), index("j", self.stride, "+v", 0)
-        known = {"s·i+u": rows, "s·j+v": columns, "s i+u": rows.replace("·", " "), "s j+v": columns.replace("·", " ")}
-        known.update({"k²": str(k * k), "k^2": str(k * k), "< k": f"< {k}"})
-        for symbols, numbers in known.items():
+        k = self.size
+        for symbols, numbers in {"k²": str(k * k), "k^2": str(k * k), "< k": f"< {k}"}.items():
             text = text.replace(symbols, numbers)
-        return text
+        return put_in(text, self.stride)
 
     def infer_shape(self, x: tuple) -> tuple[int, ...]:
         k, s = self.size, self.stride
