@@ -581,15 +581,6 @@ def _update_steps(graph, optimizer, fmt):
 
     The optimizer says it all (``rule``, ``explain``, ``state_dict``): nothing here knows its class.
     """
-    marks = (("√v̂", r"\sqrt{\hat{v}}"), ("√s", r"\sqrt{s}"), ("m̂", r"\hat{m}"), ("v̂", r"\hat{v}"), ("β1", r"\beta_1 "))
-    marks += (("β2", r"\beta_2 "), ("ᵗ", "^{t}"), ("ε", r"\varepsilon "), ("α", r"\alpha "), ("√", r"\sqrt "))
-
-    def tex(text):  # the optimizers' symbols that to_tex leaves as they are
-        text = to_tex(text)
-        for mark, latex in marks:
-            text = text.replace(mark, latex)
-        return text
-
     params = optimizer.parameters
     old = {id(p): p.value.copy() for p in params}
     grads = {id(p): p.grad.copy() for p in params}
@@ -608,15 +599,12 @@ def _update_steps(graph, optimizer, fmt):
         state[p] = (p.value.copy(), grads[id(p)])
         n = p.name
         step = TraceStep("update", p, optimizer.rule(n), highlight=[p], state=dict(state))
-        step.formula = tex(step.title)
+        step.formula = to_tex(step.title)
         step.say(
             fmt, Line.hold(lambda number: [f"old {n} = {number(old[id(p)])}", f"∂E/∂{n} = {number(grads[id(p)])}"])
         )
         step.arrays = {"old": old[id(p)], "grad": grads[id(p)], "new": p.value.copy(), "lr": np.asarray(eta)}
-        lines = Line.hold(lambda number: optimizer.explain(p, old[id(p)], before, number), computed=True)
-        for line in lines:  # (LaTeX of its own only where the optimizer's symbols need it)
-            line.tex_template = tex(line.template) if tex(line.template) != to_tex(line.template) else None
-        step.say(fmt, lines)
+        step.say(fmt, Line.hold(lambda number: optimizer.explain(p, old[id(p)], before, number), computed=True))
         for key, value in after.items():  # its state: SGD's velocity, Adam's m, v and t, … before and after
             slot, _, index = str(key).rpartition("/")
             if slot and index == str(i):

@@ -406,4 +406,13 @@ def to_tex(text: str) -> str:
         else:
             out.append(_SYMBOLS.get(piece, piece))
     close()
-    return "".join(out).strip()
+    tex = "".join(out).strip()
+    for mark, latex in _MARKS:  # (an optimizer's symbols, of more than one character or over a name)
+        tex = tex.replace(mark, latex)
+    return tex
+
+
+_MARKS = (
+    ("√v̂", r"\sqrt{\hat{v}}"), ("√s", r"\sqrt{s}"), ("m̂", r"\hat{m}"), ("v̂", r"\hat{v}"), ("β1", r"\beta_1 "),
+    ("β2", r"\beta_2 "), ("ᵗ", "^{t}"), ("ε", r"\varepsilon "), ("α", r"\alpha "), ("√", r"\sqrt "),
+)  # fmt: skip
